@@ -1,0 +1,1 @@
+"""rolldeck's Textual console."""

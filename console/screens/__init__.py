@@ -1,0 +1,1 @@
+"""The console's screens: fleet overview, release detail, confirmation and help modals."""

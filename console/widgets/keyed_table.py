@@ -1,0 +1,69 @@
+"""A DataTable that syncs to keyed rows, touching only the cells whose text changed.
+
+Every ``update_cell`` re-renders the visible table (textual-practice.md §4), so the cheapest refresh
+is the one that does not happen: keep what was last rendered per row and diff against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.widgets import DataTable
+
+Cell = str | Text
+Row = tuple[Cell, ...]
+
+
+def _plain(cell: Cell) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
+class KeyedTable(DataTable[Cell]):
+    """Rows keyed by a stable string; ``sync`` adds, removes and updates only what changed."""
+
+    def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        self._column_spec = tuple(columns)  # (key, label)
+        self._rendered: dict[str, Row] = {}
+        self.cell_updates = 0  # how many cells the last sync touched; tests and benchmarks read it
+
+    def on_mount(self) -> None:
+        for key, label in self._column_spec:
+            self.add_column(label, key=key)
+
+    @property
+    def row_keys(self) -> list[str]:
+        return list(self._rendered)
+
+    def rendered(self, key: str) -> tuple[str, ...] | None:
+        row = self._rendered.get(key)
+        return None if row is None else tuple(_plain(cell) for cell in row)
+
+    def sync(self, rows: Mapping[str, Row]) -> None:
+        touched = 0
+        for key in [key for key in self._rendered if key not in rows]:
+            self.remove_row(key)
+            del self._rendered[key]
+            touched += 1
+        for key, values in rows.items():
+            previous = self._rendered.get(key)
+            if previous is None:
+                self.add_row(*values, key=key)
+                touched += len(values)
+            else:
+                touched += self._update_changed(key, previous, values)
+            self._rendered[key] = values
+        self.cell_updates = touched
+
+    def _update_changed(self, key: str, previous: Row, values: Row) -> int:
+        touched = 0
+        for (column_key, _), old, new in zip(self._column_spec, previous, values):
+            if old == new:
+                continue
+            # Widen only when the new text no longer fits: re-measuring on every update is O(rows).
+            wider = cell_len(_plain(new)) > self.columns[column_key].content_width  # type: ignore[index]
+            self.update_cell(key, column_key, new, update_width=wider)
+            touched += 1
+        return touched

@@ -1,0 +1,68 @@
+"""Traffic split bar: desired (control plane) above observed (data plane), one coloured block per percent slice."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from engine.model import ReleaseState, Role, Split
+
+BAR_WIDTH = 50
+# Fixed colours, not theme variables: a slot's colour is part of its meaning (blue is blue).
+VERSION_COLOURS = {"blue": "#4f8fe6", "green": "#3fb950"}
+ROLE_COLOURS = {Role.STABLE: "#4f8fe6", Role.CANDIDATE: "#e0a526"}
+UNKNOWN_COLOUR = "#8b949e"
+
+
+def version_colour(release: ReleaseState, version_name: str) -> str:
+    if version_name in VERSION_COLOURS:
+        return VERSION_COLOURS[version_name]
+    version = release.version(version_name)
+    return ROLE_COLOURS.get(version.role, UNKNOWN_COLOUR) if version else UNKNOWN_COLOUR
+
+
+def block_widths(split: Split, width: int = BAR_WIDTH) -> list[tuple[str, int]]:
+    """Cells per version; rounding leftovers go to the largest share so the bar is always full."""
+    total = sum(weight for _, weight in split.weights)
+    if total <= 0:
+        return []
+    cells = [(name, weight * width // total) for name, weight in split.weights]
+    leftover = width - sum(count for _, count in cells)
+    if leftover:
+        largest = max(range(len(cells)), key=lambda index: split.weights[index][1])
+        name, count = cells[largest]
+        cells[largest] = (name, count + leftover)
+    return cells
+
+
+def split_row(label: str, split: Split, release: ReleaseState) -> Text:
+    row = Text(f"{label:<9}")
+    widths = block_widths(split)
+    if not widths:
+        row.append("·" * BAR_WIDTH, style=UNKNOWN_COLOUR)
+        row.append("  no traffic")
+        return row
+    for name, count in widths:
+        row.append("█" * count, style=version_colour(release, name))
+    row.append("  ")
+    for index, (name, weight) in enumerate(split.weights):
+        if index:
+            row.append(" · ")
+        row.append(f"{name} {weight}%", style=f"bold {version_colour(release, name)}")
+    return row
+
+
+class SplitBar(Static):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self._shown: tuple[Split, Split] | None = None
+
+    def show(self, release: ReleaseState) -> None:
+        key = (release.desired, release.observed)
+        if key == self._shown:
+            return
+        self._shown = key
+        text = split_row("desired", release.desired, release)
+        text.append("\n")
+        text.append_text(split_row("observed", release.observed, release))
+        self.update(text)

@@ -1,0 +1,262 @@
+"""The immutable fleet model: FleetState → regions → clusters → releases → versions.
+
+Backends build a fresh ``FleetState`` snapshot from their caches; the console samples it at a fixed
+rate and the operator plans against it. Nothing here mutates: every class is a frozen dataclass and
+collections are tuples, so a snapshot can be shared freely between the UI and the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from engine.buckets import DEFAULT_LE_BOUNDS, count_above, histogram_quantile
+
+
+class Strategy(StrEnum):
+    CANARY = "canary"
+    BLUE_GREEN = "blue-green"
+
+
+class Owner(StrEnum):
+    """Who owns the release's routes and steps (see the owner rule in DESIGN.md)."""
+
+    ARGO_ROLLOUTS = "argo-rollouts"
+    FLAGGER = "flagger"
+    UNMANAGED = "unmanaged"
+    SIMULATOR = "simulator"
+
+    @property
+    def allows_manual_weights(self) -> bool:
+        return self in (Owner.UNMANAGED, Owner.SIMULATOR)
+
+
+class Phase(StrEnum):
+    """Argo Rollouts' phase vocabulary, which Flagger's and plain Deployments' states map onto."""
+
+    PROGRESSING = "Progressing"
+    PAUSED = "Paused"
+    HEALTHY = "Healthy"
+    DEGRADED = "Degraded"
+    UNKNOWN = "Unknown"
+
+
+class Role(StrEnum):
+    STABLE = "stable"
+    CANDIDATE = "candidate"
+    PREVIOUS = "previous"  # the old blue-green slot, kept alive for a while after a switch
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseRef:
+    """A release's identity: one application in one cluster."""
+
+    cluster: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.cluster}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Replicas:
+    desired: int = 0
+    ready: int = 0
+    updated: int = 0
+
+    @property
+    def all_ready(self) -> bool:
+        return self.desired > 0 and self.ready >= self.desired
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Counts for one version over a recent window, with a Prometheus ``le`` histogram.
+
+    ``cumulative`` holds one cumulative count per bound plus ``+Inf`` (so its last entry equals the
+    number of latency observations). ``slow`` counts requests above the SLO latency threshold.
+    """
+
+    window_s: float = 0.0
+    requests: int = 0
+    errors: int = 0
+    slow: int = 0
+    bounds: tuple[float, ...] = DEFAULT_LE_BOUNDS
+    cumulative: tuple[float, ...] = (0.0,) * (len(DEFAULT_LE_BOUNDS) + 1)
+
+    @property
+    def has_data(self) -> bool:
+        return self.requests > 0
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.window_s if self.window_s > 0 else 0.0
+
+    @property
+    def success_ratio(self) -> float | None:
+        """Share of non-5xx requests; ``None`` when there were no requests (no data is not success)."""
+        if self.requests <= 0:
+            return None
+        return 1.0 - self.errors / self.requests
+
+    def quantile(self, q: float) -> float | None:
+        return histogram_quantile(q, self.bounds, self.cumulative)
+
+    @property
+    def p99(self) -> float | None:
+        return self.quantile(0.99)
+
+    def slower_than(self, threshold_s: float) -> float:
+        return count_above(threshold_s, self.bounds, self.cumulative)
+
+
+@dataclass(frozen=True, slots=True)
+class VersionState:
+    """One running revision of the app: the stable/canary pair, or a blue/green slot."""
+
+    name: str  # "stable"/"canary" for canaries, "blue"/"green" for blue-green slots
+    revision: str  # image tag or revision label, e.g. "v1.4.2"
+    role: Role
+    replicas: Replicas = Replicas()
+    restarts: int = 0
+    signals: Signals = Signals()
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """Traffic weights per version name, in percent; they always sum to 100 (or the split is empty)."""
+
+    weights: tuple[tuple[str, int], ...] = ()
+
+    @classmethod
+    def of(cls, **weights: int) -> Split:
+        return cls(tuple(weights.items()))
+
+    def weight(self, version: str) -> int:
+        for name, value in self.weights:
+            if name == version:
+                return value
+        return 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.weights)
+
+    def __str__(self) -> str:
+        return " / ".join(f"{name} {value}%" for name, value in self.weights)
+
+
+DEFAULT_WEIGHT_STEPS: tuple[int, ...] = (0, 1, 5, 10, 25, 50, 100)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseState:
+    """One application's delivery in one cluster."""
+
+    ref: ReleaseRef
+    region: str
+    namespace: str
+    strategy: Strategy
+    owner: Owner
+    phase: Phase
+    versions: tuple[VersionState, ...]
+    desired: Split  # control plane: what the route or selector says
+    observed: Split  # data plane: what traffic actually did in the last window
+    paused: bool = False
+    aborted: bool = False
+    step: int | None = None  # index into the plan's steps, when a plan is running
+    weight_steps: tuple[int, ...] = DEFAULT_WEIGHT_STEPS
+    active_slot: str | None = None  # blue-green only
+    preview_slot: str | None = None  # blue-green only
+    message: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.ref.name
+
+    @property
+    def cluster(self) -> str:
+        return self.ref.cluster
+
+    def version(self, name: str) -> VersionState | None:
+        for version in self.versions:
+            if version.name == name:
+                return version
+        return None
+
+    def by_role(self, role: Role) -> VersionState | None:
+        for version in self.versions:
+            if version.role is role:
+                return version
+        return None
+
+    @property
+    def stable(self) -> VersionState | None:
+        return self.by_role(Role.STABLE)
+
+    @property
+    def candidate(self) -> VersionState | None:
+        return self.by_role(Role.CANDIDATE)
+
+    @property
+    def candidate_weight(self) -> tuple[int, int]:
+        """(desired, observed) weight of the candidate version, in percent."""
+        candidate = self.candidate
+        if candidate is None:
+            return (0, 0)
+        return (self.desired.weight(candidate.name), self.observed.weight(candidate.name))
+
+    @property
+    def split_lagging(self) -> bool:
+        """True while the data plane has not caught up with the control plane."""
+        return self.desired.as_dict() != self.observed.as_dict()
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterHealth:
+    reachable: bool = True
+    last_update_age_s: float = 0.0
+    error: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterState:
+    name: str
+    region: str
+    releases: tuple[ReleaseState, ...] = ()
+    health: ClusterHealth = ClusterHealth()
+    read_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RegionState:
+    name: str
+    clusters: tuple[ClusterState, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FleetState:
+    """Everything the console sees at one instant of backend time (seconds)."""
+
+    time: float
+    source: str
+    regions: tuple[RegionState, ...] = ()
+    simulated: bool = False
+    labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    def clusters(self) -> Iterator[ClusterState]:
+        for region in self.regions:
+            yield from region.clusters
+
+    def releases(self) -> Iterator[ReleaseState]:
+        for cluster in self.clusters():
+            yield from cluster.releases
+
+    def cluster(self, name: str) -> ClusterState | None:
+        return next((c for c in self.clusters() if c.name == name), None)
+
+    def release(self, ref: ReleaseRef) -> ReleaseState | None:
+        cluster = self.cluster(ref.cluster)
+        if cluster is None:
+            return None
+        return next((r for r in cluster.releases if r.ref == ref), None)

@@ -1,0 +1,66 @@
+"""The operator: the single mutation path for humans and the autopilot.
+
+plan → (the caller confirms) → execute: re-plan against the newest snapshot, refuse if anything
+changed for the worse, apply through the backend, and append an audit record whatever happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.actions import Action
+from engine.audit import AuditLog, AuditRecord
+from engine.plans import Plan, plan_action
+from engine.port import ApplyError, Backend
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ok: bool
+    message: str  # one line for a notification
+    plan: Plan
+    record: AuditRecord
+
+
+class Operator:
+    def __init__(self, backend: Backend, audit: AuditLog, *, read_only: bool = False) -> None:
+        self.backend = backend
+        self.audit = audit
+        self.read_only = read_only
+
+    def plan(self, action: Action) -> Plan:
+        return plan_action(self.backend.snapshot(), action, read_only=self.read_only)
+
+    async def execute(self, plan: Plan, *, actor: str) -> Outcome:
+        # Re-plan: the world may have moved while the confirm modal was open.
+        fresh = self.plan(plan.action)
+        if fresh.ok and fresh.change != plan.change:
+            return self._finish(fresh, actor, "refused", "state changed since the plan was shown; review it again")
+        if not fresh.ok:
+            return self._finish(fresh, actor, "refused", fresh.refusal or "refused")
+        try:
+            result = await self.backend.apply(fresh)
+        except ApplyError as error:
+            return self._finish(fresh, actor, "failed", str(error))
+        return self._finish(fresh, actor, "applied", result.detail)
+
+    def _finish(self, plan: Plan, actor: str, result: str, reason: str) -> Outcome:
+        target = plan.action.target
+        applied = result == "applied"
+        record = AuditRecord(
+            actor=actor,
+            wall_time=self.audit.wall_time(),
+            backend_time=self.backend.clock.now(),
+            cluster=target.cluster,
+            region=plan.region,
+            release=str(target),
+            action=plan.action.kind.value,
+            diff=plan.diff,
+            before=plan.before,
+            after=plan.after if applied else plan.before,
+            result=result,
+            reason=reason,
+        )
+        self.audit.append(record)
+        message = plan.diff if applied else f"{result}: {reason}"
+        return Outcome(applied, message, plan, record)

@@ -1,0 +1,120 @@
+"""``SimulatorBackend``: the engine's Backend port over a simulated ``World``, with live pacing.
+
+Live, a task on the asyncio loop advances simulated time every frame toward
+``sim_t0 + (wall_now − wall_t0) × speed`` within a time budget, so the UI never blocks; when the
+model is too slow for the speed it falls behind gracefully. Headless, ``run_until`` runs flat out.
+Wall-clock reads here are pacing only: the model itself sees nothing but simulated time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from engine.model import FleetState
+from engine.plans import Plan
+from engine.port import ApplyError, ApplyResult
+from simulator.scenario import Scenario
+from simulator.world import Command, World
+
+FRAME_S = 0.05  # 20 frames per second
+BUDGET_S = 0.015  # simulation work allowed per frame
+STEPS_PER_CHECK = 128
+MIN_SPEED, MAX_SPEED = 1.0, 1000.0
+
+
+class SimClock:
+    def __init__(self, world: World) -> None:
+        self._world = world
+
+    def now(self) -> float:
+        return self._world.now
+
+
+class SimulatorBackend:
+    def __init__(self, scenario: Scenario, *, speed: float = 1.0, paused: bool = False) -> None:
+        self.scenario = scenario
+        self.world = World(scenario)
+        self.name = f"simulation: {scenario.scenario}"
+        self.briefing = scenario.briefing
+        self.speed = min(MAX_SPEED, max(MIN_SPEED, speed))
+        self.paused = paused
+        self.behind = False  # True when the last frame ran out of budget
+        self._clock = SimClock(self.world)
+        self._task: asyncio.Task[None] | None = None
+        self._rebase()
+
+    # --- Backend port -----------------------------------------------------------------------------
+    @property
+    def clock(self) -> SimClock:
+        return self._clock
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._rebase()
+            self._task = asyncio.get_running_loop().create_task(self._pace(), name="rolldeck-sim-pacing")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def snapshot(self) -> FleetState:
+        return self.world.snapshot()
+
+    async def apply(self, plan: Plan) -> ApplyResult:
+        if plan.change is None:
+            raise ApplyError(f"nothing to apply for {plan.action.target}")
+        target = plan.action.target
+        if self.world.release(target) is None:
+            raise ApplyError(f"release {target} no longer exists in the simulation")
+        if target.cluster in self.world.unreachable:
+            raise ApplyError(f"cluster {target.cluster}: API server unavailable")
+        tick = self.world.enqueue(Command(target, plan.change, plan.action.kind.value))
+        return ApplyResult(self.world.now, f"queued for tick {tick}")
+
+    # --- pacing (PacedBackend) ----------------------------------------------------------------------
+    def set_speed(self, speed: float) -> float:
+        self.speed = min(MAX_SPEED, max(MIN_SPEED, float(speed)))
+        self._rebase()
+        return self.speed
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        self._rebase()
+
+    def run_until(self, sim_time: float) -> None:
+        """Advance flat out (headless drills and tests); pacing rebases afterwards."""
+        self.world.run_until(sim_time)
+        self._rebase()
+
+    def _rebase(self) -> None:
+        self._sim_t0 = self.world.now
+        self._wall_t0 = time.perf_counter()
+
+    def advance(self, target: float, budget_s: float) -> bool:
+        """Run events up to ``target`` sim time within ``budget_s`` wall seconds; False if behind."""
+        env = self.world.env
+        deadline = time.perf_counter() + budget_s
+        steps = 0
+        while env.peek() < target:
+            env.step()
+            steps += 1
+            if steps % STEPS_PER_CHECK == 0 and time.perf_counter() > deadline:
+                return False
+        if target > env.now:
+            env.run(until=target)
+        return True
+
+    async def _pace(self) -> None:
+        while True:
+            if not self.paused:
+                target = self._sim_t0 + (time.perf_counter() - self._wall_t0) * self.speed
+                on_time = self.advance(target, BUDGET_S)
+                self.behind = not on_time
+                if not on_time and target - self.world.now > self.speed * 2.0:
+                    self._rebase()  # don't build an unbounded debt at speeds the model can't keep
+            await asyncio.sleep(FRAME_S)

@@ -1,0 +1,235 @@
+"""The discrete control plane: pods coming up, routes propagating, the rollout controllers.
+
+These are ordinary SimPy processes at low event rates. Operator changes arrive as commands drained
+at a tick boundary (``apply_change``); the data plane only ever sees ``release.effective`` weights,
+which follow ``release.desired`` after the release's propagation delay.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from engine.model import Phase, Role, Strategy
+from engine.plans import Change
+from simulator.state import ReleaseSim, VersionSim
+
+
+def canary_replicas(release: ReleaseSim, weight: int) -> int:
+    """Pods the canary needs at ``weight``: like Argo Rollouts, ceil(stable replicas × weight)."""
+    base = release.spec.stable.pods
+    return max(release.spec.candidate.pods, math.ceil(base * weight / 100))
+
+
+class ControlPlane:
+    def __init__(self, env: simpy.Environment, rng: Callable[[str], np.random.Generator]) -> None:
+        self.env = env
+        self._rng = rng
+
+    # --- pods -------------------------------------------------------------------------------
+    def scale(self, release: ReleaseSim, version: VersionSim, replicas: int) -> None:
+        """Set a version's desired pods; new pods become Ready after the readiness delay."""
+        version.desired_pods = replicas
+        if replicas < version.ready_pods:
+            version.ready_pods = replicas  # terminating pods leave the endpoints at once
+        starting = replicas - version.ready_pods - version.starting_pods
+        jitter = self._rng(f"pods/{release.ref}/{version.name}")
+        for _ in range(max(0, starting)):
+            delay = release.spec.readiness_delay * float(jitter.uniform(0.8, 1.2))
+            self.env.process(self._pod_start(version, delay))
+        version.updated_pods = replicas
+
+    def _pod_start(self, version: VersionSim, delay: float):
+        version.starting_pods += 1
+        yield self.env.timeout(delay)
+        version.starting_pods -= 1
+        if version.ready_pods < version.desired_pods:
+            version.ready_pods += 1
+
+    # --- routes -----------------------------------------------------------------------------
+    def route(self, release: ReleaseSim, weights: dict[str, int], then: Callable[[], None] | None = None) -> None:
+        """Write the desired split now; the data plane follows after the propagation delay."""
+        release.desired = dict(weights)
+        release.route_generation += 1
+        self.env.process(self._propagate(release, dict(weights), release.route_generation, then))
+
+    def _propagate(self, release: ReleaseSim, weights: dict[str, int], generation: int, then):
+        yield self.env.timeout(release.spec.propagation_delay)
+        if generation < release.applied_generation:
+            return  # a newer change already reached the data plane
+        release.effective = weights
+        release.applied_generation = generation
+        if then is not None and generation == release.route_generation:
+            then()
+
+    # --- operator commands (phase 0 of a tick) ------------------------------------------------
+    def apply_change(self, release: ReleaseSim, change: Change, now: float) -> None:
+        if change.paused is not None:
+            release.paused = change.paused
+            if not change.paused and release.phase is Phase.PAUSED:
+                release.phase = Phase.PROGRESSING
+                self._leave_indefinite_pause(release, now)
+        if change.aborted:
+            release.aborted = True
+            release.paused = False
+            release.phase = Phase.DEGRADED
+            release.message = "aborted by operator: traffic back to stable, candidate kept for diagnosis"
+        if change.weights is not None:
+            weights = dict(change.weights)
+            candidate = release.by_role(Role.CANDIDATE)
+            if candidate is not None:
+                needed = canary_replicas(release, weights.get(candidate.name, 0))
+                if candidate.desired_pods < needed:
+                    self.scale(release, candidate, needed)
+            if change.promoted:
+                self.route(release, weights, then=lambda: self._finish_canary(release, now))
+                release.phase = Phase.PROGRESSING
+                release.message = "promoting to 100%"
+            else:
+                self.route(release, weights)
+                if release.aborted and not change.aborted and weights.get(self._candidate_name(release), 0) > 0:
+                    release.aborted = False  # a manual weight on an aborted canary restarts it
+                    release.phase = Phase.PROGRESSING
+                release.step_started = now
+        if change.active_slot is not None:
+            self._switch(release, change.active_slot, promoted=change.promoted, now=now)
+        if change.paused and not release.aborted:
+            release.phase = Phase.PAUSED
+
+    def _candidate_name(self, release: ReleaseSim) -> str | None:
+        candidate = release.by_role(Role.CANDIDATE)
+        return candidate.name if candidate else None
+
+    # --- canary controller --------------------------------------------------------------------
+    def canary_step(self, release: ReleaseSim, now: float) -> None:
+        """Advance the canary plan: bake each step, then move to the next step's weight."""
+        steps = release.spec.steps
+        if release.phase is not Phase.PROGRESSING or release.paused or release.aborted or not steps:
+            return
+        if release.step is None:
+            return
+        step = steps[release.step]
+        if step.bake is None:
+            release.phase = Phase.PAUSED
+            release.message = f"step {release.step + 1}/{len(steps)}: paused until promoted or resumed"
+            return
+        if now - release.step_started >= step.bake:
+            self._advance(release, now)
+
+    def _leave_indefinite_pause(self, release: ReleaseSim, now: float) -> None:
+        steps = release.spec.steps
+        if release.strategy is Strategy.CANARY and release.step is not None and steps:
+            if steps[release.step].bake is None:
+                self._advance(release, now)
+
+    def _advance(self, release: ReleaseSim, now: float) -> None:
+        candidate = release.by_role(Role.CANDIDATE)
+        stable = release.by_role(Role.STABLE)
+        if candidate is None or stable is None:
+            return
+        if candidate.ready_pods <= 0:
+            release.message = "waiting for canary pods to be ready"
+            return  # like Argo, never send traffic to a canary with no available pods
+        current = release.desired.get(candidate.name, 0)
+        steps = release.spec.steps
+        index = release.step + 1 if release.step is not None else 0
+        while index < len(steps) and steps[index].weight <= current and steps[index].bake is not None:
+            index += 1
+        if index >= len(steps) or steps[index].weight >= 100:
+            release.step = len(steps) - 1
+            weights = {stable.name: 0, candidate.name: 100}
+            release.message = "final step: promoting to 100%"
+            self.route(release, weights, then=lambda: self._finish_canary(release, now))
+            return
+        target = steps[index].weight
+        needed = canary_replicas(release, target)
+        if candidate.desired_pods < needed:
+            self.scale(release, candidate, needed)
+        if candidate.ready_pods < needed:
+            release.message = f"scaling canary to {needed} pods for {target}%: {candidate.ready_pods} ready"
+            return  # set the weight only once the pods for it are available
+        release.step = index
+        release.step_started = now
+        release.message = f"step {index + 1}/{len(steps)}: weight {target}%"
+        if target != current:
+            self.route(release, {stable.name: 100 - target, candidate.name: target})
+
+    def _finish_canary(self, release: ReleaseSim, now: float) -> None:
+        """Full promotion reached the data plane: the candidate's revision becomes stable."""
+        stable = release.by_role(Role.STABLE)
+        candidate = release.by_role(Role.CANDIDATE)
+        if stable is None or candidate is None:
+            return
+        stable.profile = candidate.profile
+        stable.desired_pods = max(stable.desired_pods, candidate.desired_pods)
+        stable.ready_pods = stable.desired_pods
+        stable.updated_pods = stable.desired_pods
+        stable.error_rate_override, stable.latency_add_s, stable.latency_factor = (
+            candidate.error_rate_override,
+            candidate.latency_add_s,
+            candidate.latency_factor,
+        )
+        candidate.desired_pods = candidate.ready_pods = candidate.updated_pods = 0
+        weights = {stable.name: 100, candidate.name: 0}
+        release.desired = dict(weights)
+        release.effective = dict(weights)
+        release.route_generation += 1
+        release.applied_generation = release.route_generation
+        release.phase = Phase.HEALTHY
+        release.paused = False
+        release.message = f"{stable.profile.revision} fully promoted"
+
+    # --- blue-green controller ------------------------------------------------------------------
+    def blue_green_step(self, release: ReleaseSim, now: float) -> None:
+        preview = release.version(release.preview_slot) if release.preview_slot else None
+        if release.phase is Phase.HEALTHY or release.aborted or preview is None or preview.role is not Role.CANDIDATE:
+            return
+        if preview.ready_pods < preview.desired_pods:
+            release.message = f"preview {preview.name} starting: {preview.ready_pods}/{preview.desired_pods} ready"
+            return
+        if release.preview_ready_at is None:
+            release.preview_ready_at = now
+        if release.paused:
+            return
+        delay = release.spec.auto_promote_after
+        if delay is None:
+            release.phase = Phase.PAUSED
+            release.message = f"preview {preview.name} ready: waiting for promotion"
+        elif now - release.preview_ready_at >= delay:
+            self._switch(release, preview.name, promoted=True, now=now)
+        else:
+            release.message = f"preview ready: auto-promotion in {delay - (now - release.preview_ready_at):.0f}s"
+
+    def _switch(self, release: ReleaseSim, slot: str, *, promoted: bool, now: float) -> None:
+        previous = release.active_slot
+        if slot == previous:
+            return
+        release.active_slot = slot
+        release.preview_slot = previous
+        weights = {v.name: (100 if v.name == slot else 0) for v in release.versions}
+        # An abort only moves traffic back; any other switch makes the new slot the stable one.
+        finish = None if release.aborted else (lambda: self._finish_switch(release, slot, now))
+        self.route(release, weights, then=finish)
+        release.message = f"switching active slot {previous} → {slot}"
+
+    def _finish_switch(self, release: ReleaseSim, slot: str, now: float) -> None:
+        """The new slot serves all traffic: it is stable now; the old slot lingers, then scales down."""
+        new = release.version(slot)
+        for version in release.versions:
+            if version.name == slot:
+                version.role = Role.STABLE
+            elif version.role is Role.STABLE:
+                version.role = Role.PREVIOUS
+                self.env.process(self._scale_down_later(release, version))
+        release.phase = Phase.HEALTHY
+        release.paused = False
+        release.message = f"{new.profile.revision} active in slot {slot}"
+
+    def _scale_down_later(self, release: ReleaseSim, version: VersionSim):
+        yield self.env.timeout(release.spec.scale_down_delay)
+        if release.active_slot != version.name and version.role is Role.PREVIOUS:
+            self.scale(release, version, 0)
+            release.message = f"old slot {version.name} scaled down"

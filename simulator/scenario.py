@@ -1,0 +1,277 @@
+"""Scenario files: the pydantic schema, YAML loading, and errors as ``file:line:col: message``.
+
+A scenario describes the fleet (regions, clusters, releases with their two versions), the traffic,
+each release's rollout plan, a fault timeline and the SLOs. Unknown keys are rejected everywhere so
+a typo never silently turns a fault off.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from engine.buckets import DEFAULT_LE_BOUNDS
+from engine.model import DEFAULT_WEIGHT_STEPS
+from simulator.durations import parse_duration
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+Weight = Annotated[int, Field(ge=0, le=100)]
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def _time_of_day(value: object) -> float:
+    """'14:00' → seconds after midnight."""
+    if not isinstance(value, str) or not _CLOCK.match(value):
+        raise ValueError(f"invalid time of day {value!r}: use HH:MM, e.g. 14:00")
+    hours, minutes = value.split(":")
+    return int(hours) * 3600.0 + int(minutes) * 60.0
+
+
+TimeOfDay = Annotated[float, BeforeValidator(_time_of_day)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServiceTime(Strict):
+    dist: Literal["exponential", "lognormal"] = "exponential"
+    mean_ms: Annotated[float, Field(gt=0)] = 50.0
+    cv: Annotated[float, Field(gt=0)] = 1.0  # coefficient of variation; exponential is always 1
+
+
+class VersionSpec(Strict):
+    revision: str
+    pods: Annotated[int, Field(ge=0, le=1000)]
+    error_rate: Fraction = 0.001
+    service_time: ServiceTime = ServiceTime()
+
+
+class CanaryStep(Strict):
+    weight: Weight
+    bake: Duration | None = None  # None: pause here until an operator promotes or resumes
+
+
+class SLO(Strict):
+    success: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.99
+    latency_threshold_s: Annotated[float, Field(gt=0)] = 0.5
+
+
+class ReleaseSpec(Strict):
+    name: str
+    cluster: str
+    namespace: str = "default"
+    strategy: Literal["canary", "blue-green"]
+    rps: Annotated[float, Field(gt=0)]
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 4
+    stable: VersionSpec
+    candidate: VersionSpec
+    steps: list[CanaryStep] = []  # canary plan; empty = manual only
+    weight_steps: list[Weight] = list(DEFAULT_WEIGHT_STEPS)  # what step up/down moves through
+    auto_promote_after: Duration | None = None  # blue-green: switch this long after preview is ready
+    scale_down_delay: Duration = 30.0  # blue-green: old slot kept this long after a switch
+    propagation_delay: Duration = 3.0  # control plane → data plane for weights and selectors
+    readiness_delay: Duration = 15.0  # pod start → Ready
+    slo: SLO = SLO()
+
+
+class RegionSpec(Strict):
+    diurnal_amplitude: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
+    diurnal_peak: TimeOfDay = 14 * 3600.0
+
+
+class ClusterSpec(Strict):
+    name: str
+    region: str
+
+
+class FaultTarget(Strict):
+    release: str
+    cluster: str | None = None  # None: that release in every cluster
+    version: Literal["stable", "candidate", "all"] = "candidate"
+
+
+class ErrorRateParams(Strict):
+    error_rate: Fraction
+
+
+class LatencyParams(Strict):
+    add_ms: Annotated[float, Field(ge=0)] = 0.0
+    factor: Annotated[float, Field(gt=0)] = 1.0
+
+
+class ErrorRateFault(Strict):
+    type: Literal["error_rate"]
+    at: Duration
+    until: Duration | None = None
+    target: FaultTarget
+    params: ErrorRateParams
+
+
+class LatencyFault(Strict):
+    type: Literal["latency"]
+    at: Duration
+    until: Duration | None = None
+    target: FaultTarget
+    params: LatencyParams
+
+
+Fault = Annotated[Union[ErrorRateFault, LatencyFault], Field(discriminator="type")]
+
+
+class Scenario(Strict):
+    scenario: str
+    title: str
+    briefing: str
+    seed: int = 0
+    tick: Duration = 1.0
+    duration: Duration = 1800.0
+    start_time: TimeOfDay = 10 * 3600.0
+    signal_window: Duration = 30.0
+    latency_buckets_s: list[Annotated[float, Field(gt=0)]] = list(DEFAULT_LE_BOUNDS)
+    latency_samples: Annotated[int, Field(ge=16, le=10_000)] = 256  # K draws per cell and tick
+    regions: dict[str, RegionSpec]
+    clusters: list[ClusterSpec]
+    releases: list[ReleaseSpec]
+    faults: list[Fault] = []
+
+
+class ScenarioError(Exception):
+    """One or more problems, each already formatted as ``file:line:col: message``."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class _Located:
+    path: tuple[object, ...]
+    message: str
+    at_key: bool = False  # point at the key itself (unknown keys), not its value
+
+
+def load_scenario_text(text: str, source: str) -> Scenario:
+    """Parse and validate; raise ScenarioError with every problem located in ``source``."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise ScenarioError([f"{where}: YAML syntax: {error.problem or error}"]) from None
+    except yaml.YAMLError as error:
+        raise ScenarioError([f"{source}:1:1: YAML: {error}"]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([f"{source}:1:1: a scenario must be a mapping of keys to values"])
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False):
+            path = _without_tags(tuple(item["loc"]))
+            problems.append(_Located(path, _message(path, item), item["type"] == "extra_forbidden"))
+        raise ScenarioError([_format(source, root, p) for p in problems]) from None
+    located = _check_references(scenario)
+    if located:
+        raise ScenarioError([_format(source, root, p) for p in located])
+    return scenario
+
+
+def load_scenario_file(path: Path) -> Scenario:
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ScenarioError([f"{path}: cannot read: {error.strerror or error}"]) from None
+    return load_scenario_text(text, str(path))
+
+
+_FAULT_TAGS = {"error_rate", "latency"}
+
+
+def _without_tags(path: tuple[object, ...]) -> tuple[object, ...]:
+    """Drop pydantic's discriminator tag from a fault's error location: faults.0.latency.x → faults.0.x."""
+    if len(path) > 2 and path[0] == "faults" and path[2] in _FAULT_TAGS:
+        return path[:2] + path[3:]
+    return path
+
+
+def _message(path: tuple[object, ...], item: dict) -> str:
+    loc = ".".join(str(part) for part in path)
+    if item["type"] == "extra_forbidden":
+        return f"{loc}: unknown key"
+    if item["type"] == "missing":
+        return f"{loc}: required key missing"
+    text = item["msg"].removeprefix("Value error, ")
+    return f"{loc}: {text}" if loc else text
+
+
+def _check_references(scenario: Scenario) -> list[_Located]:
+    """Cross-field rules pydantic cannot see on one field: names that must exist, unique keys."""
+    problems: list[_Located] = []
+    clusters = {c.name for c in scenario.clusters}
+    seen_clusters: set[str] = set()
+    for index, cluster in enumerate(scenario.clusters):
+        if cluster.region not in scenario.regions:
+            problems.append(_Located(("clusters", index, "region"), f"clusters.{index}.region: unknown region {cluster.region!r} (known: {', '.join(sorted(scenario.regions))})"))
+        if cluster.name in seen_clusters:
+            problems.append(_Located(("clusters", index, "name"), f"clusters.{index}.name: duplicate cluster {cluster.name!r}"))
+        seen_clusters.add(cluster.name)
+    seen_releases: set[tuple[str, str]] = set()
+    release_names = {r.name for r in scenario.releases}
+    for index, release in enumerate(scenario.releases):
+        where = f"releases.{index}"
+        if release.cluster not in clusters:
+            problems.append(_Located(("releases", index, "cluster"), f"{where}.cluster: unknown cluster {release.cluster!r}"))
+        key = (release.cluster, release.name)
+        if key in seen_releases:
+            problems.append(_Located(("releases", index, "name"), f"{where}.name: duplicate release {release.name!r} in {release.cluster}"))
+        seen_releases.add(key)
+        if release.strategy == "blue-green" and release.steps:
+            problems.append(_Located(("releases", index, "steps"), f"{where}.steps: only canary releases have weight steps"))
+        if not any(math.isclose(b, release.slo.latency_threshold_s) for b in scenario.latency_buckets_s):
+            problems.append(_Located(("releases", index, "slo", "latency_threshold_s"), f"{where}.slo.latency_threshold_s: {release.slo.latency_threshold_s}s is not one of latency_buckets_s"))
+    if scenario.latency_buckets_s != sorted(set(scenario.latency_buckets_s)):
+        problems.append(_Located(("latency_buckets_s",), "latency_buckets_s: bounds must be strictly increasing"))
+    for index, fault in enumerate(scenario.faults):
+        where = f"faults.{index}"
+        if fault.target.release not in release_names:
+            problems.append(_Located(("faults", index, "target", "release"), f"{where}.target.release: unknown release {fault.target.release!r}"))
+        if fault.target.cluster is not None and fault.target.cluster not in clusters:
+            problems.append(_Located(("faults", index, "target", "cluster"), f"{where}.target.cluster: unknown cluster {fault.target.cluster!r}"))
+        if fault.until is not None and fault.until <= fault.at:
+            problems.append(_Located(("faults", index, "until"), f"{where}.until: must be after at"))
+    return problems
+
+
+def _format(source: str, root: yaml.Node | None, problem: _Located) -> str:
+    node = _node_at(root, problem.path, problem.at_key)
+    if node is None:
+        return f"{source}:1:1: {problem.message}"
+    mark = node.start_mark
+    return f"{source}:{mark.line + 1}:{mark.column + 1}: {problem.message}"
+
+
+def _node_at(root: yaml.Node | None, path: Sequence[object], at_key: bool) -> yaml.Node | None:
+    """The YAML node an error location points at; the key node itself when ``at_key``."""
+    node = root
+    for position, part in enumerate(path):
+        last = position == len(path) - 1
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                return node  # a missing key: point at the mapping that lacks it
+            node = match[0] if (last and at_key) else match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return node
+    return node

@@ -1,0 +1,94 @@
+"""Build the immutable ``FleetState`` the engine and console see from the world's mutable state."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.model import (
+    ClusterHealth,
+    ClusterState,
+    FleetState,
+    Owner,
+    RegionState,
+    ReleaseState,
+    Replicas,
+    Signals,
+    Split,
+    VersionState,
+)
+from simulator.state import ERRORS, FIRST_LE, REQUESTS, SLOW, ReleaseSim, VersionSim
+
+if TYPE_CHECKING:
+    from simulator.world import World
+
+
+def signals_of(row: np.ndarray, window_s: float, bounds: tuple[float, ...]) -> Signals:
+    cumulative = tuple(float(x) for x in np.cumsum(row[FIRST_LE:]))
+    return Signals(
+        window_s=window_s,
+        requests=int(round(row[REQUESTS])),
+        errors=int(round(row[ERRORS])),
+        slow=int(round(row[SLOW])),
+        bounds=bounds,
+        cumulative=cumulative,
+    )
+
+
+def _version_state(version: VersionSim, window_s: float, bounds: tuple[float, ...]) -> VersionState:
+    return VersionState(
+        name=version.name,
+        revision=version.profile.revision,
+        role=version.role,
+        replicas=Replicas(version.desired_pods, version.ready_pods, version.updated_pods),
+        restarts=version.restarts,
+        signals=signals_of(version.window, window_s, bounds),
+    )
+
+
+def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ...]) -> ReleaseState:
+    order = [v.name for v in release.versions]
+    return ReleaseState(
+        ref=release.ref,
+        region=release.region,
+        namespace=release.spec.namespace,
+        strategy=release.strategy,
+        owner=Owner.SIMULATOR,
+        phase=release.phase,
+        versions=tuple(_version_state(v, window_s, bounds) for v in release.versions),
+        desired=Split(tuple((name, release.desired.get(name, 0)) for name in order)),
+        observed=Split(tuple((name, release.effective.get(name, 0)) for name in order)),
+        paused=release.paused,
+        aborted=release.aborted,
+        step=release.step,
+        weight_steps=tuple(release.spec.weight_steps),
+        active_slot=release.active_slot,
+        preview_slot=release.preview_slot,
+        message=release.message,
+    )
+
+
+def build_snapshot(world: World) -> FleetState:
+    scenario = world.scenario
+    bounds = tuple(scenario.latency_buckets_s)
+    window_s = min(world.tick_count, next(iter(world.releases)).versions[0].window_ticks if world.releases else 1) * world.dt
+    regions = []
+    for region_name in scenario.regions:
+        clusters = []
+        for cluster in scenario.clusters:
+            if cluster.region != region_name:
+                continue
+            releases = tuple(
+                _release_state(r, window_s, bounds) for r in world.releases if r.ref.cluster == cluster.name
+            )
+            reachable = cluster.name not in world.unreachable
+            health = ClusterHealth(reachable=reachable, error="" if reachable else "API server unavailable")
+            clusters.append(ClusterState(cluster.name, region_name, releases, health))
+        regions.append(RegionState(region_name, tuple(clusters)))
+    return FleetState(
+        time=world.now,
+        source=f"simulation: {scenario.scenario}",
+        regions=tuple(regions),
+        simulated=True,
+    )

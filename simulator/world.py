@@ -1,0 +1,178 @@
+"""The simulated world: a SimPy environment, the fleet's releases, and the one world-tick process.
+
+Each tick runs its phases in a fixed order — commands → faults already fired → control plane →
+traffic → metrics — so the same seed and the same command log give the same drill however the run
+is chunked (one long ``run_until`` or many budgeted slices from the UI).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from engine.model import FleetState, Phase, ReleaseRef, Role, Strategy
+from engine.plans import Change
+from simulator.controlplane import ControlPlane
+from simulator.dataplane import Buckets, Streams, diurnal_factor, serve_tick
+from simulator.faults import schedule_faults
+from simulator.latency import le_mapping
+from simulator.rng import stream
+from simulator.scenario import ReleaseSpec, Scenario
+from simulator.snapshot import build_snapshot
+from simulator.state import Profile, ReleaseSim, VersionSim
+
+
+@dataclass(frozen=True)
+class Command:
+    """An operator change waiting for the next tick boundary."""
+
+    ref: ReleaseRef
+    change: Change
+    label: str
+
+
+@dataclass(frozen=True)
+class LoggedCommand:
+    tick: int
+    release: str
+    label: str
+
+
+class World:
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.env = simpy.Environment()
+        self.dt = scenario.tick
+        self.control = ControlPlane(self.env, self.rng)
+        self.releases: list[ReleaseSim] = []
+        self._streams: dict[ReleaseRef, Streams] = {}
+        self._buckets: dict[ReleaseRef, Buckets] = {}
+        self._queue: list[Command] = []
+        self.command_log: list[LoggedCommand] = []
+        self.tick_count = 0
+        self._digest = hashlib.sha256()
+        self._snapshot: FleetState | None = None
+        self.unreachable: set[str] = set()
+        window_ticks = max(1, int(round(scenario.signal_window / self.dt)))
+        region_of = {c.name: c.region for c in scenario.clusters}
+        for spec in scenario.releases:
+            self._add_release(spec, region_of[spec.cluster], window_ticks)
+        schedule_faults(self.env, scenario, self)
+        self.env.process(self._ticks())
+
+    # --- set-up -----------------------------------------------------------------------------
+    def rng(self, name: str) -> np.random.Generator:
+        return stream(self.scenario.seed, name)
+
+    def _add_release(self, spec: ReleaseSpec, region: str, window_ticks: int) -> None:
+        ref = ReleaseRef(spec.cluster, spec.name)
+        le_count = len(self.scenario.latency_buckets_s)
+
+        def version(name: str, role: Role, vspec, ready: bool) -> VersionSim:
+            pods = vspec.pods
+            return VersionSim(name, role, Profile.of(vspec), pods, pods if ready else 0, window_ticks, le_count, updated_pods=pods)
+
+        if spec.strategy == "canary":
+            versions = [
+                version("stable", Role.STABLE, spec.stable, ready=True),
+                version("canary", Role.CANDIDATE, spec.candidate, ready=True),
+            ]
+            first = spec.steps[0].weight if spec.steps else 0
+            canary = versions[1]
+            canary.desired_pods = canary.ready_pods = canary.updated_pods = max(
+                canary.desired_pods, math.ceil(spec.stable.pods * first / 100)
+            )
+            weights = {"stable": 100 - first, "canary": first}
+            release = ReleaseSim(ref, region, spec, Strategy.CANARY, versions, dict(weights), dict(weights))
+            release.step = 0 if spec.steps else None
+            release.message = f"step 1/{len(spec.steps)}: weight {first}%" if spec.steps else "manual canary"
+        else:
+            versions = [
+                version("blue", Role.STABLE, spec.stable, ready=True),
+                version("green", Role.CANDIDATE, spec.candidate, ready=False),
+            ]
+            weights = {"blue": 100, "green": 0}
+            release = ReleaseSim(ref, region, spec, Strategy.BLUE_GREEN, versions, dict(weights), dict(weights))
+            release.active_slot, release.preview_slot = "blue", "green"
+            # the preview slot's pods start with the scenario
+            green = versions[1]
+            self.control.scale(release, green, green.desired_pods)
+        self.releases.append(release)
+        self._streams[ref] = Streams(
+            arrivals=self.rng(f"arrivals/{ref}"),
+            errors=self.rng(f"errors/{ref}"),
+            latency=self.rng(f"latency/{ref}"),
+        )
+        mapping = le_mapping(self.scenario.latency_buckets_s)
+        threshold = next(
+            i for i, b in enumerate(self.scenario.latency_buckets_s) if math.isclose(b, spec.slo.latency_threshold_s)
+        )
+        self._buckets[ref] = Buckets(mapping, le_count, threshold + 1)
+
+    # --- the outside world ----------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return float(self.env.now)
+
+    def release(self, ref: ReleaseRef) -> ReleaseSim | None:
+        return next((r for r in self.releases if r.ref == ref), None)
+
+    def enqueue(self, command: Command) -> int:
+        """Queue a change; returns the tick that will apply it."""
+        self._queue.append(command)
+        return int(math.ceil(self.now / self.dt - 1e-9))
+
+    def run_until(self, time: float) -> None:
+        if time > self.env.now:
+            self.env.run(until=time)
+
+    def snapshot(self) -> FleetState:
+        if self._snapshot is None:
+            self._snapshot = build_snapshot(self)
+        return self._snapshot
+
+    def digest(self) -> str:
+        return self._digest.hexdigest()
+
+    # --- the world tick ---------------------------------------------------------------------------
+    def _ticks(self):
+        while True:
+            self._tick()
+            yield self.env.timeout(self.dt)
+
+    def _tick(self) -> None:
+        now = self.now
+        tick = self.tick_count
+        self._apply_commands(tick, now)
+        for release in self.releases:
+            if release.strategy is Strategy.CANARY:
+                self.control.canary_step(release, now)
+            else:
+                self.control.blue_green_step(release, now)
+        scenario = self.scenario
+        for release in self.releases:
+            region = scenario.regions[release.region]
+            factor = diurnal_factor(scenario.start_time + now, region.diurnal_amplitude, region.diurnal_peak)
+            serve_tick(release, tick, self.dt, factor, self._streams[release.ref], self._buckets[release.ref], scenario.latency_samples)
+            for version in release.versions:
+                self._digest.update(version.ring[tick % version.window_ticks][:2].astype(np.int64).tobytes())
+        self.tick_count += 1
+        self._snapshot = None
+
+    def _apply_commands(self, tick: int, now: float) -> None:
+        queue, self._queue = self._queue, []
+        for command in queue:
+            release = self.release(command.ref)
+            if release is None:
+                continue
+            self.control.apply_change(release, command.change, now)
+            self.command_log.append(LoggedCommand(tick, str(command.ref), command.label))
+            self._digest.update(f"{tick}:{command.ref}:{command.label}".encode())
+
+    def release_phase(self, ref: ReleaseRef) -> Phase | None:
+        release = self.release(ref)
+        return release.phase if release else None

@@ -1,0 +1,166 @@
+"""A hand-built backend for console tests that must not depend on the simulator's behaviour.
+
+It implements the Backend port (and PacedBackend when ``paced``): a fixed fleet with one canary and
+one blue-green release, changes applied at the next whole second, observed split following desired
+after ``lag_s`` seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from engine.model import (
+    ClusterState,
+    FleetState,
+    Owner,
+    Phase,
+    RegionState,
+    ReleaseRef,
+    ReleaseState,
+    Replicas,
+    Role,
+    Signals,
+    Split,
+    Strategy,
+    VersionState,
+)
+from engine.plans import Plan
+from engine.port import ApplyResult
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.time = 0.0
+
+    def now(self) -> float:
+        return self.time
+
+
+def _version(name: str, role: Role, pods: int, errors: int = 1) -> VersionState:
+    signals = Signals(window_s=10.0, requests=1000, errors=errors, cumulative=(100.0,) * 12)
+    return VersionState(name, f"v-{name}", role, Replicas(pods, pods, pods), signals=signals)
+
+
+def default_fleet() -> list[ReleaseState]:
+    canary = ReleaseState(
+        ref=ReleaseRef("eu-prod-1", "checkout"),
+        region="eu-west",
+        namespace="shop",
+        strategy=Strategy.CANARY,
+        owner=Owner.SIMULATOR,
+        phase=Phase.PAUSED,
+        versions=(_version("stable", Role.STABLE, 4), _version("canary", Role.CANDIDATE, 2)),
+        desired=Split.of(stable=95, canary=5),
+        observed=Split.of(stable=95, canary=5),
+    )
+    blue_green = ReleaseState(
+        ref=ReleaseRef("us-prod-1", "search"),
+        region="us-east",
+        namespace="shop",
+        strategy=Strategy.BLUE_GREEN,
+        owner=Owner.SIMULATOR,
+        phase=Phase.PAUSED,
+        versions=(_version("blue", Role.STABLE, 3), _version("green", Role.CANDIDATE, 3)),
+        desired=Split.of(blue=100, green=0),
+        observed=Split.of(blue=100, green=0),
+        active_slot="blue",
+        preview_slot="green",
+    )
+    return [canary, blue_green]
+
+
+class FakeBackend:
+    """Backend (and optionally PacedBackend) over a list of releases the test can edit."""
+
+    def __init__(self, releases: list[ReleaseState] | None = None, *, lag_s: float = 3.0) -> None:
+        self.name = "fake: two releases"
+        self.briefing = ""
+        self._clock = ManualClock()
+        self.releases = releases if releases is not None else default_fleet()
+        self.lag_s = lag_s
+        self._queued: list[Plan] = []
+        self._pending_observed: list[tuple[float, ReleaseRef, Split]] = []
+        self.started = False
+        self.stopped = False
+
+    @property
+    def clock(self) -> ManualClock:
+        return self._clock
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    def snapshot(self) -> FleetState:
+        regions: dict[str, dict[str, list[ReleaseState]]] = {}
+        for release in self.releases:
+            regions.setdefault(release.region, {}).setdefault(release.cluster, []).append(release)
+        return FleetState(
+            time=self._clock.time,
+            source=self.name,
+            simulated=True,
+            regions=tuple(
+                RegionState(region, tuple(ClusterState(c, region, tuple(rs)) for c, rs in clusters.items()))
+                for region, clusters in regions.items()
+            ),
+        )
+
+    async def apply(self, plan: Plan) -> ApplyResult:
+        self._queued.append(plan)
+        return ApplyResult(self._clock.time, "queued for the next tick")
+
+    def run_until(self, t: float) -> None:
+        while self._clock.time + 1 <= t:
+            self._clock.time += 1
+            self._tick()
+
+    def _tick(self) -> None:
+        for plan in self._queued:
+            self._apply_now(plan)
+        self._queued.clear()
+        due = [p for p in self._pending_observed if p[0] <= self._clock.time]
+        for _, ref, split in due:
+            self._replace(ref, observed=split)
+        self._pending_observed = [p for p in self._pending_observed if p[0] > self._clock.time]
+
+    def _apply_now(self, plan: Plan) -> None:
+        change = plan.change
+        assert change is not None
+        ref = plan.action.target
+        release = next(r for r in self.releases if r.ref == ref)
+        desired = release.desired
+        if change.weights is not None:
+            desired = Split(change.weights)
+        active = release.active_slot
+        if change.active_slot is not None:
+            active = change.active_slot
+            desired = Split(tuple((v.name, 100 if v.name == active else 0) for v in release.versions))
+        self._replace(
+            ref,
+            desired=desired,
+            active_slot=active,
+            paused=release.paused if change.paused is None else change.paused,
+            aborted=release.aborted if change.aborted is None else change.aborted,
+        )
+        self._pending_observed.append((self._clock.time + self.lag_s, ref, desired))
+
+    def _replace(self, ref: ReleaseRef, **fields: object) -> None:
+        self.releases = [replace(r, **fields) if r.ref == ref else r for r in self.releases]  # type: ignore[arg-type]
+
+
+class PacedFakeBackend(FakeBackend):
+    """The same fake with speed and pause, so it satisfies engine.port.PacedBackend."""
+
+    def __init__(self, releases: list[ReleaseState] | None = None) -> None:
+        super().__init__(releases)
+        self.speed = 1.0
+        self.paused = True
+
+    def set_speed(self, speed: float) -> float:
+        self.speed = min(1000.0, max(1.0, float(speed)))
+        return self.speed
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
