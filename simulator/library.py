@@ -18,7 +18,7 @@ class LibraryEntry:
 
 
 def _library_files() -> dict[str, resources.abc.Traversable]:
-    root = resources.files("scenarios")
+    root = resources.files("rolldeck_scenarios")
     return {
         entry.name.removesuffix(".yaml"): entry
         for entry in root.iterdir()

@@ -153,7 +153,7 @@ class ScenarioError(Exception):
 
 
 @dataclass(frozen=True)
-class _Located:
+class Problem:
     path: tuple[object, ...]
     message: str
     at_key: bool = False  # point at the key itself (unknown keys), not its value
@@ -178,11 +178,13 @@ def load_scenario_text(text: str, source: str) -> Scenario:
         problems = []
         for item in error.errors(include_url=False):
             path = _without_tags(tuple(item["loc"]))
-            problems.append(_Located(path, _message(path, item), item["type"] == "extra_forbidden"))
-        raise ScenarioError([_format(source, root, p) for p in problems]) from None
+            if item["type"] == "union_tag_invalid":
+                path += ("type",)  # point at the fault's type, not the whole fault
+            problems.append(Problem(path, _message(path, item), item["type"] == "extra_forbidden"))
+        raise ScenarioError([format_problem(source, root, p) for p in problems]) from None
     located = _check_references(scenario)
     if located:
-        raise ScenarioError([_format(source, root, p) for p in located])
+        raise ScenarioError([format_problem(source, root, p) for p in located])
     return scenario
 
 
@@ -210,49 +212,52 @@ def _message(path: tuple[object, ...], item: dict) -> str:
         return f"{loc}: unknown key"
     if item["type"] == "missing":
         return f"{loc}: required key missing"
+    if item["type"] == "union_tag_invalid":
+        known = ", ".join(sorted(_FAULT_TAGS))
+        return f"{loc}: unknown fault type {item['ctx']['tag']!r} (known: {known})"
     text = item["msg"].removeprefix("Value error, ")
     return f"{loc}: {text}" if loc else text
 
 
-def _check_references(scenario: Scenario) -> list[_Located]:
+def _check_references(scenario: Scenario) -> list[Problem]:
     """Cross-field rules pydantic cannot see on one field: names that must exist, unique keys."""
-    problems: list[_Located] = []
+    problems: list[Problem] = []
     clusters = {c.name for c in scenario.clusters}
     seen_clusters: set[str] = set()
     for index, cluster in enumerate(scenario.clusters):
         if cluster.region not in scenario.regions:
-            problems.append(_Located(("clusters", index, "region"), f"clusters.{index}.region: unknown region {cluster.region!r} (known: {', '.join(sorted(scenario.regions))})"))
+            problems.append(Problem(("clusters", index, "region"), f"clusters.{index}.region: unknown region {cluster.region!r} (known: {', '.join(sorted(scenario.regions))})"))
         if cluster.name in seen_clusters:
-            problems.append(_Located(("clusters", index, "name"), f"clusters.{index}.name: duplicate cluster {cluster.name!r}"))
+            problems.append(Problem(("clusters", index, "name"), f"clusters.{index}.name: duplicate cluster {cluster.name!r}"))
         seen_clusters.add(cluster.name)
     seen_releases: set[tuple[str, str]] = set()
     release_names = {r.name for r in scenario.releases}
     for index, release in enumerate(scenario.releases):
         where = f"releases.{index}"
         if release.cluster not in clusters:
-            problems.append(_Located(("releases", index, "cluster"), f"{where}.cluster: unknown cluster {release.cluster!r}"))
+            problems.append(Problem(("releases", index, "cluster"), f"{where}.cluster: unknown cluster {release.cluster!r}"))
         key = (release.cluster, release.name)
         if key in seen_releases:
-            problems.append(_Located(("releases", index, "name"), f"{where}.name: duplicate release {release.name!r} in {release.cluster}"))
+            problems.append(Problem(("releases", index, "name"), f"{where}.name: duplicate release {release.name!r} in {release.cluster}"))
         seen_releases.add(key)
         if release.strategy == "blue-green" and release.steps:
-            problems.append(_Located(("releases", index, "steps"), f"{where}.steps: only canary releases have weight steps"))
+            problems.append(Problem(("releases", index, "steps"), f"{where}.steps: only canary releases have weight steps"))
         if not any(math.isclose(b, release.slo.latency_threshold_s) for b in scenario.latency_buckets_s):
-            problems.append(_Located(("releases", index, "slo", "latency_threshold_s"), f"{where}.slo.latency_threshold_s: {release.slo.latency_threshold_s}s is not one of latency_buckets_s"))
+            problems.append(Problem(("releases", index, "slo", "latency_threshold_s"), f"{where}.slo.latency_threshold_s: {release.slo.latency_threshold_s}s is not one of latency_buckets_s"))
     if scenario.latency_buckets_s != sorted(set(scenario.latency_buckets_s)):
-        problems.append(_Located(("latency_buckets_s",), "latency_buckets_s: bounds must be strictly increasing"))
+        problems.append(Problem(("latency_buckets_s",), "latency_buckets_s: bounds must be strictly increasing"))
     for index, fault in enumerate(scenario.faults):
         where = f"faults.{index}"
         if fault.target.release not in release_names:
-            problems.append(_Located(("faults", index, "target", "release"), f"{where}.target.release: unknown release {fault.target.release!r}"))
+            problems.append(Problem(("faults", index, "target", "release"), f"{where}.target.release: unknown release {fault.target.release!r}"))
         if fault.target.cluster is not None and fault.target.cluster not in clusters:
-            problems.append(_Located(("faults", index, "target", "cluster"), f"{where}.target.cluster: unknown cluster {fault.target.cluster!r}"))
+            problems.append(Problem(("faults", index, "target", "cluster"), f"{where}.target.cluster: unknown cluster {fault.target.cluster!r}"))
         if fault.until is not None and fault.until <= fault.at:
-            problems.append(_Located(("faults", index, "until"), f"{where}.until: must be after at"))
+            problems.append(Problem(("faults", index, "until"), f"{where}.until: must be after at"))
     return problems
 
 
-def _format(source: str, root: yaml.Node | None, problem: _Located) -> str:
+def format_problem(source: str, root: yaml.Node | None, problem: Problem) -> str:
     node = _node_at(root, problem.path, problem.at_key)
     if node is None:
         return f"{source}:1:1: {problem.message}"

@@ -1,0 +1,176 @@
+"""The ``rolldeck`` command line (see the contract in DESIGN.md).
+
+Textual is imported only by the commands that open the TUI, so ``check``, ``scenarios`` and
+headless drills start fast and work without a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from simulator.durations import parse_duration
+from simulator.scenario import ScenarioError
+
+
+def default_audit_path() -> Path:
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "rolldeck" / "audit.jsonl"
+
+
+def _operator_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "operator"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rolldeck",
+        description="Terminal operations console for progressive delivery on Kubernetes.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    sim = sub.add_parser("sim", help="open the console on a simulated scenario")
+    sim.add_argument("scenario", help="a library name (see `rolldeck scenarios`) or a YAML file")
+    _tui_options(sim)
+
+    live = sub.add_parser("live", help="open the console on real clusters from kubeconfig")
+    live.add_argument("--context", default=None, help="contexts A,B or 'all'")
+    live.add_argument("--namespace", default=None)
+    live.add_argument("--readonly", action="store_true")
+
+    drill = sub.add_parser("drill", help="run a scenario headless and write a report")
+    drill.add_argument("scenario")
+    drill.add_argument("--headless", action="store_true", required=True, help="run with no UI, as fast as possible")
+    drill.add_argument("--until", default=None, help="simulated time to stop at, e.g. 30m (default: the scenario's duration)")
+    drill.add_argument("--actions", type=Path, default=None, help="YAML list of timed operator actions")
+    drill.add_argument("--report", type=Path, default=None, help="write the JSON report here")
+    drill.add_argument("--audit", type=Path, default=None, help="also append audit records to this JSON Lines file")
+    drill.add_argument("--autopilot", action="store_true", help="let the autopilot drive (not available yet)")
+
+    check = sub.add_parser("check", help="validate scenario files")
+    check.add_argument("files", nargs="+", type=Path)
+
+    sub.add_parser("scenarios", help="list the scenario library")
+
+    _tui_options(parser)
+    return parser
+
+
+def _tui_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--speed", type=float, default=1.0, help="initial simulation speed, 1–1000 (default 1)")
+    parser.add_argument("--audit", type=Path, default=None, help=f"audit log (default {default_audit_path()})")
+    parser.add_argument("--readonly", action="store_true", help="refuse every mutating action")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command is None:
+            from simulator.library import DEFAULT_SCENARIO
+
+            return _run_tui(DEFAULT_SCENARIO, args)
+        if args.command == "sim":
+            return _run_tui(args.scenario, args)
+        if args.command == "check":
+            return _check(args.files)
+        if args.command == "scenarios":
+            return _list_scenarios()
+        if args.command == "drill":
+            return _drill(args)
+        if args.command == "live":
+            print("rolldeck: live clusters are not supported yet: use `rolldeck sim SCENARIO`", file=sys.stderr)
+            return 2
+    except ScenarioError as error:
+        for problem in error.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
+    from simulator.backend import SimulatorBackend
+    from simulator.library import load_scenario
+
+    scenario = load_scenario(scenario_name)
+    backend = SimulatorBackend(scenario, speed=args.speed)
+
+    from console.app import make_app  # Textual only when a TUI opens
+
+    app = make_app(
+        backend,
+        audit_path=args.audit or default_audit_path(),
+        actor=_operator_name(),
+        read_only=args.readonly,
+        wall_clock=time.time,
+        briefing=scenario.briefing,
+    )
+    app.run()
+    return app.return_code or 0
+
+
+def _check(files: list[Path]) -> int:
+    from simulator.scenario import load_scenario_file
+
+    problems: list[str] = []
+    for path in files:
+        try:
+            load_scenario_file(path)
+        except ScenarioError as error:
+            problems.extend(error.problems)
+        else:
+            print(f"{path}: ok")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _list_scenarios() -> int:
+    from simulator.library import DEFAULT_SCENARIO, list_scenarios
+
+    entries = list_scenarios()
+    width = max(len(e.name) for e in entries)
+    for entry in entries:
+        marker = " (default)" if entry.name == DEFAULT_SCENARIO else ""
+        print(f"{entry.name:<{width}}  {entry.title}{marker}")
+    return 0
+
+
+def _drill(args: argparse.Namespace) -> int:
+    from simulator.drill import load_actions, run_drill, write_report
+    from simulator.library import load_scenario
+
+    if args.autopilot:
+        print("rolldeck: --autopilot is not available yet; run the drill with --actions instead", file=sys.stderr)
+        return 2
+    scenario = load_scenario(args.scenario)
+    try:
+        until = parse_duration(args.until) if args.until is not None else scenario.duration
+    except ValueError as error:
+        print(f"rolldeck: --until: {error}", file=sys.stderr)
+        return 2
+    actions = load_actions(args.actions) if args.actions else []
+    result = run_drill(scenario, until=until, actions=actions, wall_clock=time.time, audit_path=args.audit)
+    report = result.report
+    if args.report:
+        write_report(report, args.report)
+    print(f"drill {report['scenario']} seed {report['seed']}: {report['sim_time_s']:.0f}s simulated, digest {report['digest'][:12]}")
+    for release in report["releases"]:
+        split = " / ".join(f"{k} {v}%" for k, v in release["observed"].items())
+        print(f"  {release['release']:<32} {release['phase']:<11} {split}")
+    for failure in result.failures:
+        print(f"  action refused: {failure}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

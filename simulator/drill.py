@@ -1,0 +1,200 @@
+"""Headless drills: run a scenario flat out, apply timed operator actions, write a report.
+
+Actions go through the engine's operator exactly as console actions do (plan → apply → audit), so a
+drill exercises production code paths. Commands apply at tick boundaries, so a drill with the same
+seed and actions file gives the same report however it is chunked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+
+from engine.actions import Action, ActionKind
+from engine.audit import AuditLog
+from engine.model import ReleaseRef
+from engine.operator import Operator
+from simulator.backend import SimulatorBackend
+from simulator.durations import parse_duration
+from simulator.latency import log_bucket_upper_edges
+from simulator.scenario import Problem, Scenario, ScenarioError, format_problem
+from simulator.snapshot import signals_of
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class DrillAction(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    at: Duration
+    release: str  # "cluster/name", or a name that is unique in the fleet
+    action: Literal[tuple(kind.value for kind in ActionKind)]  # type: ignore[valid-type]
+    weight: Annotated[int, Field(ge=0, le=100)] | None = None
+    slot: str | None = None
+    actor: str = "drill"
+
+
+_ACTIONS = TypeAdapter(list[DrillAction])
+
+
+def load_actions(path: Path) -> list[DrillAction]:
+    """Read an actions file: a YAML list of ``{at, release, action[, weight, slot, actor]}``."""
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise ScenarioError([f"{path}: cannot read: {error.strerror or error}"]) from None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ScenarioError([f"{where}: YAML syntax: {error.problem}"]) from None
+    try:
+        parsed = _ACTIONS.validate_python(data if data is not None else [])
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False):
+            loc = tuple(item["loc"])
+            name = ".".join(str(p) for p in loc)
+            message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"].removeprefix("Value error, ")
+            located = Problem(loc, f"{name}: {message}" if name else message, item["type"] == "extra_forbidden")
+            problems.append(format_problem(str(path), root, located))
+        raise ScenarioError(problems) from None
+    return sorted(parsed, key=lambda a: a.at)
+
+
+@dataclass
+class DrillResult:
+    report: dict
+    failures: list[str]
+
+
+def resolve_release(backend: SimulatorBackend, name: str) -> ReleaseRef:
+    if "/" in name:
+        cluster, release = name.split("/", 1)
+        return ReleaseRef(cluster, release)
+    matches = [r.ref for r in backend.snapshot().releases() if r.name == name]
+    if len(matches) != 1:
+        where = ", ".join(str(m) for m in matches) or "none"
+        raise ScenarioError([f"release {name!r} must name exactly one release as cluster/name (matches: {where})"])
+    return matches[0]
+
+
+def run_drill(
+    scenario: Scenario,
+    *,
+    until: float,
+    actions: list[DrillAction],
+    wall_clock: Callable[[], float],
+    audit_path: Path | None = None,
+    chunk: float | None = None,
+) -> DrillResult:
+    """Run ``scenario`` to ``until`` seconds; ``chunk`` splits the run (results must not change)."""
+    return asyncio.run(_run(scenario, until, actions, wall_clock, audit_path, chunk))
+
+
+async def _run(scenario, until, actions, wall_clock, audit_path, chunk) -> DrillResult:
+    backend = SimulatorBackend(scenario, paused=True)
+    operator = Operator(backend, AuditLog(audit_path, wall_clock))
+    failures: list[str] = []
+    for item in actions:
+        if item.at > until:
+            break
+        _advance(backend, item.at, chunk)
+        ref = resolve_release(backend, item.release)
+        plan = operator.plan(Action(ActionKind(item.action), ref, weight=item.weight, slot=item.slot))
+        outcome = await operator.execute(plan, actor=item.actor)
+        if not outcome.ok:
+            failures.append(f"at {item.at:.0f}s {item.action} {ref}: {outcome.message}")
+    _advance(backend, until, chunk)
+    return DrillResult(build_report(backend, operator), failures)
+
+
+def _advance(backend: SimulatorBackend, target: float, chunk: float | None) -> None:
+    if chunk is None:
+        backend.run_until(target)
+        return
+    now = backend.clock.now()
+    while now < target:
+        now = min(target, now + chunk)
+        backend.run_until(now)
+
+
+def build_report(backend: SimulatorBackend, operator: Operator) -> dict:
+    world = backend.world
+    snapshot = backend.snapshot()
+    bounds = tuple(world.scenario.latency_buckets_s)
+    edges = log_bucket_upper_edges()
+    releases = []
+    for state, sim in zip(snapshot.releases(), _in_snapshot_order(world, snapshot)):
+        versions = []
+        for version in sim.versions:
+            totals = signals_of(version.totals, world.now, bounds)
+            versions.append(
+                {
+                    "name": version.name,
+                    "revision": version.profile.revision,
+                    "role": version.role.value,
+                    "pods_ready": version.ready_pods,
+                    "requests": totals.requests,
+                    "errors": totals.errors,
+                    "slow": totals.slow,
+                    "p50_s": _fine_quantile(version.fine, edges, 0.5),
+                    "p99_s": _fine_quantile(version.fine, edges, 0.99),
+                }
+            )
+        releases.append(
+            {
+                "release": str(state.ref),
+                "region": state.region,
+                "strategy": state.strategy.value,
+                "phase": state.phase.value,
+                "paused": state.paused,
+                "aborted": state.aborted,
+                "desired": state.desired.as_dict(),
+                "observed": state.observed.as_dict(),
+                "active_slot": state.active_slot,
+                "versions": versions,
+            }
+        )
+    audit = []
+    for record in operator.audit.recent(limit=10_000):
+        entry = asdict(record)
+        entry.pop("wall_time")  # reports are replayable artefacts; wall times live in the audit file
+        audit.append(entry)
+    return {
+        "scenario": world.scenario.scenario,
+        "seed": world.scenario.seed,
+        "sim_time_s": world.now,
+        "ticks": world.tick_count,
+        "digest": world.digest(),
+        "releases": releases,
+        "commands": [asdict(c) for c in world.command_log],
+        "audit": audit,
+    }
+
+
+def _in_snapshot_order(world, snapshot):
+    by_ref = {r.ref: r for r in world.releases}
+    return [by_ref[state.ref] for state in snapshot.releases()]
+
+
+def _fine_quantile(fine: np.ndarray, edges: np.ndarray, q: float) -> float | None:
+    total = fine.sum()
+    if total <= 0:
+        return None
+    index = int(np.searchsorted(np.cumsum(fine), q * total))
+    return round(float(edges[min(index, len(edges) - 1)]), 6)
+
+
+def write_report(report: dict, path: Path) -> None:
+    path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,18 @@
+"""Shared fixtures: scenarios from the library and a paused simulator backend."""
+
+from __future__ import annotations
+
+import pytest
+
+from simulator.backend import SimulatorBackend
+from simulator.library import load_scenario
+
+
+@pytest.fixture
+def fleet_backend() -> SimulatorBackend:
+    return SimulatorBackend(load_scenario("fleet-default"), paused=True)
+
+
+@pytest.fixture
+def canary_5xx_backend() -> SimulatorBackend:
+    return SimulatorBackend(load_scenario("canary-5xx"), paused=True)

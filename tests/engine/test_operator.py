@@ -1,0 +1,104 @@
+"""The operator is the one mutation path: re-plan, apply through the backend, audit every outcome."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from engine.actions import Action, ActionKind
+from engine.audit import AuditLog
+from engine.model import ReleaseRef
+from engine.operator import Operator
+from engine.plans import Plan
+from engine.port import ApplyError, ApplyResult
+from simulator.backend import SimulatorBackend
+from simulator.library import load_scenario
+
+CHECKOUT = ReleaseRef("prod-eu-west-1", "checkout")
+WALL = 1_790_000_000.0
+
+
+class ConflictingBackend(SimulatorBackend):
+    """A backend whose API answers every write with a conflict (as a 409 would)."""
+
+    async def apply(self, plan: Plan) -> ApplyResult:
+        raise ApplyError("409 Conflict: the route changed since it was read")
+
+
+def make(backend_cls, tmp_path):
+    backend = backend_cls(load_scenario("canary-5xx"), paused=True)
+    backend.run_until(30)
+    audit = AuditLog(tmp_path / "audit.jsonl", wall_clock=lambda: WALL)
+    return backend, Operator(backend, audit)
+
+
+@pytest.mark.asyncio
+async def test_applied_action_changes_state_and_writes_one_fsynced_record(tmp_path):
+    backend, operator = make(SimulatorBackend, tmp_path)
+    plan = operator.plan(Action(ActionKind.STEP_UP, CHECKOUT))
+    outcome = await operator.execute(plan, actor="alice")
+    assert outcome.ok
+    backend.run_until(31)
+    assert backend.snapshot().release(CHECKOUT).desired.weight("canary") == 25
+    records = AuditLog.read(tmp_path / "audit.jsonl")
+    assert len(records) == 1
+    record = records[0]
+    assert record["actor"] == "alice"
+    assert record["wall_time"] == WALL
+    assert record["backend_time"] == 30.0
+    assert record["cluster"] == "prod-eu-west-1" and record["region"] == "eu-west-1"
+    assert record["release"] == "prod-eu-west-1/checkout"
+    assert record["action"] == "step-up" and record["result"] == "applied"
+    assert record["before"]["desired"] == {"stable": 90, "canary": 10}
+    assert record["after"]["desired"] == {"stable": 75, "canary": 25}
+    assert oct(os.stat(tmp_path / "audit.jsonl").st_mode & 0o777) == "0o600"
+
+
+@pytest.mark.asyncio
+async def test_failed_apply_writes_a_failed_record_and_changes_nothing(tmp_path):
+    backend, operator = make(ConflictingBackend, tmp_path)
+    before = backend.snapshot().release(CHECKOUT)
+    outcome = await operator.execute(operator.plan(Action(ActionKind.ABORT, CHECKOUT)), actor="alice")
+    assert not outcome.ok and "409 Conflict" in outcome.message
+    backend.run_until(60)
+    after = backend.snapshot().release(CHECKOUT)
+    assert after.desired == before.desired and not after.aborted
+    (record,) = AuditLog.read(tmp_path / "audit.jsonl")
+    assert record["result"] == "failed" and "409" in record["reason"]
+    assert record["after"] == record["before"]
+
+
+@pytest.mark.asyncio
+async def test_refused_plan_is_audited_and_not_applied(tmp_path):
+    backend, operator = make(SimulatorBackend, tmp_path)
+    stale = operator.plan(Action(ActionKind.RESUME, CHECKOUT))  # not paused: refused
+    outcome = await operator.execute(stale, actor="bob")
+    assert not outcome.ok
+    backend.run_until(40)
+    assert not backend.world.command_log
+    (record,) = AuditLog.read(tmp_path / "audit.jsonl")
+    assert record["result"] == "refused" and "release is paused" in record["reason"]
+
+
+@pytest.mark.asyncio
+async def test_a_plan_made_stale_by_another_change_is_refused(tmp_path):
+    backend, operator = make(SimulatorBackend, tmp_path)
+    shown = operator.plan(Action(ActionKind.STEP_UP, CHECKOUT))  # 10 → 25 shown to the operator
+    await operator.execute(operator.plan(Action(ActionKind.SET_WEIGHT, CHECKOUT, weight=50)), actor="carol")
+    backend.run_until(31)
+    outcome = await operator.execute(shown, actor="alice")  # would now mean 50 → 100
+    assert not outcome.ok and "state changed" in outcome.message
+    assert backend.snapshot().release(CHECKOUT).desired.weight("canary") == 50
+    results = [r["result"] for r in AuditLog.read(tmp_path / "audit.jsonl")]
+    assert results == ["applied", "refused"]
+
+
+def test_audit_lines_are_json_objects(tmp_path):
+    path = tmp_path / "a.jsonl"
+    log = AuditLog(path, wall_clock=lambda: 1.0)
+    assert log.recent() == []
+    path.write_text('{"a": 1}\n\n')
+    assert AuditLog.read(path) == [{"a": 1}]
+    json.loads(path.read_text().splitlines()[0])

@@ -1,0 +1,71 @@
+"""The command line as users run it: real subprocesses, exit codes, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def rolldeck(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "console", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
+
+
+def test_scenarios_lists_the_library():
+    result = rolldeck("scenarios")
+    assert result.returncode == 0
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert {"canary-healthy", "canary-5xx", "blue-green-cutover", "fleet-default"} <= set(names)
+    assert "(default)" in result.stdout
+
+
+def test_check_accepts_the_library_files():
+    files = sorted(str(p) for p in (ROOT / "scenarios").glob("*.yaml"))
+    result = rolldeck("check", *files)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(": ok") == len(files)
+
+
+def test_check_reports_each_problem_on_one_line_and_exits_1(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((ROOT / "scenarios" / "canary-5xx.yaml").read_text().replace("rps: 800", "rps: 800\n    colour: red"))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("scenario: [unclosed\n")
+    result = rolldeck("check", str(bad), str(broken))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[0] == f"{bad}:19:5: releases.0.colour: unknown key"
+    assert lines[1].startswith(f"{broken}:2:1: YAML syntax")
+    assert len(lines) == 2 and "Traceback" not in result.stderr
+
+
+def test_unknown_scenario_name_is_one_line():
+    result = rolldeck("drill", "no-such-thing", "--headless")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "no such scenario" in result.stderr
+
+
+def test_headless_drill_writes_a_report(tmp_path):
+    report = tmp_path / "out.json"
+    audit = tmp_path / "audit.jsonl"
+    result = rolldeck(
+        "drill", "canary-5xx", "--headless", "--until", "8m",
+        "--actions", str(ROOT / "docs/examples/canary-5xx-abort.actions.yaml"),
+        "--report", str(report), "--audit", str(audit),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "prod-eu-west-1/checkout" in result.stdout and "Degraded" in result.stdout
+    data = json.loads(report.read_text())
+    assert data["sim_time_s"] == 480 and data["releases"][0]["aborted"] is True
+    (record,) = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert record["actor"] == "drill" and record["wall_time"] > 1.7e9
+
+
+def test_bad_until_is_one_line():
+    result = rolldeck("drill", "canary-5xx", "--headless", "--until", "soon")
+    assert result.returncode == 2 and "--until" in result.stderr and "Traceback" not in result.stderr
