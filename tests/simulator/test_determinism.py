@@ -59,3 +59,27 @@ def test_budgeted_advance_matches_a_straight_run():
         while not paced.advance(target, budget_s=0.0005):
             pass  # behind: the next frame continues toward the same target
     assert paced.world.digest() == straight.world.digest()
+
+
+@pytest.mark.asyncio
+async def test_live_pacing_advances_with_speed_and_stops_when_paused():
+    import asyncio
+
+    from simulator.backend import SimulatorBackend
+
+    backend = SimulatorBackend(load_scenario("canary-healthy"), speed=200)
+    await backend.start()
+    try:
+        await asyncio.sleep(0.4)
+        advanced = backend.clock.now()
+        assert advanced > 20  # ~80 s expected at 200×; generous for a loaded CI machine
+        backend.set_paused(True)
+        await asyncio.sleep(0.1)
+        frozen = backend.clock.now()
+        await asyncio.sleep(0.3)
+        assert backend.clock.now() == frozen
+        backend.set_paused(False)
+        backend.set_speed(5000)
+        assert backend.speed == 1000  # clamped to the supported range
+    finally:
+        await backend.stop()
