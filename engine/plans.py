@@ -173,7 +173,7 @@ def _plan_promote(release: ReleaseState, action: Action) -> _Result:
         )
     )
     if release.strategy is Strategy.CANARY:
-        checks.append(_owner_allows_weights(release))
+        # Promote is a controller verb too (Argo's promote --full, Flagger's gate): no owner check.
         weights = ((release.stable.name, 0), (candidate.name, 100))
         current = release.desired.weight(candidate.name)
         diff = f"promote {candidate.revision}: {candidate.name} {current}% → 100%, then it becomes stable"
@@ -208,7 +208,7 @@ def _plan_abort(release: ReleaseState, action: Action) -> _Result:
         return checks, None, "abort", {}
     after: dict[str, object] = {"aborted": True, "phase": Phase.DEGRADED.value}
     if release.strategy is Strategy.CANARY:
-        checks.append(_owner_allows_weights(release))
+        # Abort is every controller's own verb (Argo status.abort, Flagger's rollback gate).
         weights = ((stable.name, 100), (candidate.name, 0))
         current = release.desired.weight(candidate.name)
         diff = f"abort: {candidate.name} {current}% → 0%, all traffic to {stable.name} ({candidate.revision} kept for diagnosis)"

@@ -113,3 +113,10 @@ def test_read_only_and_unreachable_clusters_refuse_everything():
 def test_unknown_release_is_refused_not_crashed():
     result = plan(fleet(canary_release(10)), ActionKind.ABORT, ref=ReleaseRef("prod-eu-west-1", "nope"))
     assert not result.ok and "not found" in result.refusal
+
+
+@pytest.mark.parametrize("owner", [Owner.ARGO_ROLLOUTS, Owner.FLAGGER])
+def test_controller_verbs_stay_available_on_controller_owned_releases(owner):
+    state = fleet(canary_release(25, owner=owner))
+    for kind in (ActionKind.PROMOTE, ActionKind.ABORT, ActionKind.PAUSE):
+        assert plan(state, kind).ok, kind
