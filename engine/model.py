@@ -120,7 +120,10 @@ class VersionState:
     role: Role
     replicas: Replicas = Replicas()
     restarts: int = 0
-    signals: Signals = Signals()
+    signals: Signals = Signals()  # the recent window (rates, success %, p99 for display)
+    # Cumulative counts since the backend started watching; None when the metrics source is down.
+    # The judge subtracts the totals at a step's start to get "accumulated since the step began".
+    totals: Signals | None = None
 
 
 @dataclass(frozen=True, slots=True)

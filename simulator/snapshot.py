@@ -36,7 +36,7 @@ def signals_of(row: np.ndarray, window_s: float, bounds: tuple[float, ...]) -> S
     )
 
 
-def _version_state(version: VersionSim, window_s: float, bounds: tuple[float, ...]) -> VersionState:
+def _version_state(version: VersionSim, window_s: float, bounds: tuple[float, ...], now: float) -> VersionState:
     return VersionState(
         name=version.name,
         revision=version.profile.revision,
@@ -44,10 +44,11 @@ def _version_state(version: VersionSim, window_s: float, bounds: tuple[float, ..
         replicas=Replicas(version.desired_pods, version.ready_pods, version.updated_pods),
         restarts=version.restarts,
         signals=signals_of(version.window, window_s, bounds),
+        totals=signals_of(version.totals, now, bounds),
     )
 
 
-def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ...]) -> ReleaseState:
+def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ...], now: float) -> ReleaseState:
     order = [v.name for v in release.versions]
     return ReleaseState(
         ref=release.ref,
@@ -56,7 +57,7 @@ def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ..
         strategy=release.strategy,
         owner=Owner.SIMULATOR,
         phase=release.phase,
-        versions=tuple(_version_state(v, window_s, bounds) for v in release.versions),
+        versions=tuple(_version_state(v, window_s, bounds, now) for v in release.versions),
         desired=Split(tuple((name, release.desired.get(name, 0)) for name in order)),
         observed=Split(tuple((name, release.effective.get(name, 0)) for name in order)),
         paused=release.paused,
@@ -80,7 +81,7 @@ def build_snapshot(world: World) -> FleetState:
             if cluster.region != region_name:
                 continue
             releases = tuple(
-                _release_state(r, window_s, bounds) for r in world.releases if r.ref.cluster == cluster.name
+                _release_state(r, window_s, bounds, world.now) for r in world.releases if r.ref.cluster == cluster.name
             )
             reachable = cluster.name not in world.unreachable
             health = ClusterHealth(reachable=reachable, error="" if reachable else "API server unavailable")

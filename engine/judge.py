@@ -1,0 +1,211 @@
+"""The canary judge: count-based binomial tests with an evidence gate, per region then per release.
+
+Method (../shared/reference/canary-judgment.md §4): for each metric (errors, slow requests) on counts
+accumulated since the current step began,
+
+1. an exact one-sided binomial test of the canary's bad fraction against the absolute SLO budget;
+2. a conditional binomial test of canary vs baseline: given B = x_canary + x_baseline bad requests,
+   under H0 "canary rate ≤ r × baseline rate", x_canary ~ Binomial(B, r·n_c / (r·n_c + n_b));
+3. an evidence gate: without a significant failure, fewer than n_min canary requests is Inconclusive.
+
+Repeated looks are controlled by spending α evenly over the planned looks and over regions
+(Bonferroni), so a canary checked every interval for a whole bake keeps its false-rollback rate ≤ α.
+A failure may be declared before n_min — the tests already account for the sample size — but a pass
+never is. "No data" is Error, never Pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from scipy.special import bdtrc
+
+from engine.model import Signals
+
+
+class Verdict(StrEnum):
+    PASS = "Pass"
+    FAIL = "Fail"
+    INCONCLUSIVE = "Inconclusive"  # not enough evidence yet: hold
+    ERROR = "Error"  # no data: freeze
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    requests: int
+    errors: int
+    slow: int
+
+    @classmethod
+    def of(cls, signals: Signals) -> Counts:
+        return cls(signals.requests, signals.errors, signals.slow)
+
+    def __sub__(self, other: Counts) -> Counts:
+        return Counts(self.requests - other.requests, self.errors - other.errors, self.slow - other.slow)
+
+    def bad(self, metric: str) -> int:
+        return self.errors if metric == "errors" else self.slow
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeConfig:
+    error_budget: float = 0.01  # 1 − success SLO
+    slow_budget: float = 0.01  # share allowed above the latency threshold (a p99 SLO)
+    n_min_errors: int = 700
+    n_min_slow: int = 1000
+    alpha: float = 0.01  # false-failure budget for one whole analysis, over all looks and regions
+    max_looks: int = 30
+    ratio_errors: float = 2.0
+    ratio_slow: float = 1.5
+    failure_limit: int = 0
+    inconclusive_limit: int = 0
+    consecutive_error_limit: int = 4
+    latency_label: str = "the SLO"  # e.g. "500 ms", for evidence lines
+
+    def budget(self, metric: str) -> float:
+        return self.error_budget if metric == "errors" else self.slow_budget
+
+    def ratio(self, metric: str) -> float:
+        return self.ratio_errors if metric == "errors" else self.ratio_slow
+
+    def n_min(self, metric: str) -> int:
+        return self.n_min_errors if metric == "errors" else self.n_min_slow
+
+    @property
+    def evidence_needed(self) -> int:
+        return max(self.n_min_errors, self.n_min_slow)
+
+
+METRICS = ("errors", "slow")
+
+
+@dataclass(frozen=True, slots=True)
+class MetricResult:
+    metric: str
+    verdict: Verdict
+    p_absolute: float
+    p_relative: float
+    reason: str  # "absolute" / "relative" for a failure, "" otherwise
+
+
+@dataclass(frozen=True, slots=True)
+class RegionJudgement:
+    region: str
+    verdict: Verdict
+    metrics: tuple[MetricResult, ...]
+    canary: Counts | None
+    baseline: Counts | None
+    evidence: str  # one line an operator reads in five seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    verdict: Verdict
+    regions: tuple[RegionJudgement, ...]
+    evidence: str
+    canary_requests: int  # the smallest region's, for the evidence meter
+    n_min: int
+
+    @property
+    def failing_regions(self) -> list[str]:
+        return [r.region for r in self.regions if r.verdict is Verdict.FAIL]
+
+
+def binomial_tail(bad: int, n: int, p: float) -> float:
+    """P(X ≥ bad) for X ~ Binomial(n, p): the one-sided exact p-value."""
+    if bad <= 0:
+        return 1.0
+    if n <= 0 or bad > n:
+        return 0.0 if bad > n else 1.0
+    return float(bdtrc(bad - 1, n, p))
+
+
+def _test_metric(metric: str, canary: Counts, baseline: Counts | None, cfg: JudgeConfig, alpha: float) -> MetricResult:
+    x_c, n_c = canary.bad(metric), canary.requests
+    p_abs = binomial_tail(x_c, n_c, cfg.budget(metric))
+    p_rel = 1.0
+    if baseline is not None and baseline.requests > 0:
+        x_b, n_b = baseline.bad(metric), baseline.requests
+        total_bad = x_c + x_b
+        if total_bad > 0 and n_c > 0:
+            r = cfg.ratio(metric)
+            p_rel = binomial_tail(x_c, total_bad, r * n_c / (r * n_c + n_b))
+    if p_abs < alpha:
+        if baseline is not None and binomial_tail(baseline.bad(metric), baseline.requests, cfg.budget(metric)) < alpha:
+            # Both versions breach the SLO: the world is bad (a dependency, the region, a spike),
+            # not the release. Hold for a human instead of rolling back — unless canary is also worse.
+            if p_rel >= alpha:
+                return MetricResult(metric, Verdict.INCONCLUSIVE, p_abs, p_rel, "environment")
+            return MetricResult(metric, Verdict.FAIL, p_abs, p_rel, "relative")
+        return MetricResult(metric, Verdict.FAIL, p_abs, p_rel, "absolute")
+    if p_rel < alpha:
+        return MetricResult(metric, Verdict.FAIL, p_abs, p_rel, "relative")
+    if n_c < cfg.n_min(metric):
+        return MetricResult(metric, Verdict.INCONCLUSIVE, p_abs, p_rel, "")
+    return MetricResult(metric, Verdict.PASS, p_abs, p_rel, "")
+
+
+def judge_region(
+    region: str, canary: Counts | None, baseline: Counts | None, cfg: JudgeConfig, *, regions: int = 1
+) -> RegionJudgement:
+    if canary is None:
+        return RegionJudgement(region, Verdict.ERROR, (), None, baseline, f"{region}: no data for the canary (metrics unavailable)")
+    alpha = cfg.alpha / max(1, cfg.max_looks) / max(1, regions)
+    results = tuple(_test_metric(m, canary, baseline, cfg, alpha) for m in METRICS)
+    verdicts = {r.verdict for r in results}
+    if Verdict.FAIL in verdicts:
+        verdict = Verdict.FAIL
+    elif Verdict.INCONCLUSIVE in verdicts:
+        verdict = Verdict.INCONCLUSIVE
+    else:
+        verdict = Verdict.PASS
+    return RegionJudgement(region, verdict, results, canary, baseline, _evidence(region, verdict, results, canary, baseline, cfg))
+
+
+def judge_release(counts: Mapping[str, tuple[Counts | None, Counts | None]], cfg: JudgeConfig) -> Judgement:
+    """Judge each region's canary against its own baseline; a failing region fails the release."""
+    regions = tuple(judge_region(name, c, b, cfg, regions=len(counts)) for name, (c, b) in sorted(counts.items()))
+    order = (Verdict.FAIL, Verdict.ERROR, Verdict.INCONCLUSIVE)
+    verdict = next((v for v in order if any(r.verdict is v for r in regions)), Verdict.PASS)
+    if not regions:
+        verdict = Verdict.ERROR
+    worst = next((r for r in regions if r.verdict is verdict), None)
+    evidence = worst.evidence if worst else "no regions to judge"
+    smallest = min((r.canary.requests for r in regions if r.canary), default=0)
+    return Judgement(verdict, regions, evidence, smallest, cfg.evidence_needed)
+
+
+def _fmt_p(p: float) -> str:
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def _evidence(region, verdict, results, canary: Counts, baseline: Counts | None, cfg: JudgeConfig) -> str:
+    failing = next((r for r in results if r.verdict is Verdict.FAIL), None)
+    metric = failing.metric if failing else "errors"
+    noun = "errors" if metric == "errors" else f"slower than {cfg.latency_label}"
+    x_c, n_c = canary.bad(metric), canary.requests
+    line = f"{region}: canary {x_c:,} {noun} in {n_c:,} requests"
+    if baseline is not None and baseline.requests > 0:
+        x_b, n_b = baseline.bad(metric), baseline.requests
+        line += f" vs stable {x_b:,} in {n_b:,}"
+        if failing and failing.reason == "relative":
+            rate_b = x_b / n_b
+            factor = (x_c / n_c) / rate_b if rate_b > 0 else float("inf")
+            worse = f"{factor:.0f}× worse" if factor != float("inf") else "stable had none"
+            return f"{line} — {worse}, {_fmt_p(failing.p_relative)}"
+    if failing and failing.reason == "absolute":
+        return f"{line} — above the {cfg.budget(metric):.1%} budget, {_fmt_p(failing.p_absolute)}"
+    environment = next((r for r in results if r.reason == "environment"), None)
+    if environment is not None:
+        metric = environment.metric
+        noun = "errors" if metric == "errors" else f"slower than {cfg.latency_label}"
+        x_b, n_b = baseline.bad(metric), baseline.requests
+        return (
+            f"{region}: both versions breach the {cfg.budget(metric):.1%} budget "
+            f"(canary {canary.bad(metric):,} {noun} in {n_c:,}, stable {x_b:,} in {n_b:,}) — not the release: hold"
+        )
+    if verdict is Verdict.INCONCLUSIVE:
+        return f"{line} — not enough evidence yet ({n_c:,}/{cfg.evidence_needed:,})"
+    return f"{line} — within SLO and no worse than stable"
