@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     drill.add_argument("--actions", type=Path, default=None, help="YAML list of timed operator actions")
     drill.add_argument("--report", type=Path, default=None, help="write the JSON report here")
     drill.add_argument("--audit", type=Path, default=None, help="also append audit records to this JSON Lines file")
-    drill.add_argument("--autopilot", action="store_true", help="let the autopilot drive (not available yet)")
+    drill.add_argument("--autopilot", action="store_true", help="run the scenario's autopilot plan")
 
     check = sub.add_parser("check", help="validate scenario files")
     check.add_argument("files", nargs="+", type=Path)
@@ -149,17 +149,19 @@ def _drill(args: argparse.Namespace) -> int:
     from simulator.drill import load_actions, run_drill, write_report
     from simulator.library import load_scenario
 
-    if args.autopilot:
-        print("rolldeck: --autopilot is not available yet; run the drill with --actions instead", file=sys.stderr)
-        return 2
     scenario = load_scenario(args.scenario)
+    if args.autopilot and scenario.autopilot is None:
+        print(f"rolldeck: {args.scenario} declares no autopilot plan; run it with --actions instead", file=sys.stderr)
+        return 2
     try:
         until = parse_duration(args.until) if args.until is not None else scenario.duration
     except ValueError as error:
         print(f"rolldeck: --until: {error}", file=sys.stderr)
         return 2
     actions = load_actions(args.actions) if args.actions else []
-    result = run_drill(scenario, until=until, actions=actions, wall_clock=time.time, audit_path=args.audit)
+    result = run_drill(
+        scenario, until=until, actions=actions, wall_clock=time.time, audit_path=args.audit, autopilot=args.autopilot
+    )
     report = result.report
     if args.report:
         write_report(report, args.report)
@@ -167,6 +169,8 @@ def _drill(args: argparse.Namespace) -> int:
     for release in report["releases"]:
         split = " / ".join(f"{k} {v}%" for k, v in release["observed"].items())
         print(f"  {release['release']:<32} {release['phase']:<11} {split}")
+    for event in report["autopilot"] or []:
+        print(f"  autopilot {event['time']:>6.0f}s {event['release']:<32} {event['kind']:<9} {event['message']}")
     for failure in result.failures:
         print(f"  action refused: {failure}", file=sys.stderr)
     return 0

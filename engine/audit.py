@@ -26,6 +26,7 @@ class AuditRecord:
     after: dict[str, object]
     result: str  # "applied", "refused" or "failed"
     reason: str = ""
+    evidence: str = ""  # why the actor acted: the autopilot's judge evidence, a Flagger gate, …
 
 
 class AuditLog:

@@ -153,6 +153,17 @@ DEFAULT_WEIGHT_STEPS: tuple[int, ...] = (0, 1, 5, 10, 25, 50, 100)
 
 
 @dataclass(frozen=True, slots=True)
+class GitOpsState:
+    """An Argo CD Application that manages a release's objects: spec edits are drift to it."""
+
+    app: str
+    sync: str = "Unknown"  # Synced, OutOfSync, Unknown
+    health: str = "Unknown"  # Healthy, Progressing, Degraded, Suspended, Missing, Unknown
+    auto_sync: bool = False  # spec.syncPolicy.automated present
+    self_heal: bool = False  # automated.selfHeal: Argo CD reverts spec edits
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseState:
     """One application's delivery in one cluster."""
 
@@ -172,6 +183,16 @@ class ReleaseState:
     active_slot: str | None = None  # blue-green only
     preview_slot: str | None = None  # blue-green only
     message: str = ""
+    metrics_error: str = ""  # non-empty when the metrics source failed: signals are missing, not zero
+    # Detail real clusters provide (engine.kube); the defaults fit the simulator.
+    step_count: int | None = None  # steps in the controller's plan (Argo: len(steps)); step == step_count: all done
+    waiting_on: str = ""  # the human decision a controller waits for: "CanaryPauseStep", "confirm-promotion", …
+    stale_spec: bool = False  # metadata.generation not yet observed by the controller
+    router: str = ""  # what splits traffic: "VirtualService", "HTTPRoute", "Service" (selector), "" (none/simulated)
+    revisions: tuple[int, ...] = ()  # rollback targets the cluster still holds, oldest first; the last is current
+    mirror: tuple[str, int] | None = None  # (version, percent) receiving shadow traffic
+    gitops: GitOpsState | None = None  # the Argo CD Application managing this release's objects
+    denied: tuple[tuple[str, str], ...] = ()  # (action kind, reason) the cluster's RBAC refuses this user
 
     @property
     def name(self) -> str:
@@ -220,6 +241,11 @@ class ClusterHealth:
     reachable: bool = True
     last_update_age_s: float = 0.0
     error: str = ""
+    # Real clusters only (engine.kube):
+    api_latency_ms: float | None = None  # last request round trip to the API server
+    watches: int = 0  # watch streams currently open
+    controllers: tuple[str, ...] = ()  # APIs found: "argo-rollouts", "flagger", "istio", "gateway-api", "argo-cd"
+    warnings: tuple[str, ...] = ()  # e.g. "TLS verification is off", "rollouts: forbidden"
 
 
 @dataclass(frozen=True, slots=True)

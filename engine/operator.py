@@ -31,20 +31,20 @@ class Operator:
     def plan(self, action: Action) -> Plan:
         return plan_action(self.backend.snapshot(), action, read_only=self.read_only)
 
-    async def execute(self, plan: Plan, *, actor: str) -> Outcome:
+    async def execute(self, plan: Plan, *, actor: str, evidence: str = "") -> Outcome:
         # Re-plan: the world may have moved while the confirm modal was open.
         fresh = self.plan(plan.action)
         if fresh.ok and fresh.change != plan.change:
-            return self._finish(fresh, actor, "refused", "state changed since the plan was shown; review it again")
+            return self._finish(fresh, actor, "refused", "state changed since the plan was shown; review it again", evidence)
         if not fresh.ok:
-            return self._finish(fresh, actor, "refused", fresh.refusal or "refused")
+            return self._finish(fresh, actor, "refused", fresh.refusal or "refused", evidence)
         try:
             result = await self.backend.apply(fresh)
         except ApplyError as error:
-            return self._finish(fresh, actor, "failed", str(error))
-        return self._finish(fresh, actor, "applied", result.detail)
+            return self._finish(fresh, actor, "failed", str(error), evidence)
+        return self._finish(fresh, actor, "applied", result.detail, evidence)
 
-    def _finish(self, plan: Plan, actor: str, result: str, reason: str) -> Outcome:
+    def _finish(self, plan: Plan, actor: str, result: str, reason: str, evidence: str) -> Outcome:
         target = plan.action.target
         applied = result == "applied"
         record = AuditRecord(
@@ -60,6 +60,7 @@ class Operator:
             after=plan.after if applied else plan.before,
             result=result,
             reason=reason,
+            evidence=evidence,
         )
         self.audit.append(record)
         message = plan.diff if applied else f"{result}: {reason}"

@@ -33,9 +33,9 @@ class SimClock:
 
 
 class SimulatorBackend:
-    def __init__(self, scenario: Scenario, *, speed: float = 1.0, paused: bool = False) -> None:
+    def __init__(self, scenario: Scenario, *, speed: float = 1.0, paused: bool = False, autopilot: bool = False) -> None:
         self.scenario = scenario
-        self.world = World(scenario)
+        self.world = World(scenario, autopilot=autopilot)
         self.name = f"simulation: {scenario.scenario}"
         self.briefing = scenario.briefing
         self.speed = min(MAX_SPEED, max(MIN_SPEED, speed))

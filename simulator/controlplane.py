@@ -56,6 +56,36 @@ class ControlPlane:
         release.route_generation += 1
         self.env.process(self._propagate(release, dict(weights), release.route_generation, then))
 
+    def route_when_ready(self, release: ReleaseSim, weights: dict[str, int], then: Callable[[], None] | None = None) -> None:
+        """Like Argo Rollouts: raise a canary's weight only once the pods for it are ready.
+
+        The desired split changes at once (the spec says so); the route is written when the canary's
+        scaled-up pods are Ready, checked every tick by ``release_waiting_routes``. Lowering a
+        weight never waits.
+        """
+        candidate = release.by_role(Role.CANDIDATE)
+        if candidate is not None:
+            target = weights.get(candidate.name, 0)
+            current = release.desired.get(candidate.name, 0)
+            needed = canary_replicas(release, target)
+            if target > current and candidate.ready_pods < needed:
+                release.desired = dict(weights)
+                release.route_generation += 1  # an older in-flight change must not land after this
+                release.waiting_route = (dict(weights), then)
+                release.message = f"scaling canary to {needed} pods for {target}%: {candidate.ready_pods} ready"
+                return
+        release.waiting_route = None
+        self.route(release, weights, then)
+
+    def release_waiting_routes(self, release: ReleaseSim) -> None:
+        if release.waiting_route is None:
+            return
+        weights, then = release.waiting_route
+        candidate = release.by_role(Role.CANDIDATE)
+        if candidate is None or candidate.ready_pods >= canary_replicas(release, weights.get(candidate.name, 0)):
+            release.waiting_route = None
+            self.route(release, weights, then)
+
     def _propagate(self, release: ReleaseSim, weights: dict[str, int], generation: int, then):
         yield self.env.timeout(release.spec.propagation_delay)
         if generation < release.applied_generation:
@@ -85,11 +115,11 @@ class ControlPlane:
                 if candidate.desired_pods < needed:
                     self.scale(release, candidate, needed)
             if change.promoted:
-                self.route(release, weights, then=lambda: self._finish_canary(release, now))
+                self.route_when_ready(release, weights, then=lambda: self._finish_canary(release, now))
                 release.phase = Phase.PROGRESSING
                 release.message = "promoting to 100%"
             else:
-                self.route(release, weights)
+                self.route_when_ready(release, weights)
                 if release.aborted and not change.aborted and weights.get(self._candidate_name(release), 0) > 0:
                     release.aborted = False  # a manual weight on an aborted canary restarts it
                     release.phase = Phase.PROGRESSING

@@ -51,7 +51,7 @@ def serve_tick(
     samples: int,
 ) -> None:
     """Run one tick of traffic for ``release`` and record it in each version's signals."""
-    expected = release.spec.rps * rate_factor * dt
+    expected = release.spec.rps * rate_factor * release.rate_factor * dt
     arrivals = int(streams.arrivals.poisson(expected))
     weights = np.array([release.effective.get(v.name, 0) for v in release.versions], dtype=float)
     total = weights.sum()

@@ -20,8 +20,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 
 from engine.actions import Action, ActionKind
 from engine.audit import AuditLog
+from engine.autopilot import Autopilot
 from engine.model import ReleaseRef
 from engine.operator import Operator
+from simulator.autopilot_plans import judge_config, rollout_plans
 from simulator.backend import SimulatorBackend
 from simulator.durations import parse_duration
 from simulator.latency import log_bucket_upper_edges
@@ -97,26 +99,47 @@ def run_drill(
     wall_clock: Callable[[], float],
     audit_path: Path | None = None,
     chunk: float | None = None,
+    autopilot: bool = False,
 ) -> DrillResult:
-    """Run ``scenario`` to ``until`` seconds; ``chunk`` splits the run (results must not change)."""
-    return asyncio.run(_run(scenario, until, actions, wall_clock, audit_path, chunk))
+    """Run ``scenario`` to ``until`` seconds; ``chunk`` splits the run (results must not change).
+
+    With ``autopilot``, the scenario's autopilot plans run too, looking every ``interval`` of
+    simulated time; its decisions go through the same operator as the scripted actions.
+    """
+    return asyncio.run(_run(scenario, until, actions, wall_clock, audit_path, chunk, autopilot))
 
 
-async def _run(scenario, until, actions, wall_clock, audit_path, chunk) -> DrillResult:
-    backend = SimulatorBackend(scenario, paused=True)
+async def _run(scenario, until, actions, wall_clock, audit_path, chunk, with_autopilot) -> DrillResult:
+    backend = SimulatorBackend(scenario, paused=True, autopilot=with_autopilot)
     operator = Operator(backend, AuditLog(audit_path, wall_clock))
+    pilot = _make_autopilot(scenario, operator) if with_autopilot else None
     failures: list[str] = []
-    for item in actions:
-        if item.at > until:
+    pending = list(actions)
+    while True:
+        next_action = pending[0].at if pending else None
+        next_look = pilot.next_look if pilot else None
+        due = min((t for t in (next_action, next_look) if t is not None), default=None)
+        if due is None or due > until:
             break
-        _advance(backend, item.at, chunk)
-        ref = resolve_release(backend, item.release)
-        plan = operator.plan(Action(ActionKind(item.action), ref, weight=item.weight, slot=item.slot))
-        outcome = await operator.execute(plan, actor=item.actor)
-        if not outcome.ok:
-            failures.append(f"at {item.at:.0f}s {item.action} {ref}: {outcome.message}")
+        _advance(backend, due, chunk)
+        # Scripted actions first, then the autopilot's look, at the same instant: a fixed order.
+        while pending and pending[0].at <= due:
+            item = pending.pop(0)
+            ref = resolve_release(backend, item.release)
+            plan = operator.plan(Action(ActionKind(item.action), ref, weight=item.weight, slot=item.slot))
+            outcome = await operator.execute(plan, actor=item.actor)
+            if not outcome.ok:
+                failures.append(f"at {item.at:.0f}s {item.action} {ref}: {outcome.message}")
+        if pilot is not None and next_look is not None and next_look <= due:
+            await pilot.look()
     _advance(backend, until, chunk)
-    return DrillResult(build_report(backend, operator), failures)
+    return DrillResult(build_report(backend, operator, pilot), failures)
+
+
+def _make_autopilot(scenario: Scenario, operator: Operator) -> Autopilot:
+    if scenario.autopilot is None:
+        raise ScenarioError([f"{scenario.scenario}: the scenario declares no autopilot plan"])
+    return Autopilot(operator, rollout_plans(scenario), judge_config(scenario), interval_s=scenario.autopilot.interval)
 
 
 def _advance(backend: SimulatorBackend, target: float, chunk: float | None) -> None:
@@ -129,7 +152,7 @@ def _advance(backend: SimulatorBackend, target: float, chunk: float | None) -> N
         backend.run_until(now)
 
 
-def build_report(backend: SimulatorBackend, operator: Operator) -> dict:
+def build_report(backend: SimulatorBackend, operator: Operator, pilot: Autopilot | None = None) -> dict:
     world = backend.world
     snapshot = backend.snapshot()
     bounds = tuple(world.scenario.latency_buckets_s)
@@ -180,6 +203,7 @@ def build_report(backend: SimulatorBackend, operator: Operator) -> dict:
         "releases": releases,
         "commands": [asdict(c) for c in world.command_log],
         "audit": audit,
+        "autopilot": [asdict(event) for event in pilot.events] if pilot else None,
     }
 
 

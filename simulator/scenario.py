@@ -108,6 +108,14 @@ class LatencyParams(Strict):
     factor: Annotated[float, Field(gt=0)] = 1.0
 
 
+class TrafficSpikeParams(Strict):
+    factor: Annotated[float, Field(gt=0, le=100)]
+
+
+class NoParams(Strict):
+    pass
+
+
 class ErrorRateFault(Strict):
     type: Literal["error_rate"]
     at: Duration
@@ -124,7 +132,65 @@ class LatencyFault(Strict):
     params: LatencyParams
 
 
-Fault = Annotated[Union[ErrorRateFault, LatencyFault], Field(discriminator="type")]
+class TrafficSpikeFault(Strict):
+    """Arrivals × factor for every version of the targeted releases (a flash crowd, a retry storm)."""
+
+    type: Literal["traffic_spike"]
+    at: Duration
+    until: Duration | None = None
+    target: FaultTarget
+    params: TrafficSpikeParams
+
+
+class MetricsOutageFault(Strict):
+    """The metrics provider stops answering for the targeted releases: signals go missing, not zero."""
+
+    type: Literal["metrics_outage"]
+    at: Duration
+    until: Duration | None = None
+    target: FaultTarget
+    params: NoParams = NoParams()
+
+
+Fault = Annotated[
+    Union[ErrorRateFault, LatencyFault, TrafficSpikeFault, MetricsOutageFault], Field(discriminator="type")
+]
+
+
+class AutopilotStep(Strict):
+    weight: Weight
+    bake: Duration | None = None  # omitted: bake until the judge has enough evidence
+    analysis: bool = True
+    approval: bool = False
+
+
+class AutopilotPhase(Strict):
+    clusters: list[str]
+    soak: Duration = 0.0
+
+
+class AutopilotPlanSpec(Strict):
+    release: str  # application name: one track per cluster running it
+    steps: list[AutopilotStep] = []  # canary releases
+    watch: Duration = 120.0  # blue-green releases: judge the new slot this long after the switch
+    max_bake: Duration = 1800.0
+    phases: list[AutopilotPhase] = []
+
+
+class JudgeSpec(Strict):
+    n_min_errors: Annotated[int, Field(ge=1)] = 700
+    n_min_slow: Annotated[int, Field(ge=1)] = 1000
+    alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.01
+    max_looks: Annotated[int, Field(ge=1)] = 30
+    ratio_errors: Annotated[float, Field(ge=1)] = 2.0
+    ratio_slow: Annotated[float, Field(ge=1)] = 1.5
+    consecutive_error_limit: Annotated[int, Field(ge=0)] = 4
+
+
+class AutopilotSpec(Strict):
+    interval: Duration = 10.0
+    judge: JudgeSpec = JudgeSpec()
+    plans: list[AutopilotPlanSpec]
 
 
 class Scenario(Strict):
@@ -142,6 +208,8 @@ class Scenario(Strict):
     clusters: list[ClusterSpec]
     releases: list[ReleaseSpec]
     faults: list[Fault] = []
+    autopilot: AutopilotSpec | None = None
+    expected_action: str = ""  # what a good operator does, for trainers and the debrief
 
 
 class ScenarioError(Exception):
@@ -196,7 +264,7 @@ def load_scenario_file(path: Path) -> Scenario:
     return load_scenario_text(text, str(path))
 
 
-_FAULT_TAGS = {"error_rate", "latency"}
+_FAULT_TAGS = {"error_rate", "latency", "traffic_spike", "metrics_outage"}
 
 
 def _without_tags(path: tuple[object, ...]) -> tuple[object, ...]:
@@ -254,6 +322,25 @@ def _check_references(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(("faults", index, "target", "cluster"), f"{where}.target.cluster: unknown cluster {fault.target.cluster!r}"))
         if fault.until is not None and fault.until <= fault.at:
             problems.append(Problem(("faults", index, "until"), f"{where}.until: must be after at"))
+    if scenario.autopilot is not None:
+        by_name: dict[str, list[ReleaseSpec]] = {}
+        for release in scenario.releases:
+            by_name.setdefault(release.name, []).append(release)
+        for index, plan in enumerate(scenario.autopilot.plans):
+            where = f"autopilot.plans.{index}"
+            releases = by_name.get(plan.release)
+            if not releases:
+                problems.append(Problem(("autopilot", "plans", index, "release"), f"{where}.release: unknown release {plan.release!r}"))
+                continue
+            strategies = {r.strategy for r in releases}
+            if "canary" in strategies and not plan.steps:
+                problems.append(Problem(("autopilot", "plans", index), f"{where}.steps: a canary plan needs steps"))
+            if "blue-green" in strategies and plan.steps:
+                problems.append(Problem(("autopilot", "plans", index, "steps"), f"{where}.steps: blue-green plans have no weight steps (use watch)"))
+            for p_index, phase in enumerate(plan.phases):
+                for c_index, cluster in enumerate(phase.clusters):
+                    if cluster not in {r.cluster for r in releases}:
+                        problems.append(Problem(("autopilot", "plans", index, "phases", p_index, "clusters", c_index), f"{where}.phases.{p_index}.clusters.{c_index}: {plan.release!r} does not run in {cluster!r}"))
     return problems
 
 

@@ -36,12 +36,19 @@ def signals_of(row: np.ndarray, window_s: float, bounds: tuple[float, ...]) -> S
     )
 
 
-def _version_state(version: VersionSim, window_s: float, bounds: tuple[float, ...], now: float) -> VersionState:
+def _version_state(
+    version: VersionSim, window_s: float, bounds: tuple[float, ...], now: float, metrics_down: bool
+) -> VersionState:
+    replicas = Replicas(version.desired_pods, version.ready_pods, version.updated_pods)
+    if metrics_down:
+        # Missing, not zero: no window counts and no totals, so the judge sees "no data".
+        return VersionState(version.name, version.profile.revision, version.role, replicas, version.restarts,
+                            Signals(bounds=bounds, cumulative=(0.0,) * (len(bounds) + 1)), None)
     return VersionState(
         name=version.name,
         revision=version.profile.revision,
         role=version.role,
-        replicas=Replicas(version.desired_pods, version.ready_pods, version.updated_pods),
+        replicas=replicas,
         restarts=version.restarts,
         signals=signals_of(version.window, window_s, bounds),
         totals=signals_of(version.totals, now, bounds),
@@ -57,7 +64,7 @@ def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ..
         strategy=release.strategy,
         owner=Owner.SIMULATOR,
         phase=release.phase,
-        versions=tuple(_version_state(v, window_s, bounds, now) for v in release.versions),
+        versions=tuple(_version_state(v, window_s, bounds, now, release.metrics_down) for v in release.versions),
         desired=Split(tuple((name, release.desired.get(name, 0)) for name in order)),
         observed=Split(tuple((name, release.effective.get(name, 0)) for name in order)),
         paused=release.paused,
@@ -67,6 +74,7 @@ def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ..
         active_slot=release.active_slot,
         preview_slot=release.preview_slot,
         message=release.message,
+        metrics_error="metrics provider unavailable" if release.metrics_down else "",
     )
 
 

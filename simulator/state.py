@@ -92,6 +92,9 @@ class ReleaseSim:
     active_slot: str | None = None
     preview_slot: str | None = None
     preview_ready_at: float | None = None
+    rate_factor: float = 1.0  # traffic spike multiplier, set by the fault timeline
+    metrics_down: bool = False  # metrics outage: the console and judge get no signals
+    waiting_route: tuple[dict[str, int], object] | None = None  # a weight raise waiting for canary pods
     route_generation: int = 0  # newest control-plane change; older propagations are dropped
     applied_generation: int = 0
     message: str = ""

@@ -43,8 +43,13 @@ class LoggedCommand:
 
 
 class World:
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, *, autopilot: bool = False) -> None:
         self.scenario = scenario
+        # With the autopilot on, it plays the rollout controller for the releases it has plans for:
+        # their own `steps` are ignored and they start at 0 % (blue-green: no auto-promotion).
+        self.autopilot_driven = (
+            {p.release for p in scenario.autopilot.plans} if autopilot and scenario.autopilot else set()
+        )
         self.env = simpy.Environment()
         self.dt = scenario.tick
         self.control = ControlPlane(self.env, self.rng)
@@ -70,6 +75,8 @@ class World:
 
     def _add_release(self, spec: ReleaseSpec, region: str, window_ticks: int) -> None:
         ref = ReleaseRef(spec.cluster, spec.name)
+        if spec.name in self.autopilot_driven:
+            spec = spec.model_copy(update={"steps": [], "auto_promote_after": None})
         le_count = len(self.scenario.latency_buckets_s)
 
         def version(name: str, role: Role, vspec, ready: bool) -> VersionSim:
@@ -135,6 +142,10 @@ class World:
             self._snapshot = build_snapshot(self)
         return self._snapshot
 
+    def invalidate(self) -> None:
+        """Something outside the tick changed what a snapshot shows."""
+        self._snapshot = None
+
     def digest(self) -> str:
         return self._digest.hexdigest()
 
@@ -150,6 +161,7 @@ class World:
         self._apply_commands(tick, now)
         for release in self.releases:
             if release.strategy is Strategy.CANARY:
+                self.control.release_waiting_routes(release)
                 self.control.canary_step(release, now)
             else:
                 self.control.blue_green_step(release, now)

@@ -42,19 +42,37 @@ async def test_desired_changes_at_the_next_tick_and_observed_after_the_propagati
     backend = canary_5xx_backend
     operator = Operator(backend, AuditLog(None, wall_clock=lambda: 0.0))
     backend.run_until(50)
-    outcome = await operator.execute(operator.plan(Action(ActionKind.STEP_UP, CHECKOUT)), actor="t")
+    outcome = await operator.execute(operator.plan(Action(ActionKind.STEP_DOWN, CHECKOUT)), actor="t")
     assert outcome.ok
     release = backend.snapshot().release(CHECKOUT)
     assert release.desired.weight("canary") == 10  # queued for the tick boundary
     backend.run_until(50.5)
     release = backend.snapshot().release(CHECKOUT)
-    assert release.desired.weight("canary") == 25 and release.observed.weight("canary") == 10
+    assert release.desired.weight("canary") == 5 and release.observed.weight("canary") == 10
     assert release.split_lagging
     backend.run_until(54.5)  # propagation delay in canary-5xx is 5 s
     assert backend.snapshot().release(CHECKOUT).observed.weight("canary") == 10
     backend.run_until(55.5)
     release = backend.snapshot().release(CHECKOUT)
-    assert release.observed.weight("canary") == 25 and not release.split_lagging
+    assert release.observed.weight("canary") == 5 and not release.split_lagging
+
+
+@pytest.mark.asyncio
+async def test_raising_the_weight_waits_for_the_canary_pods_it_needs(canary_5xx_backend):
+    """Like Argo Rollouts: 25 % of 16 stable pods needs 4 canary pods; the route waits for them."""
+    backend = canary_5xx_backend
+    operator = Operator(backend, AuditLog(None, wall_clock=lambda: 0.0))
+    backend.run_until(50)
+    assert (await operator.execute(operator.plan(Action(ActionKind.STEP_UP, CHECKOUT)), actor="t")).ok
+    backend.run_until(51)
+    release = backend.snapshot().release(CHECKOUT)
+    assert release.desired.weight("canary") == 25 and release.observed.weight("canary") == 10
+    assert release.version("canary").replicas.desired == 4 and release.version("canary").replicas.ready == 3
+    assert "scaling canary to 4 pods" in release.message
+    backend.run_until(90)  # readiness delay 15 s ± 20 %, then 5 s of propagation
+    release = backend.snapshot().release(CHECKOUT)
+    assert release.version("canary").replicas.ready == 4
+    assert release.observed.weight("canary") == 25
 
 
 def test_weights_always_sum_to_100(fleet_backend):

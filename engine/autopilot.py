@@ -1,0 +1,397 @@
+"""The supervised autopilot: runs rollout plans step by step, under the operator's hand.
+
+Each look (every ``interval_s`` of backend time) it reads the newest snapshot, judges every baking
+canary on the counts accumulated since its step began, and acts — only through the operator, so every
+decision is planned, applied once and audited with its evidence. Policies:
+
+* Fail → abort (a failing region aborts the application everywhere it is in progress);
+* Inconclusive at the end of a bake → hold: the autopilot pauses the release and waits for a human;
+* Error (no data) beyond the consecutive-error limit → freeze: pause and wait, never promote blind;
+* an operator who pauses a release takes it over; resuming hands it back. ``enabled = False`` stops
+  every decision at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from engine.actions import Action, ActionKind
+from engine.judge import Counts, JudgeConfig, Judgement, Verdict, judge_release
+from engine.model import FleetState, ReleaseRef, ReleaseState
+from engine.operator import Operator
+from engine.rollout_plans import BlueGreenPlan, CanaryPlan, RolloutPlan
+
+ACTOR = "autopilot"
+
+
+class TrackState(StrEnum):
+    WAITING = "waiting"  # an earlier phase has not finished (or soaked) yet
+    APPROVAL = "approval"  # paused for a human before the next step
+    SETTING = "setting"  # the step's weight or switch is on its way to the data plane
+    BAKING = "baking"
+    HOLD = "hold"  # inconclusive: paused, a human decides
+    FROZEN = "frozen"  # no data: paused, a human decides
+    OPERATOR = "operator"  # a human paused the release and has control
+    HALTED = "halted"  # an earlier phase or another region failed
+    ABORTED = "aborted"
+    DONE = "done"
+
+
+_SETTLED = {TrackState.ABORTED, TrackState.DONE, TrackState.HALTED}
+
+
+@dataclass(frozen=True, slots=True)
+class AutopilotEvent:
+    time: float
+    release: str
+    kind: str  # step, promote, abort, hold, freeze, approval, done, halt, error
+    message: str
+    severity: str = "information"  # information | warning | error
+
+
+@dataclass(frozen=True, slots=True)
+class TrackView:
+    """What the console shows for one release under the autopilot."""
+
+    ref: ReleaseRef
+    state: TrackState
+    step: int  # 1-based step number (or 0 before the first)
+    steps: int
+    target_weight: int | None
+    countdown_s: float | None  # time left in the bake, when it has a fixed length
+    verdict: Verdict | None
+    evidence: str
+    evidence_n: int
+    evidence_needed: int
+    message: str
+
+
+@dataclass
+class _Track:
+    ref: ReleaseRef
+    rollout: RolloutPlan
+    phase: int
+    state: TrackState = TrackState.WAITING
+    step: int = 0
+    started_at: float | None = None
+    start_totals: tuple[Counts, Counts] | None = None
+    consecutive_errors: int = 0
+    judgement: Judgement | None = None
+    paused_by_autopilot: bool = False
+    approved_step: int | None = None  # the step a human approved after an approval pause
+    resume_state: TrackState | None = None
+    baseline_window: Counts | None = None  # blue-green: the old slot's recent counts at the switch
+    done_at: float | None = None
+    message: str = ""
+
+
+@dataclass
+class Autopilot:
+    operator: Operator
+    plans: list[RolloutPlan]
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
+    interval_s: float = 10.0
+    enabled: bool = True
+    events: list[AutopilotEvent] = field(default_factory=list)
+    _tracks: list[_Track] = field(default_factory=list)
+    _next_look: float = 0.0
+
+    def __post_init__(self) -> None:
+        state = self.operator.backend.snapshot()
+        for rollout in self.plans:
+            for release in state.releases():
+                if release.name == rollout.release:
+                    self._tracks.append(_Track(release.ref, rollout, rollout.phase_of(release.cluster)))
+        self._tracks.sort(key=lambda t: (t.phase, str(t.ref)))
+
+    # --- what the console reads -------------------------------------------------------------------
+    @property
+    def next_look(self) -> float:
+        return self._next_look
+
+    def due(self) -> bool:
+        return self.operator.backend.clock.now() >= self._next_look
+
+    def manages(self, ref: ReleaseRef) -> bool:
+        return any(t.ref == ref for t in self._tracks)
+
+    def views(self) -> list[TrackView]:
+        now = self.operator.backend.clock.now()
+        return [self._view(t, now) for t in self._tracks]
+
+    def view(self, ref: ReleaseRef) -> TrackView | None:
+        return next((v for v in self.views() if v.ref == ref), None)
+
+    # --- one look ------------------------------------------------------------------------------------
+    async def look(self) -> list[AutopilotEvent]:
+        """Judge and act once; returns the events this look produced."""
+        clock = self.operator.backend.clock
+        now = clock.now()
+        self._next_look = now + self.interval_s
+        if not self.enabled:
+            return []
+        before = len(self.events)
+        state = self.operator.backend.snapshot()
+        for track in self._tracks:
+            if track.state in _SETTLED:
+                continue
+            release = state.release(track.ref)
+            if release is None:
+                continue
+            if not self._phase_open(track, now):
+                track.state = TrackState.WAITING
+                continue
+            if self._human_has_control(track, release, now):
+                continue
+            if isinstance(track.rollout.plan, CanaryPlan):
+                await self._canary(track, track.rollout.plan, release, state, now)
+            else:
+                await self._blue_green(track, track.rollout.plan, release, now)
+        return self.events[before:]
+
+    # --- supervision -----------------------------------------------------------------------------------
+    def _phase_open(self, track: _Track, now: float) -> bool:
+        earlier = [t for t in self._tracks if t.rollout is track.rollout and t.phase < track.phase]
+        if any(t.state in (TrackState.ABORTED, TrackState.HALTED) for t in earlier):
+            if track.state is not TrackState.HALTED:
+                track.state = TrackState.HALTED
+                self._event(now, track, "halt", "halted: an earlier phase failed", "warning")
+            return False
+        if any(t.state is not TrackState.DONE for t in earlier):
+            track.message = "waiting for the earlier phase"
+            return False
+        soak = track.rollout.phases[track.phase - 1].soak_s if 0 < track.phase <= len(track.rollout.phases) else 0.0
+        finished = max((t.done_at or 0.0 for t in earlier), default=0.0)
+        if earlier and now < finished + soak:
+            track.message = f"soaking the earlier phase: {finished + soak - now:.0f}s left"
+            return False
+        if track.state is TrackState.WAITING:
+            track.state = TrackState.SETTING
+        return True
+
+    def _human_has_control(self, track: _Track, release: ReleaseState, now: float) -> bool:
+        if release.aborted:
+            track.state = TrackState.ABORTED
+            self._event(now, track, "abort", "aborted by an operator: the autopilot stops here", "warning")
+            self._halt_others(track, now)
+            return True
+        if release.paused:
+            if not track.paused_by_autopilot and track.state is not TrackState.OPERATOR:
+                track.resume_state = track.state
+                track.state = TrackState.OPERATOR
+                track.message = "an operator paused this release and has control"
+            return True
+        if track.state is TrackState.OPERATOR:
+            track.state = track.resume_state or TrackState.SETTING
+            track.message = "operator resumed: autopilot continues"
+        elif track.paused_by_autopilot:
+            # A human resumed what the autopilot paused: approval given, hold or freeze released.
+            track.paused_by_autopilot = False
+            if track.state is TrackState.APPROVAL:
+                track.state = TrackState.SETTING
+                track.approved_step = track.step
+                track.message = "approved by an operator"
+            elif track.state in (TrackState.HOLD, TrackState.FROZEN):
+                track.step += 1
+                track.state = TrackState.SETTING
+                track.consecutive_errors = 0
+                track.message = "resumed by an operator: next step"
+        return False
+
+    # --- canary plans ------------------------------------------------------------------------------------
+    async def _canary(self, track: _Track, plan: CanaryPlan, release: ReleaseState, state: FleetState, now: float) -> None:
+        if track.step >= len(plan.steps):
+            track.state, track.done_at = TrackState.DONE, now
+            return
+        step = plan.steps[track.step]
+        if track.state is TrackState.SETTING:
+            if step.approval and track.approved_step != track.step:
+                if await self._act(track, ActionKind.PAUSE, now, f"step {track.step + 1}: approval required before {step.weight}%"):
+                    track.paused_by_autopilot = True
+                    track.state = TrackState.APPROVAL
+                    self._event(now, track, "approval", f"waiting for approval before {step.weight}%", "warning")
+                return
+            desired, observed = release.candidate_weight
+            if step.weight >= 100:
+                if await self._act(track, ActionKind.PROMOTE, now, track.judgement.evidence if track.judgement else "final step"):
+                    track.state, track.done_at = TrackState.DONE, now
+                    self._event(now, track, "promote", "promoted to 100%")
+                return
+            if desired != step.weight:
+                await self._act(track, ActionKind.SET_WEIGHT, now, f"step {track.step + 1}/{len(plan.steps)}", weight=step.weight)
+                return
+            if observed != step.weight:
+                track.message = f"waiting for the data plane: {observed}% of {step.weight}%"
+                return
+            track.state, track.started_at = TrackState.BAKING, now
+            track.start_totals = _totals(release)
+            track.consecutive_errors = 0
+            track.judgement = None
+            track.message = f"baking at {step.weight}%"
+            self._event(now, track, "step", f"step {track.step + 1}/{len(plan.steps)}: {step.weight}% reached the data plane")
+            return
+        if track.state is not TrackState.BAKING:
+            return
+        elapsed = now - (track.started_at or now)
+        if step.analysis:
+            judgement = self._judge(track, release, state)
+            track.judgement = judgement
+            if judgement.verdict is Verdict.FAIL:
+                await self._abort_app(track, now, judgement.evidence)
+                return
+            if judgement.verdict is Verdict.ERROR:
+                track.consecutive_errors += 1
+                if track.consecutive_errors > self.judge.consecutive_error_limit:
+                    await self._pause(track, TrackState.FROZEN, now, f"freeze: {judgement.evidence}")
+                return
+            track.consecutive_errors = 0
+        bake_done = elapsed >= step.bake_s if step.bake_s is not None else (
+            (track.judgement is not None and track.judgement.verdict is Verdict.PASS) or elapsed >= plan.max_bake_s
+        )
+        if not bake_done:
+            return
+        if not step.analysis or (track.judgement and track.judgement.verdict is Verdict.PASS):
+            track.step += 1
+            track.state = TrackState.SETTING
+            track.message = "step passed"
+            return
+        evidence = track.judgement.evidence if track.judgement else "no verdict"
+        await self._pause(track, TrackState.HOLD, now, f"hold: {evidence}")
+
+    def _judge(self, track: _Track, release: ReleaseState, state: FleetState) -> Judgement:
+        siblings = [
+            t for t in self._tracks if t.rollout is track.rollout and t.state is TrackState.BAKING and t.phase == track.phase
+        ]
+        regions = max(1, len({state.release(t.ref).region for t in siblings if state.release(t.ref)}))
+        if track.start_totals is None:
+            track.start_totals = _totals(release)  # metrics were down at the step's start
+        counts = _since(release, track.start_totals)
+        cfg = self.judge if regions == 1 else _with_regions(self.judge, regions)
+        return judge_release({release.region: counts}, cfg)
+
+    # --- blue-green plans -----------------------------------------------------------------------------------
+    async def _blue_green(self, track: _Track, plan: BlueGreenPlan, release: ReleaseState, now: float) -> None:
+        candidate = release.candidate
+        if track.state is TrackState.SETTING:
+            if candidate is None:
+                track.state, track.done_at = TrackState.DONE, now
+                return
+            if not candidate.replicas.all_ready:
+                track.message = f"preview {candidate.name}: {candidate.replicas.ready}/{candidate.replicas.desired} ready"
+                return
+            stable = release.stable
+            track.baseline_window = Counts.of(stable.signals) if stable else None
+            if await self._act(track, ActionKind.PROMOTE, now, "preview ready: switching"):
+                track.state, track.started_at = TrackState.BAKING, now
+                track.start_totals = None
+                track.message = f"switched to {candidate.name}: watching"
+                self._event(now, track, "step", f"switched to {candidate.name} ({candidate.revision}); watching {plan.watch_s:.0f}s")
+            return
+        if track.state is not TrackState.BAKING:
+            return
+        active = release.version(release.active_slot) if release.active_slot else None
+        if active is None or active.totals is None:
+            track.consecutive_errors += 1
+            return
+        if track.start_totals is None:
+            track.start_totals = (Counts.of(active.totals), Counts(0, 0, 0))
+            return
+        current = Counts.of(active.totals) - track.start_totals[0]
+        if plan.analysis:
+            judgement = judge_release({release.region: (current, track.baseline_window)}, self.judge)
+            track.judgement = judgement
+            if judgement.verdict is Verdict.FAIL:
+                previous = release.preview_slot
+                if await self._act(track, ActionKind.SWITCH_SLOT, now, judgement.evidence, slot=previous):
+                    track.state = TrackState.ABORTED
+                    self._event(now, track, "abort", f"switched back to {previous}: {judgement.evidence}", "error")
+                return
+        if now - (track.started_at or now) >= plan.watch_s:
+            track.state, track.done_at = TrackState.DONE, now
+            self._event(now, track, "done", "watch passed: the old slot is released after its scale-down delay")
+
+    # --- acting through the operator --------------------------------------------------------------------------
+    async def _act(self, track: _Track, kind: ActionKind, now: float, evidence: str, **kw) -> bool:
+        plan = self.operator.plan(Action(kind, track.ref, **kw))
+        if not plan.ok:
+            track.message = plan.refusal or "refused"
+            return False
+        outcome = await self.operator.execute(plan, actor=ACTOR, evidence=evidence)
+        if not outcome.ok:
+            self._event(now, track, "error", outcome.message, "error")
+        return outcome.ok
+
+    async def _pause(self, track: _Track, state: TrackState, now: float, message: str) -> None:
+        if await self._act(track, ActionKind.PAUSE, now, message):
+            track.paused_by_autopilot = True
+            track.state = state
+            track.message = message
+            kind = "freeze" if state is TrackState.FROZEN else "hold"
+            self._event(now, track, kind, f"{message} — resume to continue, abort to roll back", "warning")
+
+    async def _abort_app(self, track: _Track, now: float, evidence: str) -> None:
+        """A failing region fails the release: abort it wherever it is in progress."""
+        for other in self._tracks:
+            if other.rollout is not track.rollout or other.state in _SETTLED:
+                continue
+            if other.state is TrackState.WAITING:
+                other.state = TrackState.HALTED
+                continue
+            if await self._act(other, ActionKind.ABORT, now, evidence):
+                other.state = TrackState.ABORTED
+                self._event(now, other, "abort", f"aborted: {evidence}", "error")
+
+    def _halt_others(self, track: _Track, now: float) -> None:
+        for other in self._tracks:
+            if other.rollout is track.rollout and other.state is TrackState.WAITING:
+                other.state = TrackState.HALTED
+
+    def _event(self, now: float, track: _Track, kind: str, message: str, severity: str = "information") -> None:
+        self.events.append(AutopilotEvent(now, str(track.ref), kind, message, severity))
+
+    def _view(self, track: _Track, now: float) -> TrackView:
+        plan = track.rollout.plan
+        steps = len(plan.steps) if isinstance(plan, CanaryPlan) else 1
+        step_plan = plan.steps[track.step] if isinstance(plan, CanaryPlan) and track.step < steps else None
+        countdown = None
+        if track.state is TrackState.BAKING and track.started_at is not None:
+            length = step_plan.bake_s if step_plan else (plan.watch_s if isinstance(plan, BlueGreenPlan) else None)
+            if length is not None:
+                countdown = max(0.0, track.started_at + length - now)
+        judgement = track.judgement
+        return TrackView(
+            ref=track.ref,
+            state=track.state,
+            step=min(track.step + 1, steps),
+            steps=steps,
+            target_weight=step_plan.weight if step_plan else None,
+            countdown_s=countdown,
+            verdict=judgement.verdict if judgement else None,
+            evidence=judgement.evidence if judgement else track.message,
+            evidence_n=judgement.canary_requests if judgement else 0,
+            evidence_needed=self.judge.evidence_needed,
+            message=track.message,
+        )
+
+
+def _totals(release: ReleaseState) -> tuple[Counts, Counts] | None:
+    canary, stable = release.candidate, release.stable
+    if canary is None or stable is None or canary.totals is None or stable.totals is None:
+        return None
+    return Counts.of(canary.totals), Counts.of(stable.totals)
+
+
+def _since(release: ReleaseState, start: tuple[Counts, Counts] | None) -> tuple[Counts | None, Counts | None]:
+    now = _totals(release)
+    if now is None:
+        return (None, None)  # the metrics source is down: no data
+    if start is None:
+        return now
+    return now[0] - start[0], now[1] - start[1]
+
+
+def _with_regions(cfg: JudgeConfig, regions: int) -> JudgeConfig:
+    """Spend α over the regions judged in parallel (Bonferroni)."""
+    return replace(cfg, alpha=cfg.alpha / regions)
+
