@@ -10,12 +10,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import numpy as np
 import simpy
 
 from engine.model import Phase, Role, Strategy
 from engine.plans import Change
+from simulator.pods import PodLifecycle
 from simulator.state import ReleaseSim, VersionSim
+
+
+# Conditions that belong to a revision's template, so they follow it when it is promoted.
+_CARRIED_CONDITIONS = (
+    "error_rate_override", "latency_add_s", "latency_factor", "fast_error_rate", "timeout_rate",
+    "crash_looping", "leak_mb_per_s", "leak_since", "cold_factor", "cold_decay_s",
+)
 
 
 def canary_replicas(release: ReleaseSim, weight: int) -> int:
@@ -25,29 +32,14 @@ def canary_replicas(release: ReleaseSim, weight: int) -> int:
 
 
 class ControlPlane:
-    def __init__(self, env: simpy.Environment, rng: Callable[[str], np.random.Generator]) -> None:
+    def __init__(self, env: simpy.Environment, pods: PodLifecycle) -> None:
         self.env = env
-        self._rng = rng
+        self.pods = pods
 
     # --- pods -------------------------------------------------------------------------------
     def scale(self, release: ReleaseSim, version: VersionSim, replicas: int) -> None:
-        """Set a version's desired pods; new pods become Ready after the readiness delay."""
-        version.desired_pods = replicas
-        if replicas < version.ready_pods:
-            version.ready_pods = replicas  # terminating pods leave the endpoints at once
-        starting = replicas - version.ready_pods - version.starting_pods
-        jitter = self._rng(f"pods/{release.ref}/{version.name}")
-        for _ in range(max(0, starting)):
-            delay = release.spec.readiness_delay * float(jitter.uniform(0.8, 1.2))
-            self.env.process(self._pod_start(version, delay))
-        version.updated_pods = replicas
-
-    def _pod_start(self, version: VersionSim, delay: float):
-        version.starting_pods += 1
-        yield self.env.timeout(delay)
-        version.starting_pods -= 1
-        if version.ready_pods < version.desired_pods:
-            version.ready_pods += 1
+        """Set a version's desired pods; new pods become Ready after scheduling, pull and readiness."""
+        self.pods.scale(release, version, replicas)
 
     # --- routes -----------------------------------------------------------------------------
     def route(self, release: ReleaseSim, weights: dict[str, int], then: Callable[[], None] | None = None) -> None:
@@ -87,7 +79,8 @@ class ControlPlane:
             self.route(release, weights, then)
 
     def _propagate(self, release: ReleaseSim, weights: dict[str, int], generation: int, then):
-        yield self.env.timeout(release.spec.propagation_delay)
+        delay = release.propagation_override if release.propagation_override is not None else release.spec.propagation_delay
+        yield self.env.timeout(delay)
         if generation < release.applied_generation:
             return  # a newer change already reached the data plane
         release.effective = weights
@@ -193,16 +186,12 @@ class ControlPlane:
         candidate = release.by_role(Role.CANDIDATE)
         if stable is None or candidate is None:
             return
+        # The stable ReplicaSet now runs the candidate's template: behaviour and faults move over.
         stable.profile = candidate.profile
-        stable.desired_pods = max(stable.desired_pods, candidate.desired_pods)
-        stable.ready_pods = stable.desired_pods
-        stable.updated_pods = stable.desired_pods
-        stable.error_rate_override, stable.latency_add_s, stable.latency_factor = (
-            candidate.error_rate_override,
-            candidate.latency_add_s,
-            candidate.latency_factor,
-        )
-        candidate.desired_pods = candidate.ready_pods = candidate.updated_pods = 0
+        for attribute in _CARRIED_CONDITIONS:
+            setattr(stable, attribute, getattr(candidate, attribute))
+        self.pods.wake(stable)
+        self.scale(release, candidate, 0)
         weights = {stable.name: 100, candidate.name: 0}
         release.desired = dict(weights)
         release.effective = dict(weights)

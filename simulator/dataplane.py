@@ -1,9 +1,13 @@
 """The fluid data plane: one release's traffic for one tick, as counts and sampled latencies.
 
-Per tick: Poisson arrivals (rate × the region's diurnal shape), a multinomial split by the
-*effective* (data-plane) weights, binomial errors, capacity from ready pods × concurrency, a backlog
-that carries overload across ticks, and ``min(n, K)`` latency draws standing for ``n`` requests.
-See ../shared/reference/simulation-model.md for the model and its measured accuracy.
+Per tick: Poisson arrivals (rate × the region's diurnal shape × spikes and fail-over), a multinomial
+split by the *effective* (data-plane) weights, shadow copies for a mirror, and per version: capacity
+from Ready pods × concurrency at their node's speed, per-pod queues (random balancing, as kube-proxy)
+or one pooled queue (least-request balancers), a backlog that carries overload across ticks and sheds
+503s at the queue limit, client timeouts, fast errors, and ``min(n, K)`` latency draws standing for
+``n`` requests. See ../shared/reference/simulation-model.md for the model and its measured accuracy.
+
+Accounting per version, over the run: arrivals = served + shed + still queued (the backlog).
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.latency import LOG_BUCKETS, draw_service_times, draw_waits, log_bucket_index
-from simulator.state import ERRORS, FIRST_LE, REQUESTS, SLOW, ReleaseSim, VersionSim
+from simulator.state import ERRORS, FIRST_LE, REQUESTS, SHADOW, SHED, SLOW, TIMEOUTS, USER_BAD, ReleaseSim, VersionSim
 
-NO_ENDPOINT_LATENCY_S = 0.001  # a 503 from the proxy when a version has no ready pods
+FAST_ERROR_LATENCY_S = 0.002  # a 503 from the proxy: no endpoints, shed, DNS or TLS failure
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Buckets:
     le_map: np.ndarray  # fine bucket index → le bucket index
     le_count: int  # number of finite bounds
     slow_from: int  # first le bucket index counted as slow (above the SLO threshold)
+    threshold_s: float
 
 
 def diurnal_factor(time_of_day_s: float, amplitude: float, peak_s: float) -> float:
@@ -44,14 +49,16 @@ def diurnal_factor(time_of_day_s: float, amplitude: float, peak_s: float) -> flo
 def serve_tick(
     release: ReleaseSim,
     tick: int,
+    now: float,
     dt: float,
     rate_factor: float,
     streams: Streams,
     buckets: Buckets,
     samples: int,
+    node_speed: dict[int, float],
 ) -> None:
     """Run one tick of traffic for ``release`` and record it in each version's signals."""
-    expected = release.spec.rps * rate_factor * release.rate_factor * dt
+    expected = release.spec.rps * rate_factor * release.rate_factor * release.failover_factor * dt
     arrivals = int(streams.arrivals.poisson(expected))
     weights = np.array([release.effective.get(v.name, 0) for v in release.versions], dtype=float)
     total = weights.sum()
@@ -59,51 +66,142 @@ def serve_tick(
         counts = np.zeros(len(release.versions), dtype=np.int64)
     else:
         counts = streams.arrivals.multinomial(arrivals, weights / total)
-    for version, n in zip(release.versions, counts):
+    shadow = [0] * len(release.versions)
+    if release.mirror is not None:
+        target, percent = release.mirror
+        stable_index = next(i for i, v in enumerate(release.versions) if v.role.value == "stable")
+        for index, version in enumerate(release.versions):
+            if version.name == target and index != stable_index:
+                shadow[index] = int(streams.arrivals.binomial(counts[stable_index], percent / 100.0))
+    for index, (version, n) in enumerate(zip(release.versions, counts)):
         row = np.zeros(FIRST_LE + buckets.le_count + 1)
-        if n > 0:
-            _serve_version(version, int(n), dt, release.spec.concurrency, streams, buckets, samples, row)
+        total_n = int(n) + shadow[index]
+        routed = release.effective.get(version.name, 0) > 0 or shadow[index] > 0
+        if not routed:
+            version.serving_since = None  # a cold start counts from when traffic (re)starts
+        elif version.serving_since is None:
+            version.serving_since = now
+        if total_n > 0:
+            _serve_version(release, version, total_n, shadow[index], now, dt, streams, buckets, samples, node_speed, row)
+        else:
+            _drain(version, release, dt, node_speed)
         version.record(tick, row)
 
 
+def _capacity(release: ReleaseSim, version: VersionSim, mean_s: float, node_speed: dict[int, float]) -> float:
+    """Requests per second the Ready pods can serve, each at its node's speed."""
+    speeds = [node_speed.get(p.node, 1.0) for p in version.ready]
+    return sum(speeds) * release.spec.concurrency / mean_s
+
+
+def _drain(version: VersionSim, release: ReleaseSim, dt: float, node_speed: dict[int, float]) -> None:
+    if version.backlog > 0 and version.ready_pods > 0:
+        served = min(version.backlog, _capacity(release, version, version.profile.mean_s, node_speed) * dt)
+        version.backlog -= served
+        version.served_total += served
+
+
 def _serve_version(
+    release: ReleaseSim,
     version: VersionSim,
     n: int,
+    shadow: int,
+    now: float,
     dt: float,
-    concurrency: int,
     streams: Streams,
     buckets: Buckets,
     samples: int,
+    node_speed: dict[int, float],
     row: np.ndarray,
 ) -> None:
+    spec = release.spec
     row[REQUESTS] = n
-    k = min(n, samples)
-    weight = n / k
-    if version.ready_pods <= 0:
+    row[SHADOW] = shadow
+    version.arrivals_total += n
+    ready = [] if release.region_down else version.ready
+    if not ready:
         # No endpoints: the proxy answers every request with a fast 503.
-        row[ERRORS] = n
-        latencies = np.full(k, NO_ENDPOINT_LATENCY_S)
-    else:
-        profile = version.profile
-        mean_s = profile.mean_s * version.latency_factor + version.latency_add_s
-        capacity = version.ready_pods * concurrency / mean_s  # requests per second
-        rate = n / dt
-        version.backlog = max(0.0, version.backlog + (rate - capacity) * dt)
-        row[ERRORS] = streams.errors.binomial(n, min(1.0, version.error_rate))
-        service = draw_service_times(streams.latency, k, profile.dist, profile.mean_s, profile.cv)
-        service = service * version.latency_factor + version.latency_add_s
+        row[ERRORS] = row[SHED] = n
+        version.shed_total += n
+        _record_latencies(version, np.full(min(n, samples), FAST_ERROR_LATENCY_S), n, buckets, row)
+        row[USER_BAD] = n - shadow
+        return
+    profile = version.profile
+    cold = 1.0
+    if version.cold_factor > 1.0 and version.serving_since is not None:
+        cold = 1.0 + (version.cold_factor - 1.0) * math.exp(-(now - version.serving_since) / version.cold_decay_s)
+    factor = version.latency_factor * cold
+    mean_s = profile.mean_s * factor + version.latency_add_s
+    capacity = _capacity(release, version, mean_s, node_speed)
+    rate = n / dt
+    # Backlog: what arrives beyond capacity waits; past the queue limit it is shed with fast 503s.
+    before = version.backlog
+    limit = spec.queue_limit * len(ready)
+    after = before + n - capacity * dt
+    shed = 0
+    if after > limit:
+        shed = min(n, int(math.ceil(after - limit)))
+        after = limit
+    after = max(0.0, after)
+    admitted = n - shed
+    version.backlog = after
+    version.served_total += before + admitted - after
+    version.shed_total += shed
+    row[SHED] = shed
+
+    k = min(admitted, samples)
+    latencies = np.empty(0)
+    timeouts = fast = app_errors = 0
+    if k > 0:
+        service = draw_service_times(streams.latency, k, profile.components) * factor + version.latency_add_s
+        # Pods on a slow node serve at their node's speed: scale those samples' service times.
+        speeds = np.array([node_speed.get(p.node, 1.0) for p in ready])
+        if (speeds != 1.0).any():
+            service /= speeds[streams.latency.integers(0, len(speeds), size=k)]
+        if spec.lb == "least_request":
+            pods, concurrency = 1, len(ready) * spec.concurrency  # one pooled queue
+        else:
+            pods, concurrency = len(ready), spec.concurrency  # a queue per pod
         waits = draw_waits(
-            streams.latency,
-            k,
-            arrival_rate=rate,
-            mean_service_s=mean_s,
-            cv=profile.cv,
-            pods=version.ready_pods,
-            concurrency=concurrency,
+            streams.latency, k, arrival_rate=min(rate, capacity), mean_service_s=mean_s * len(speeds) / speeds.sum(),
+            cv=profile.cv, pods=pods, concurrency=concurrency,
         )
-        latencies = service + waits + version.backlog / capacity
-    fine = np.bincount(log_bucket_index(latencies), minlength=LOG_BUCKETS) * weight
+        latencies = service + waits + (before + after) / 2.0 / capacity
+        dependency_errors = 0
+        if version.timeout_rate > 0:
+            hung = streams.latency.random(k) < version.timeout_rate
+            wait = version.dependency_timeout_s or spec.timeout
+            latencies[hung] += wait  # the call hangs until the dependency client gives up, then fails
+            dependency_errors = int(round(hung.mean() * admitted))
+        over = latencies > spec.timeout
+        timeouts = int(round(over.mean() * admitted))
+        latencies[over] = spec.timeout  # the client gives up and records its own timeout
+        if version.fast_error_rate > 0:
+            fast = int(streams.errors.binomial(admitted - timeouts, version.fast_error_rate))
+            latencies[: int(round(fast / admitted * k))] = FAST_ERROR_LATENCY_S
+        dependency_errors = max(0, min(dependency_errors, admitted - timeouts - fast))
+        app_errors = dependency_errors + int(
+            streams.errors.binomial(admitted - timeouts - fast - dependency_errors, min(1.0, version.error_rate))
+        )
+    row[TIMEOUTS] = timeouts
+    row[ERRORS] = shed + timeouts + fast + app_errors
+    shed_latencies = np.full(min(shed, samples), FAST_ERROR_LATENCY_S)
+    _record_latencies(version, latencies, admitted, buckets, row)
+    _record_latencies(version, shed_latencies, shed, buckets, row, add=True)
+    user_share = (n - shadow) / n
+    row[USER_BAD] = min(n - shadow, round((row[ERRORS] + max(0.0, row[SLOW] - timeouts)) * user_share))
+
+
+def _record_latencies(
+    version: VersionSim, latencies: np.ndarray, count: int, buckets: Buckets, row: np.ndarray, *, add: bool = False
+) -> None:
+    if count <= 0 or len(latencies) == 0:
+        return
+    fine = np.bincount(log_bucket_index(latencies), minlength=LOG_BUCKETS) * (count / len(latencies))
     version.fine += fine
     le_counts = np.bincount(buckets.le_map, weights=fine, minlength=buckets.le_count + 1)
-    row[FIRST_LE:] = le_counts
-    row[SLOW] = le_counts[buckets.slow_from:].sum()
+    if add:
+        row[FIRST_LE:] += le_counts
+    else:
+        row[FIRST_LE:] = le_counts
+    row[SLOW] = row[FIRST_LE + buckets.slow_from :].sum()

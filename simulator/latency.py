@@ -51,12 +51,24 @@ def erlang_c(offered: float, servers: int) -> float:
     return blocking / (1.0 - rho * (1.0 - blocking))
 
 
-def draw_service_times(rng: np.random.Generator, k: int, dist: str, mean_s: float, cv: float) -> np.ndarray:
-    if dist == "exponential":
-        return rng.exponential(mean_s, size=k)
+def draw_service_times(rng: np.random.Generator, k: int, components) -> np.ndarray:
+    """k service times from a mixture of exponential/lognormal components (one component: no mixing)."""
+    if len(components) == 1:
+        return _draw_component(rng, k, components[0])
+    choice = rng.choice(len(components), size=k, p=[c.weight for c in components])
+    out = np.empty(k)
+    for index, component in enumerate(components):
+        mask = choice == index
+        out[mask] = _draw_component(rng, int(mask.sum()), component)
+    return out
+
+
+def _draw_component(rng: np.random.Generator, k: int, component) -> np.ndarray:
+    if component.dist == "exponential":
+        return rng.exponential(component.mean_s, size=k)
     # lognormal with the given mean and coefficient of variation
-    sigma2 = math.log1p(cv * cv)
-    mu = math.log(mean_s) - sigma2 / 2.0
+    sigma2 = math.log1p(component.cv * component.cv)
+    mu = math.log(component.mean_s) - sigma2 / 2.0
     return rng.lognormal(mu, math.sqrt(sigma2), size=k)
 
 

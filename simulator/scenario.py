@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Union
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from engine.buckets import DEFAULT_LE_BOUNDS
 from engine.model import DEFAULT_WEIGHT_STEPS
@@ -42,10 +42,24 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class ServiceTime(Strict):
+class ServiceComponent(Strict):
+    weight: Annotated[float, Field(gt=0)]
     dist: Literal["exponential", "lognormal"] = "exponential"
     mean_ms: Annotated[float, Field(gt=0)] = 50.0
+    cv: Annotated[float, Field(gt=0)] = 1.0
+
+
+class ServiceTime(Strict):
+    dist: Literal["exponential", "lognormal", "mixture"] = "exponential"
+    mean_ms: Annotated[float, Field(gt=0)] = 50.0
     cv: Annotated[float, Field(gt=0)] = 1.0  # coefficient of variation; exponential is always 1
+    components: list[ServiceComponent] = []  # mixture only: e.g. a fast cache hit and a slow miss
+
+    @model_validator(mode="after")
+    def _mixture_has_components(self) -> ServiceTime:
+        if (self.dist == "mixture") != bool(self.components):
+            raise ValueError("a mixture needs components, and only a mixture has them")
+        return self
 
 
 class VersionSpec(Strict):
@@ -79,7 +93,14 @@ class ReleaseSpec(Strict):
     auto_promote_after: Duration | None = None  # blue-green: switch this long after preview is ready
     scale_down_delay: Duration = 30.0  # blue-green: old slot kept this long after a switch
     propagation_delay: Duration = 3.0  # control plane → data plane for weights and selectors
-    readiness_delay: Duration = 15.0  # pod start → Ready
+    scheduling_delay: Duration = 1.0  # pod created → scheduled
+    image_pull_delay: Duration = 0.0  # scheduled → container started (0: image cached)
+    readiness_delay: Duration = 15.0  # container started → Ready
+    lb: Literal["random", "round_robin", "least_request"] = "random"  # least_request pools the queues
+    timeout: Duration = 30.0  # the client gives up (504) after this long
+    queue_limit: Annotated[int, Field(ge=1)] = 500  # queued requests per pod before 503s are shed
+    memory_mb: Annotated[float, Field(gt=0)] = 200.0  # working set of a fresh pod
+    memory_limit_mb: Annotated[float, Field(gt=0)] = 512.0
     slo: SLO = SLO()
 
 
@@ -91,12 +112,15 @@ class RegionSpec(Strict):
 class ClusterSpec(Strict):
     name: str
     region: str
+    nodes: Annotated[int, Field(ge=1, le=1000)] = 6
 
 
 class FaultTarget(Strict):
-    release: str
+    release: str | None = None  # None: every release (in the cluster or region)
     cluster: str | None = None  # None: that release in every cluster
+    region: str | None = None  # region-wide faults (region outage)
     version: Literal["stable", "candidate", "all"] = "candidate"
+    node: int | None = None  # noisy neighbour, node drain
 
 
 class ErrorRateParams(Strict):
@@ -152,9 +176,93 @@ class MetricsOutageFault(Strict):
     params: NoParams = NoParams()
 
 
-Fault = Annotated[
-    Union[ErrorRateFault, LatencyFault, TrafficSpikeFault, MetricsOutageFault], Field(discriminator="type")
-]
+def _fault(name: str, params_model: type[BaseModel], doc: str) -> type[BaseModel]:
+    """A fault class: the shared timeline and target keys plus its own params."""
+    return type(
+        name,
+        (Strict,),
+        {
+            "__doc__": doc,
+            "__annotations__": {
+                "type": Literal[_snake(name)],  # type: ignore[valid-type]
+                "at": Duration,
+                "until": Duration | None,
+                "target": FaultTarget,
+                "params": params_model,
+            },
+            "until": None,
+            **({"params": params_model()} if _all_optional(params_model) else {}),
+        },
+    )
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Fault")).lower()
+
+
+def _all_optional(model: type[BaseModel]) -> bool:
+    return all(not f.is_required() for f in model.model_fields.values())
+
+
+class MemoryLeakParams(Strict):
+    mb_per_min: Annotated[float, Field(gt=0)]
+
+
+class PodKillParams(Strict):
+    count: Annotated[int, Field(ge=1)] = 1
+
+
+class NoisyNeighbourParams(Strict):
+    slowdown: Annotated[float, Field(gt=0, lt=1)] = 0.4  # share of service rate lost on the node
+
+
+class DependencyLossParams(Strict):
+    failure_rate: Fraction = 1.0
+    timeout_ms: Annotated[float, Field(gt=0)] = 1000.0
+
+
+class DependencySlowdownParams(Strict):
+    add_ms: Annotated[float, Field(gt=0)]
+
+
+class FastErrorParams(Strict):
+    error_rate: Fraction = 1.0
+
+
+class RegionOutageParams(Strict):
+    failover: bool = True  # the global load balancer moves the region's traffic to the survivors
+
+
+class ColdStartParams(Strict):
+    factor: Annotated[float, Field(ge=1)] = 3.0
+    decay: Duration = 120.0
+
+
+class DelayParams(Strict):
+    delay: Duration
+
+
+MemoryLeakFault = _fault("MemoryLeakFault", MemoryLeakParams, "Working set grows until the pod is OOM-killed.")
+CrashLoopFault = _fault("CrashLoopFault", NoParams, "Containers exit at start; kubelet backs off 10 s → 5 min.")
+PodKillFault = _fault("PodKillFault", PodKillParams, "Delete pods; their replacements start from scratch.")
+NodeDrainFault = _fault("NodeDrainFault", NoParams, "Evict every pod on one node (target.node).")
+NoisyNeighbourFault = _fault("NoisyNeighbourFault", NoisyNeighbourParams, "Pods on one node serve slower.")
+DependencySlowdownFault = _fault("DependencySlowdownFault", DependencySlowdownParams, "A shared dependency adds latency to every version.")
+DependencyLossFault = _fault("DependencyLossFault", DependencyLossParams, "Calls to a dependency hang until a timeout.")
+DnsFailureFault = _fault("DnsFailureFault", FastErrorParams, "Name resolution fails: fast 503s (all versions or the candidate only).")
+CertificateExpiryFault = _fault("CertificateExpiryFault", FastErrorParams, "A dependency's certificate expired: TLS fails for every version.")
+RegionOutageFault = _fault("RegionOutageFault", RegionOutageParams, "A region loses all capacity.")
+ColdStartFault = _fault("ColdStartFault", ColdStartParams, "Service time × factor, decaying, after the version starts taking traffic.")
+PropagationDelayFault = _fault("PropagationDelayFault", DelayParams, "Route and selector changes take this long to reach the data plane.")
+ApiUnavailableFault = _fault("ApiUnavailableFault", NoParams, "The cluster's API server stops answering: its state goes stale.")
+
+FAULT_TYPES = (
+    ErrorRateFault, LatencyFault, TrafficSpikeFault, MetricsOutageFault, MemoryLeakFault, CrashLoopFault,
+    PodKillFault, NodeDrainFault, NoisyNeighbourFault, DependencySlowdownFault, DependencyLossFault,
+    DnsFailureFault, CertificateExpiryFault, RegionOutageFault, ColdStartFault, PropagationDelayFault,
+    ApiUnavailableFault,
+)
+Fault = Annotated[Union[FAULT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]
 
 
 class AutopilotStep(Strict):
@@ -264,7 +372,7 @@ def load_scenario_file(path: Path) -> Scenario:
     return load_scenario_text(text, str(path))
 
 
-_FAULT_TAGS = {"error_rate", "latency", "traffic_spike", "metrics_outage"}
+_FAULT_TAGS = {cls.model_fields["type"].annotation.__args__[0] for cls in FAULT_TYPES}
 
 
 def _without_tags(path: tuple[object, ...]) -> tuple[object, ...]:
@@ -316,7 +424,9 @@ def _check_references(scenario: Scenario) -> list[Problem]:
         problems.append(Problem(("latency_buckets_s",), "latency_buckets_s: bounds must be strictly increasing"))
     for index, fault in enumerate(scenario.faults):
         where = f"faults.{index}"
-        if fault.target.release not in release_names:
+        if fault.target.region is not None and fault.target.region not in scenario.regions:
+            problems.append(Problem(("faults", index, "target", "region"), f"{where}.target.region: unknown region {fault.target.region!r}"))
+        if fault.target.release is not None and fault.target.release not in release_names:
             problems.append(Problem(("faults", index, "target", "release"), f"{where}.target.release: unknown release {fault.target.release!r}"))
         if fault.target.cluster is not None and fault.target.cluster not in clusters:
             problems.append(Problem(("faults", index, "target", "cluster"), f"{where}.target.cluster: unknown cluster {fault.target.cluster!r}"))

@@ -88,12 +88,17 @@ def build_snapshot(world: World) -> FleetState:
         for cluster in scenario.clusters:
             if cluster.region != region_name:
                 continue
+            frozen = world.frozen(cluster.name)
+            if frozen is not None:
+                # The API server is down: show the last state we saw, marked stale.
+                since, last = frozen
+                health = ClusterHealth(False, world.now - since, "API server unavailable")
+                clusters.append(ClusterState(cluster.name, region_name, last.releases if last else (), health))
+                continue
             releases = tuple(
                 _release_state(r, window_s, bounds, world.now) for r in world.releases if r.ref.cluster == cluster.name
             )
-            reachable = cluster.name not in world.unreachable
-            health = ClusterHealth(reachable=reachable, error="" if reachable else "API server unavailable")
-            clusters.append(ClusterState(cluster.name, region_name, releases, health))
+            clusters.append(ClusterState(cluster.name, region_name, releases, ClusterHealth()))
         regions.append(RegionState(region_name, tuple(clusters)))
     return FleetState(
         time=world.now,

@@ -6,32 +6,60 @@ Only the world tick and the control-plane processes touch these objects; the out
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from engine.model import Phase, ReleaseRef, Role, Strategy
 from simulator.latency import LOG_BUCKETS
+from simulator.pods import Pod, PodState
 from simulator.scenario import ReleaseSpec, VersionSpec
 
-# Columns of a per-tick signal row: requests, errors, slow, then one per le bucket incl. +Inf.
-REQUESTS, ERRORS, SLOW, FIRST_LE = 0, 1, 2, 3
+# Columns of a per-tick signal row: requests, errors, slow, shed (503 at the queue limit), timeouts,
+# shadow (mirrored copies, part of requests), user-facing bad (errors or slow, shadow excluded), then
+# one column per le bucket incl. +Inf.
+REQUESTS, ERRORS, SLOW, SHED, TIMEOUTS, SHADOW, USER_BAD, FIRST_LE = range(8)
 
 
-@dataclass
-class Profile:
-    """How a revision behaves: its error probability and service-time law."""
-
-    revision: str
-    error_rate: float
+@dataclass(frozen=True)
+class Component:
+    weight: float
     dist: str
     mean_s: float
     cv: float
 
+
+@dataclass
+class Profile:
+    """How a revision behaves: its error probability and service-time law (a mixture of components)."""
+
+    revision: str
+    error_rate: float
+    components: tuple[Component, ...]
+
     @classmethod
     def of(cls, spec: VersionSpec) -> Profile:
-        cv = 1.0 if spec.service_time.dist == "exponential" else spec.service_time.cv
-        return cls(spec.revision, spec.error_rate, spec.service_time.dist, spec.service_time.mean_ms / 1000.0, cv)
+        st = spec.service_time
+        if st.dist == "mixture":
+            total = sum(c.weight for c in st.components)
+            parts = tuple(
+                Component(c.weight / total, c.dist, c.mean_ms / 1000.0, 1.0 if c.dist == "exponential" else c.cv)
+                for c in st.components
+            )
+        else:
+            parts = (Component(1.0, st.dist, st.mean_ms / 1000.0, 1.0 if st.dist == "exponential" else st.cv),)
+        return cls(spec.revision, spec.error_rate, parts)
+
+    @property
+    def mean_s(self) -> float:
+        return sum(c.weight * c.mean_s for c in self.components)
+
+    @property
+    def cv(self) -> float:
+        """Coefficient of variation of the whole mixture: sqrt(E[S²]/E[S]² − 1)."""
+        second = sum(c.weight * c.mean_s**2 * (1.0 + c.cv**2) for c in self.components)
+        return math.sqrt(max(0.0, second / self.mean_s**2 - 1.0))
 
 
 @dataclass
@@ -40,17 +68,31 @@ class VersionSim:
     role: Role
     profile: Profile
     desired_pods: int
-    ready_pods: int
     window_ticks: int
     le_count: int
+    pods: list[Pod] = field(default_factory=list)
     updated_pods: int = 0
-    starting_pods: int = 0
     restarts: int = 0
     backlog: float = 0.0  # requests carried over while arrivals exceed capacity
     # Fault modifiers, set and cleared by the fault timeline.
     error_rate_override: float | None = None
     latency_add_s: float = 0.0
     latency_factor: float = 1.0
+    fast_error_rate: float = 0.0  # DNS failures, expired certificates: 503s in a few ms
+    timeout_rate: float = 0.0  # calls to a lost dependency that hang, then fail
+    dependency_timeout_s: float = 0.0  # how long those calls hang
+    crash_looping: bool = False
+    leak_mb_per_s: float = 0.0
+    leak_since: float = 0.0
+    base_memory_mb: float = 200.0
+    memory_limit_mb: float = 512.0
+    cold_factor: float = 1.0  # service time × this right after the version starts taking traffic
+    cold_decay_s: float = 120.0
+    serving_since: float | None = None  # when the data plane started sending it traffic
+    # Conservation counters over the run (floats: the backlog is fluid).
+    arrivals_total: float = 0.0
+    served_total: float = 0.0
+    shed_total: float = 0.0
     ring: np.ndarray = field(init=False)
     window: np.ndarray = field(init=False)
     totals: np.ndarray = field(init=False)
@@ -62,6 +104,14 @@ class VersionSim:
         self.window = np.zeros(width)
         self.totals = np.zeros(width)
         self.fine = np.zeros(LOG_BUCKETS)
+
+    @property
+    def ready(self) -> list[Pod]:
+        return [p for p in self.pods if p.state is PodState.READY]
+
+    @property
+    def ready_pods(self) -> int:
+        return sum(1 for p in self.pods if p.state is PodState.READY)
 
     @property
     def error_rate(self) -> float:
@@ -92,7 +142,11 @@ class ReleaseSim:
     active_slot: str | None = None
     preview_slot: str | None = None
     preview_ready_at: float | None = None
+    mirror: tuple[str, int] | None = None  # (version, percent of stable's requests copied to it)
+    region_down: bool = False  # a region outage: no capacity in this cluster
     rate_factor: float = 1.0  # traffic spike multiplier, set by the fault timeline
+    failover_factor: float = 1.0  # extra traffic from a failed region, shared by the survivors
+    propagation_override: float | None = None  # a propagation-delay spike
     metrics_down: bool = False  # metrics outage: the console and judge get no signals
     waiting_route: tuple[dict[str, int], object] | None = None  # a weight raise waiting for canary pods
     route_generation: int = 0  # newest control-plane change; older propagations are dropped

@@ -20,6 +20,7 @@ from simulator.controlplane import ControlPlane
 from simulator.dataplane import Buckets, Streams, diurnal_factor, serve_tick
 from simulator.faults import schedule_faults
 from simulator.latency import le_mapping
+from simulator.pods import PodLifecycle
 from simulator.rng import stream
 from simulator.scenario import ReleaseSpec, Scenario
 from simulator.snapshot import build_snapshot
@@ -52,7 +53,9 @@ class World:
         )
         self.env = simpy.Environment()
         self.dt = scenario.tick
-        self.control = ControlPlane(self.env, self.rng)
+        self.pods = PodLifecycle(self.env, self.rng, {c.name: c.nodes for c in scenario.clusters})
+        self.control = ControlPlane(self.env, self.pods)
+        self.node_speed: dict[str, dict[int, float]] = {c.name: {} for c in scenario.clusters}
         self.releases: list[ReleaseSim] = []
         self._streams: dict[ReleaseRef, Streams] = {}
         self._buckets: dict[ReleaseRef, Buckets] = {}
@@ -62,6 +65,7 @@ class World:
         self._digest = hashlib.sha256()
         self._snapshot: FleetState | None = None
         self.unreachable: set[str] = set()
+        self._frozen: dict[str, tuple[float, object]] = {}
         window_ticks = max(1, int(round(scenario.signal_window / self.dt)))
         region_of = {c.name: c.region for c in scenario.clusters}
         for spec in scenario.releases:
@@ -80,8 +84,9 @@ class World:
         le_count = len(self.scenario.latency_buckets_s)
 
         def version(name: str, role: Role, vspec, ready: bool) -> VersionSim:
-            pods = vspec.pods
-            return VersionSim(name, role, Profile.of(vspec), pods, pods if ready else 0, window_ticks, le_count, updated_pods=pods)
+            sim = VersionSim(name, role, Profile.of(vspec), vspec.pods, window_ticks, le_count, updated_pods=vspec.pods)
+            sim.base_memory_mb, sim.memory_limit_mb = spec.memory_mb, spec.memory_limit_mb
+            return sim
 
         if spec.strategy == "canary":
             versions = [
@@ -90,9 +95,7 @@ class World:
             ]
             first = spec.steps[0].weight if spec.steps else 0
             canary = versions[1]
-            canary.desired_pods = canary.ready_pods = canary.updated_pods = max(
-                canary.desired_pods, math.ceil(spec.stable.pods * first / 100)
-            )
+            canary.desired_pods = canary.updated_pods = max(canary.desired_pods, math.ceil(spec.stable.pods * first / 100))
             weights = {"stable": 100 - first, "canary": first}
             release = ReleaseSim(ref, region, spec, Strategy.CANARY, versions, dict(weights), dict(weights))
             release.step = 0 if spec.steps else None
@@ -105,9 +108,11 @@ class World:
             weights = {"blue": 100, "green": 0}
             release = ReleaseSim(ref, region, spec, Strategy.BLUE_GREEN, versions, dict(weights), dict(weights))
             release.active_slot, release.preview_slot = "blue", "green"
-            # the preview slot's pods start with the scenario
-            green = versions[1]
-            self.control.scale(release, green, green.desired_pods)
+        # Pods that run when the scenario starts; a blue-green preview slot starts from scratch.
+        for sim in release.versions:
+            starting = release.strategy is Strategy.BLUE_GREEN and sim.role is Role.CANDIDATE
+            for _ in range(sim.desired_pods):
+                self.pods.add(release, sim, ready=not starting)
         self.releases.append(release)
         self._streams[ref] = Streams(
             arrivals=self.rng(f"arrivals/{ref}"),
@@ -118,7 +123,7 @@ class World:
         threshold = next(
             i for i, b in enumerate(self.scenario.latency_buckets_s) if math.isclose(b, spec.slo.latency_threshold_s)
         )
-        self._buckets[ref] = Buckets(mapping, le_count, threshold + 1)
+        self._buckets[ref] = Buckets(mapping, le_count, threshold + 1, spec.slo.latency_threshold_s)
 
     # --- the outside world ----------------------------------------------------------------------
     @property
@@ -141,6 +146,18 @@ class World:
         if self._snapshot is None:
             self._snapshot = build_snapshot(self)
         return self._snapshot
+
+    def api_down(self, cluster: str) -> None:
+        """The cluster's API server stops answering: its last state freezes, commands fail."""
+        self._frozen[cluster] = (self.now, self.snapshot().cluster(cluster))
+        self.unreachable.add(cluster)
+
+    def api_up(self, cluster: str) -> None:
+        self.unreachable.discard(cluster)
+        self._frozen.pop(cluster, None)
+
+    def frozen(self, cluster: str):
+        return self._frozen.get(cluster)
 
     def invalidate(self) -> None:
         """Something outside the tick changed what a snapshot shows."""
@@ -169,7 +186,10 @@ class World:
         for release in self.releases:
             region = scenario.regions[release.region]
             factor = diurnal_factor(scenario.start_time + now, region.diurnal_amplitude, region.diurnal_peak)
-            serve_tick(release, tick, self.dt, factor, self._streams[release.ref], self._buckets[release.ref], scenario.latency_samples)
+            serve_tick(
+                release, tick, now, self.dt, factor, self._streams[release.ref], self._buckets[release.ref],
+                scenario.latency_samples, self.node_speed[release.ref.cluster],
+            )
             for version in release.versions:
                 self._digest.update(version.ring[tick % version.window_ticks][:2].astype(np.int64).tobytes())
         self.tick_count += 1

@@ -38,5 +38,9 @@ def test_wheel_install_lists_the_scenario_library(tmp_path):
     ).stdout
     names = {line.split()[0] for line in listed.splitlines()}
     assert {"canary-healthy", "canary-5xx", "blue-green-cutover", "fleet-default"} <= names
+    site = next((target / "lib").glob("python3*/site-packages"))
+    in_tree = {p.parent.relative_to(ROOT) for top in ("engine", "simulator", "console") for p in (ROOT / top).rglob("__init__.py")}
+    missing = [str(d) for d in in_tree if not (site / d / "__init__.py").exists()]
+    assert not missing, f"packages missing from the wheel (add them to pyproject.toml): {missing}"
     tcss = list((target / "lib").glob("python3*/site-packages/console/rolldeck.tcss"))
     assert tcss, "the console's stylesheet must ship in the wheel"

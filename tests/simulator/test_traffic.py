@@ -26,10 +26,10 @@ async def test_canary_at_25_percent_observed_receives_about_25_percent(canary_5x
     operator = Operator(backend, AuditLog(None, wall_clock=lambda: 0.0))
     backend.run_until(10)
     await operator.execute(operator.plan(Action(ActionKind.SET_WEIGHT, CHECKOUT, weight=25)), actor="t")
-    backend.run_until(30)
+    backend.run_until(45)  # a 4th canary pod starts (≤ 19 s), then the route propagates (5 s)
     assert backend.snapshot().release(CHECKOUT).observed.weight("canary") == 25
     before = {v.name: v.totals[REQUESTS] for v in backend.world.release(CHECKOUT).versions}
-    backend.run_until(230)
+    backend.run_until(245)
     sim = backend.world.release(CHECKOUT)
     served = {v.name: v.totals[REQUESTS] - before[v.name] for v in sim.versions}
     share = served["canary"] / (served["canary"] + served["stable"])

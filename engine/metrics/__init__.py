@@ -1,0 +1,26 @@
+"""Request signals from a metrics store: the ``SignalsSource`` port and its Prometheus adapter.
+
+``source`` defines the port (``SignalsSource``, ``MetricsTarget``, ``MetricsError``), ``templates`` the
+PromQL query sets (``istio``, ``app``), ``parse`` the API answer decoding, ``prometheus`` the httpx
+adapter. Imports httpx only: no textual, simpy or kubernetes_asyncio (engine core rule).
+"""
+
+from engine.metrics.prometheus import BasicAuth, BearerToken, PrometheusSource
+from engine.metrics.source import ErrorKind, MetricsError, MetricsTarget, SignalsSource
+from engine.metrics.templates import APP, ISTIO, TEMPLATE_SETS, Matcher, QueryKind, TemplateSet
+
+__all__ = [
+    "APP",
+    "ISTIO",
+    "TEMPLATE_SETS",
+    "BasicAuth",
+    "BearerToken",
+    "ErrorKind",
+    "Matcher",
+    "MetricsError",
+    "MetricsTarget",
+    "PrometheusSource",
+    "QueryKind",
+    "SignalsSource",
+    "TemplateSet",
+]

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import pytest_asyncio
+
+from engine.metrics import PrometheusSource
+from tests.metrics.stub_prometheus import StubPrometheus
+
+
+@pytest_asyncio.fixture
+async def stub():
+    server = StubPrometheus()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest_asyncio.fixture
+async def source(stub):
+    prometheus = PrometheusSource(stub.url, timeout_s=1.0)
+    try:
+        yield prometheus
+    finally:
+        await prometheus.aclose()
