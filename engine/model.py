@@ -17,6 +17,7 @@ from engine.buckets import DEFAULT_LE_BOUNDS, count_above, histogram_quantile
 class Strategy(StrEnum):
     CANARY = "canary"
     BLUE_GREEN = "blue-green"
+    ROLLING = "rolling"  # a plain Deployment rolling update: the split follows Ready pods
 
 
 class Owner(StrEnum):

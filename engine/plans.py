@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.actions import Action, ActionKind
-from engine.model import FleetState, Phase, ReleaseState, Role, Strategy
+from engine.model import FleetState, Owner, Phase, ReleaseState, Role, Strategy
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,12 @@ class Change:
     paused: bool | None = None
     aborted: bool | None = None
     promoted: bool = False
+    # Controller verbs (engine.kube). ``step`` is the step the plan was made at: a backend refuses if
+    # the controller moved on meanwhile, so a stale screen never promotes twice.
+    step: int | None = None
+    retry: bool = False
+    undo_to: int | None = None  # revision to roll the candidate back to
+    mirror: tuple[str, int] | None = None  # (version, percent); percent 0 stops mirroring
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +49,7 @@ class Plan:
     diff: str  # one line a human reads: "canary 10% → 25% in eu-prod-1/checkout"
     before: dict[str, object] = field(default_factory=dict)
     after: dict[str, object] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # shown before confirming, never a refusal (e.g. Argo CD will revert it)
 
     @property
     def ok(self) -> bool:
@@ -85,19 +92,46 @@ def plan_action(state: FleetState, action: Action, *, read_only: bool = False) -
         Precondition(not read_only and not (cluster and cluster.read_only), "console is not read-only"),
         Precondition(cluster is None or cluster.health.reachable, f"cluster {release.cluster} is reachable"),
     ]
+    denied = dict(release.denied).get(action.kind.value)
+    if denied is not None:
+        common.append(Precondition(False, denied))
     planner = _PLANNERS[action.kind]
     specific, change, diff, after = planner(release, action)
     before = summarize(release)
     merged_after = {**before, **after}
+    warnings = _gitops_warnings(release, action)
+    # The warning rides on the diff too, so every confirm dialog and audit record carries it.
+    suffix = "".join(f" ⚠ {w}" for w in warnings)
     return Plan(
         action=action,
         region=release.region,
         preconditions=tuple(common + specific),
         change=change,
-        diff=f"{diff} in {release.ref}",
+        diff=f"{diff} in {release.ref}{suffix}",
         before=before,
         after=merged_after,
+        warnings=warnings,
     )
+
+
+# Verbs that edit an object's spec (drift to Argo CD) per owner; status-subresource verbs and
+# Flagger gate answers are not drift.
+_SPEC_EDITS: dict[Owner, frozenset[ActionKind]] = {
+    Owner.ARGO_ROLLOUTS: frozenset({ActionKind.PAUSE, ActionKind.RESUME, ActionKind.UNDO}),
+    Owner.FLAGGER: frozenset({ActionKind.PAUSE, ActionKind.RESUME, ActionKind.RETRY}),
+    Owner.UNMANAGED: frozenset(ActionKind) - {ActionKind.RETRY},
+}
+
+
+def _gitops_warnings(release: ReleaseState, action: Action) -> tuple[str, ...]:
+    gitops = release.gitops
+    if gitops is None or action.kind not in _SPEC_EDITS.get(release.owner, frozenset()):
+        return ()
+    if gitops.self_heal:
+        return (f"Argo CD app {gitops.app} self-heals: it will revert this edit",)
+    if gitops.auto_sync:
+        return (f"Argo CD app {gitops.app} auto-syncs: this edit is drift until Git matches",)
+    return (f"Argo CD app {gitops.app} will show OutOfSync",)
 
 
 _Result = tuple[list[Precondition], Change | None, str, dict[str, object]]
@@ -142,6 +176,8 @@ def _plan_set_weight(release: ReleaseState, action: Action, target: int | None =
 
 
 def _plan_step(release: ReleaseState, action: Action, direction: int) -> _Result:
+    if direction > 0 and release.owner in (Owner.ARGO_ROLLOUTS, Owner.FLAGGER):
+        return _plan_controller_step(release, action)
     candidate = release.candidate
     current = release.desired.weight(candidate.name) if candidate else 0
     steps = sorted(set(release.weight_steps))
@@ -158,6 +194,89 @@ def _plan_step(release: ReleaseState, action: Action, direction: int) -> _Result
     return _plan_set_weight(release, action, target=nxt)
 
 
+def _plan_controller_step(release: ReleaseState, action: Action) -> _Result:
+    """Step up where a controller owns the steps: its own verb, never a route edit.
+
+    Argo Rollouts: ``promote`` (continue past the current pause, inconclusive analysis or step);
+    Flagger: approve its next ``confirm-traffic-increase``. Neither has a set-weight API.
+    """
+    checks = [Precondition(not release.aborted, "release is not aborted")]
+    step, count = release.step, release.step_count
+    position = f"step {step}/{count}" if step is not None and count is not None else "the current step"
+    if release.owner is Owner.FLAGGER:
+        checks.append(_canary_only(release))
+        checks.append(Precondition(release.phase is not Phase.HEALTHY, "a canary analysis is running"))
+        current = release.candidate_weight[0]
+        diff = f"approve the next traffic increase (canary {current}%, {position})"
+        return checks, Change(step=step), diff, {}
+    if release.strategy is Strategy.BLUE_GREEN:
+        checks.append(Precondition(release.paused, "rollout waits for promotion"))
+        return checks, Change(paused=False, step=step), f"promote: cut traffic over to {release.preview_slot or 'the preview'}", {
+            "paused": False,
+            "phase": Phase.PROGRESSING.value,
+        }
+    if count is not None and step is not None:
+        checks.append(Precondition(step < count, f"steps remain ({position})"))
+    nxt = f"{step + 1}/{count}" if step is not None and count is not None else "the next step"
+    if release.waiting_on.startswith("Inconclusive"):
+        diff = f"promote past the inconclusive analysis: {position} → {nxt}"
+    elif release.paused and release.waiting_on:
+        diff = f"promote: continue past {release.waiting_on} at {position}"
+    elif release.paused:
+        diff = f"promote: end the manual pause and skip {position} → {nxt}"
+    else:
+        diff = f"promote: skip {position} → {nxt}"
+    return checks, Change(paused=False, step=step), diff, {"paused": False, "phase": Phase.PROGRESSING.value}
+
+
+def _owner_has(release: ReleaseState, verb: str, *owners: Owner) -> Precondition:
+    return Precondition(release.owner in owners, f"{release.owner.value} releases support {verb}")
+
+
+def _plan_retry(release: ReleaseState, action: Action) -> _Result:
+    checks = [
+        _owner_has(release, "retry", Owner.ARGO_ROLLOUTS, Owner.FLAGGER),
+        Precondition(release.aborted, "release was aborted or failed"),
+    ]
+    candidate = release.candidate
+    label = candidate.revision if candidate else "the candidate"
+    diff = f"retry {label} from the first step"
+    return checks, Change(retry=True, aborted=False), diff, {"aborted": False, "phase": Phase.PROGRESSING.value}
+
+
+def _plan_undo(release: ReleaseState, action: Action) -> _Result:
+    checks = [_owner_has(release, "undo", Owner.ARGO_ROLLOUTS, Owner.UNMANAGED)]
+    revisions = sorted(release.revisions)
+    if len(revisions) < 2:
+        checks.append(Precondition(False, "an earlier revision is still kept"))
+        return checks, None, "undo", {}
+    current = revisions[-1]
+    target = action.revision if action.revision is not None else revisions[-2]
+    checks.append(Precondition(target in revisions, f"revision {target} is kept (have {', '.join(map(str, revisions))})"))
+    checks.append(Precondition(target != current, f"revision {target} is not the current one"))
+    if release.owner is Owner.UNMANAGED:
+        # kubectl refuses too: "you cannot rollback a paused deployment; resume it first"
+        checks.append(Precondition(not release.paused, "deployment is not paused"))
+    diff = f"undo: roll the template back to revision {target} (now {current})"
+    return checks, Change(undo_to=target), diff, {"phase": Phase.PROGRESSING.value}
+
+
+def _plan_set_mirror(release: ReleaseState, action: Action) -> _Result:
+    percent = action.weight if action.weight is not None else 0
+    checks = [
+        _owner_allows_weights(release),
+        Precondition(release.router == "VirtualService", "route supports mirroring (Istio VirtualService)"),
+    ]
+    candidate = release.candidate
+    if candidate is None or not 0 <= percent <= 100:
+        checks.append(Precondition(False, f"mirror {percent}% of traffic to a candidate (0–100%)"))
+        return checks, None, "set mirror", {}
+    now = release.mirror[1] if release.mirror else 0
+    checks.append(Precondition(percent != now, f"mirror differs from the current {now}%"))
+    diff = f"stop mirroring to {candidate.name}" if percent == 0 else f"mirror {percent}% of traffic to {candidate.name} (was {now}%)"
+    return checks, Change(mirror=(candidate.name, percent)), diff, {"mirror": percent}
+
+
 def _plan_promote(release: ReleaseState, action: Action) -> _Result:
     candidate = release.candidate
     checks = [
@@ -165,6 +284,9 @@ def _plan_promote(release: ReleaseState, action: Action) -> _Result:
         Precondition(not release.aborted, "release is not aborted"),
     ]
     if candidate is None or release.stable is None:
+        return checks, None, "promote", {}
+    if release.strategy is Strategy.ROLLING:
+        checks.append(Precondition(False, "a rolling update has no promote: resume it, or abort to roll back"))
         return checks, None, "promote", {}
     checks.append(
         Precondition(
@@ -207,6 +329,9 @@ def _plan_abort(release: ReleaseState, action: Action) -> _Result:
         checks.append(Precondition(False, "release has a stable and a candidate version"))
         return checks, None, "abort", {}
     after: dict[str, object] = {"aborted": True, "phase": Phase.DEGRADED.value}
+    if release.strategy is Strategy.ROLLING:
+        diff = f"abort: roll {candidate.revision} back to {stable.revision} (scale the old ReplicaSet up again)"
+        return checks, Change(aborted=True), diff, after
     if release.strategy is Strategy.CANARY:
         # Abort is every controller's own verb (Argo status.abort, Flagger's rollback gate).
         weights = ((stable.name, 100), (candidate.name, 0))
@@ -222,6 +347,11 @@ def _plan_switch(release: ReleaseState, action: Action) -> _Result:
     checks = [Precondition(release.strategy is Strategy.BLUE_GREEN, "release uses the blue-green strategy")]
     if release.strategy is not Strategy.BLUE_GREEN:
         return checks, None, "switch slot", {}
+    if release.owner is Owner.FLAGGER:
+        checks.append(Precondition(False, "slots are Flagger's: promote or abort instead"))
+    if release.owner is Owner.ARGO_ROLLOUTS:
+        # Argo flips the active Service itself on promote; going back is abort or undo.
+        checks.append(Precondition(action.slot in (None, release.preview_slot), "switch goes to the preview slot (back: abort or undo)"))
     others = [v.name for v in release.versions if v.name != release.active_slot]
     target_name = action.slot or (others[0] if others else None)
     target = release.version(target_name) if target_name else None
@@ -249,4 +379,7 @@ _PLANNERS = {
     ActionKind.RESUME: _plan_resume,
     ActionKind.ABORT: _plan_abort,
     ActionKind.SWITCH_SLOT: _plan_switch,
+    ActionKind.RETRY: _plan_retry,
+    ActionKind.UNDO: _plan_undo,
+    ActionKind.SET_MIRROR: _plan_set_mirror,
 }

@@ -13,6 +13,7 @@ from collections.abc import Callable
 import simpy
 
 from engine.model import Phase, Role, Strategy
+from simulator.scenario import pods_of
 from engine.plans import Change
 from simulator.pods import PodLifecycle
 from simulator.state import ReleaseSim, VersionSim
@@ -100,6 +101,16 @@ class ControlPlane:
             release.paused = False
             release.phase = Phase.DEGRADED
             release.message = "aborted by operator: traffic back to stable, candidate kept for diagnosis"
+            delay = release.spec.abort_scale_down_delay
+            candidate = release.by_role(Role.CANDIDATE)
+            if delay is not None and candidate is not None and release.strategy is Strategy.CANARY:
+                release.message = f"aborted by operator: traffic back to stable, candidate scales down in {delay:.0f}s"
+                self.env.process(self._scale_down_aborted(release, candidate, delay))
+            if release.strategy is Strategy.ROLLING:
+                release.message = "rolling back: scaling the old ReplicaSet up again"
+        if change.mirror is not None:
+            name, percent = change.mirror
+            release.mirror = (name, percent) if percent > 0 else None
         if change.weights is not None:
             weights = dict(change.weights)
             candidate = release.by_role(Role.CANDIDATE)
@@ -125,6 +136,59 @@ class ControlPlane:
     def _candidate_name(self, release: ReleaseSim) -> str | None:
         candidate = release.by_role(Role.CANDIDATE)
         return candidate.name if candidate else None
+
+    def _scale_down_aborted(self, release: ReleaseSim, candidate: VersionSim, delay: float):
+        yield self.env.timeout(delay)
+        if release.aborted:
+            self.scale(release, candidate, 0)
+
+    # --- rolling-update controller (a Deployment's maxSurge / maxUnavailable) ---------------------------
+    def rolling_step(self, release: ReleaseSim, now: float) -> None:
+        old, new = release.by_role(Role.STABLE), release.by_role(Role.CANDIDATE)
+        if old is None or new is None or release.phase is Phase.HEALTHY:
+            return
+        if release.aborted:
+            self._roll_back(release, old, new)
+        elif not release.paused:
+            self._roll_forward(release, old, new, now)
+        total_ready = old.ready_pods + new.ready_pods
+        # kube-proxy spreads over every Ready endpoint: the split is the Ready-pod ratio.
+        share = round(100 * new.ready_pods / total_ready) if total_ready else 0
+        release.effective = {old.name: 100 - share, new.name: share}
+        planned = old.desired_pods + new.desired_pods
+        release.desired = {old.name: 100 - round(100 * new.desired_pods / planned), new.name: round(100 * new.desired_pods / planned)} if planned else dict(release.effective)
+
+    def _roll_forward(self, release: ReleaseSim, old: VersionSim, new: VersionSim, now: float) -> None:
+        spec = release.spec
+        replicas = spec.stable.pods
+        surge = pods_of(spec.max_surge, replicas, round_up=True)
+        unavailable = pods_of(spec.max_unavailable, replicas, round_up=False)
+        if surge == 0 and unavailable == 0:
+            unavailable = 1  # Kubernetes refuses both zero; behave as its validation would allow
+        if new.ready_pods != release.rolling_ready:
+            release.rolling_ready, release.rolling_progress_at = new.ready_pods, now
+        if new.desired_pods < replicas and old.desired_pods + new.desired_pods < replicas + surge:
+            self.scale(release, new, min(replicas, replicas + surge - old.desired_pods))
+        removable = old.ready_pods + new.ready_pods - (replicas - unavailable)
+        if old.desired_pods > 0 and removable > 0:
+            self.scale(release, old, max(0, old.desired_pods - removable))
+        if new.ready_pods >= replicas and old.desired_pods == 0:
+            new.role, old.role = Role.STABLE, Role.PREVIOUS
+            release.phase = Phase.HEALTHY
+            release.message = f"{new.profile.revision} rolled out"
+        elif now - release.rolling_progress_at > spec.progress_deadline:
+            release.phase = Phase.DEGRADED
+            release.message = f"ProgressDeadlineExceeded: {new.ready_pods}/{replicas} new pods ready"
+        else:
+            release.phase = Phase.PROGRESSING
+            release.message = f"rolling update: {new.ready_pods}/{replicas} new pods ready, {old.ready_pods} old"
+
+    def _roll_back(self, release: ReleaseSim, old: VersionSim, new: VersionSim) -> None:
+        replicas = release.spec.stable.pods
+        if old.desired_pods < replicas:
+            self.scale(release, old, replicas)
+        if old.ready_pods >= replicas and new.desired_pods > 0:
+            self.scale(release, new, 0)
 
     # --- canary controller --------------------------------------------------------------------
     def canary_step(self, release: ReleaseSim, now: float) -> None:

@@ -118,12 +118,12 @@ def _apply(index: int, fault, world: World):  # noqa: C901 - one branch per faul
             world.pods.kill(version, [ready[i] for i in chosen])
         return None
     if isinstance(fault, sc.NodeDrainFault):
-        node = fault.target.node or 0
+        node = _node(fault, world)
         for version in _versions(fault, world, default="all"):
             world.pods.kill(version, [p for p in version.pods if p.node == node and p.state is PodState.READY])
         return None
     if isinstance(fault, sc.NoisyNeighbourFault):
-        node = fault.target.node or 0
+        node = _node(fault, world)
         clusters = {r.ref.cluster for r in _releases(fault, world)}
         for cluster in clusters:
             world.node_speed[cluster][node] = 1.0 - fault.params.slowdown
@@ -141,6 +141,16 @@ def _apply(index: int, fault, world: World):  # noqa: C901 - one branch per faul
             world.api_down(cluster)
         return lambda: [world.api_up(cluster) for cluster in clusters]
     raise AssertionError(f"unhandled fault type {fault.type}")
+
+
+def _node(fault, world: World) -> int:
+    """The node a node-level fault hits: target.node, or where the targeted version's first pod runs."""
+    if fault.target.node is not None:
+        return fault.target.node
+    for version in _versions(fault, world):
+        if version.pods:
+            return version.pods[0].node
+    return 0
 
 
 def _wake(world: World, versions: list[VersionSim]) -> None:

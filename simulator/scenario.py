@@ -38,6 +38,23 @@ def _time_of_day(value: object) -> float:
 TimeOfDay = Annotated[float, BeforeValidator(_time_of_day)]
 
 
+def _percent_or_count(value: object) -> str:
+    """Kubernetes' IntOrString: 2 or "25%"."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    if isinstance(value, str) and re.fullmatch(r"\d+%?", value) and int(value.rstrip("%")) <= (100 if value.endswith("%") else 10_000):
+        return value
+    raise ValueError(f"invalid count {value!r}: use a number of pods (2) or a percentage (\"25%\")")
+
+
+def pods_of(value: str, replicas: int, *, round_up: bool) -> int:
+    """Resolve an IntOrString against a replica count, rounding as Kubernetes does."""
+    if value.endswith("%"):
+        exact = replicas * int(value[:-1]) / 100
+        return math.ceil(exact) if round_up else math.floor(exact)
+    return int(value)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -83,7 +100,7 @@ class ReleaseSpec(Strict):
     name: str
     cluster: str
     namespace: str = "default"
-    strategy: Literal["canary", "blue-green"]
+    strategy: Literal["canary", "blue-green", "rolling"]
     rps: Annotated[float, Field(gt=0)]
     concurrency: Annotated[int, Field(ge=1, le=256)] = 4
     stable: VersionSpec
@@ -101,6 +118,11 @@ class ReleaseSpec(Strict):
     queue_limit: Annotated[int, Field(ge=1)] = 500  # queued requests per pod before 503s are shed
     memory_mb: Annotated[float, Field(gt=0)] = 200.0  # working set of a fresh pod
     memory_limit_mb: Annotated[float, Field(gt=0)] = 512.0
+    max_surge: Annotated[str, BeforeValidator(_percent_or_count)] = "25%"  # rolling: extra pods allowed
+    max_unavailable: Annotated[str, BeforeValidator(_percent_or_count)] = "25%"  # rolling: pods that may be missing
+    progress_deadline: Duration = 600.0  # rolling: no progress this long → ProgressDeadlineExceeded
+    abort_scale_down_delay: Duration | None = None  # canary: scale an aborted candidate down (None: keep it)
+    mirror: Weight = 0  # canary: percent of stable's requests copied to the candidate from the start
     slo: SLO = SLO()
 
 
@@ -295,6 +317,20 @@ class JudgeSpec(Strict):
     consecutive_error_limit: Annotated[int, Field(ge=0)] = 4
 
 
+ActionName = Literal["set-weight", "step-up", "step-down", "promote", "pause", "resume", "abort", "switch-slot", "set-mirror", "undo", "retry"]
+Score = Literal["ttd", "ttm", "budget_ratio", "wrong_actions"]
+
+
+class Grading(Strict):
+    """The rubric (../shared/reference/scenario-catalogue.md §2): what is scored and what is right."""
+
+    reference_policy: Literal["auto"] = "auto"  # par comes from a headless autopilot run, same seed
+    score: list[Score] = ["ttd", "ttm", "budget_ratio", "wrong_actions"]
+    correct: list[ActionName] = []  # actions that mitigate this scenario
+    wrong: list[ActionName] = []  # e.g. abort on a healthy release (a false rollback)
+    critical: list[ActionName] = []  # e.g. promote a bad release: fails the drill outright
+
+
 class AutopilotSpec(Strict):
     interval: Duration = 10.0
     judge: JudgeSpec = JudgeSpec()
@@ -318,6 +354,7 @@ class Scenario(Strict):
     faults: list[Fault] = []
     autopilot: AutopilotSpec | None = None
     expected_action: str = ""  # what a good operator does, for trainers and the debrief
+    grading: Grading = Grading()
 
 
 class ScenarioError(Exception):
@@ -416,7 +453,7 @@ def _check_references(scenario: Scenario) -> list[Problem]:
         if key in seen_releases:
             problems.append(Problem(("releases", index, "name"), f"{where}.name: duplicate release {release.name!r} in {release.cluster}"))
         seen_releases.add(key)
-        if release.strategy == "blue-green" and release.steps:
+        if release.strategy != "canary" and release.steps:
             problems.append(Problem(("releases", index, "steps"), f"{where}.steps: only canary releases have weight steps"))
         if not any(math.isclose(b, release.slo.latency_threshold_s) for b in scenario.latency_buckets_s):
             problems.append(Problem(("releases", index, "slo", "latency_threshold_s"), f"{where}.slo.latency_threshold_s: {release.slo.latency_threshold_s}s is not one of latency_buckets_s"))

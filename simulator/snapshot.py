@@ -16,6 +16,7 @@ from engine.model import (
     Replicas,
     Signals,
     Split,
+    Strategy,
     VersionState,
 )
 from simulator.state import ERRORS, FIRST_LE, REQUESTS, SLOW, ReleaseSim, VersionSim
@@ -75,6 +76,9 @@ def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ..
         preview_slot=release.preview_slot,
         message=release.message,
         metrics_error="metrics provider unavailable" if release.metrics_down else "",
+        router={Strategy.CANARY: "VirtualService", Strategy.BLUE_GREEN: "Service"}.get(release.strategy, ""),
+        mirror=release.mirror,
+        step_count=len(release.spec.steps) if release.spec.steps else None,
     )
 
 

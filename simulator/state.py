@@ -149,6 +149,8 @@ class ReleaseSim:
     propagation_override: float | None = None  # a propagation-delay spike
     metrics_down: bool = False  # metrics outage: the console and judge get no signals
     waiting_route: tuple[dict[str, int], object] | None = None  # a weight raise waiting for canary pods
+    rolling_ready: int = 0  # rolling updates: new pods Ready at the last progress
+    rolling_progress_at: float = 0.0
     route_generation: int = 0  # newest control-plane change; older propagations are dropped
     applied_generation: int = 0
     message: str = ""

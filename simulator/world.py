@@ -99,7 +99,17 @@ class World:
             weights = {"stable": 100 - first, "canary": first}
             release = ReleaseSim(ref, region, spec, Strategy.CANARY, versions, dict(weights), dict(weights))
             release.step = 0 if spec.steps else None
+            release.mirror = ("canary", spec.mirror) if spec.mirror else None
             release.message = f"step 1/{len(spec.steps)}: weight {first}%" if spec.steps else "manual canary"
+        elif spec.strategy == "rolling":
+            versions = [
+                version("old", Role.STABLE, spec.stable, ready=True),
+                version("new", Role.CANDIDATE, spec.candidate, ready=False),
+            ]
+            versions[1].desired_pods = versions[1].updated_pods = 0  # the controller scales it up
+            weights = {"old": 100, "new": 0}
+            release = ReleaseSim(ref, region, spec, Strategy.ROLLING, versions, dict(weights), dict(weights))
+            release.message = "rolling update starting"
         else:
             versions = [
                 version("blue", Role.STABLE, spec.stable, ready=True),
@@ -180,6 +190,8 @@ class World:
             if release.strategy is Strategy.CANARY:
                 self.control.release_waiting_routes(release)
                 self.control.canary_step(release, now)
+            elif release.strategy is Strategy.ROLLING:
+                self.control.rolling_step(release, now)
             else:
                 self.control.blue_green_step(release, now)
         scenario = self.scenario
