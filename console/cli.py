@@ -86,8 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "drill":
             return _drill(args)
         if args.command == "live":
-            print("rolldeck: live clusters are not supported yet: use `rolldeck sim SCENARIO`", file=sys.stderr)
-            return 2
+            return _run_live(args)
     except ScenarioError as error:
         for problem in error.problems:
             print(problem, file=sys.stderr)
@@ -114,6 +113,41 @@ def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
         wall_clock=time.time,
         briefing=scenario.briefing,
     )
+    app.run()
+    return app.return_code or 0
+
+
+def _run_live(args: argparse.Namespace) -> int:
+    """``rolldeck live``: the console on kubeconfig contexts (KUBECONFIG or ~/.kube/config, as kubectl)."""
+    from engine.kube import KubeBackend, KubeconfigError
+    from engine.kube.flagger_gates import FlaggerGates
+
+    # Flagger's gate webhooks: ROLLDECK_GATES=host:port (default 127.0.0.1:8797; port 0 picks a free one)
+    host, _, port = os.environ.get("ROLLDECK_GATES", "127.0.0.1:8797").rpartition(":")
+    audit_path = args.audit or default_audit_path()
+    actor = _operator_name()
+    try:
+        gates = FlaggerGates(host=host or "127.0.0.1", port=int(port or 0))
+        backend = KubeBackend.from_kubeconfig(
+            args.context,
+            namespace=args.namespace,
+            read_only=args.readonly,
+            gates=gates,
+            actor=actor,
+            audit_path=audit_path,
+        )
+    except KubeconfigError as error:
+        print(f"rolldeck: {error}", file=sys.stderr)
+        return 2
+    except ValueError:
+        print(f"rolldeck: ROLLDECK_GATES must be host:port, not {os.environ.get('ROLLDECK_GATES')!r}", file=sys.stderr)
+        return 2
+    for problem in backend.problems:  # the other contexts keep working; say what was skipped
+        print(f"rolldeck: {problem}", file=sys.stderr)
+
+    from console.app import make_app  # Textual only when a TUI opens
+
+    app = make_app(backend, audit_path=audit_path, actor=actor, read_only=args.readonly, wall_clock=time.time, briefing="")
     app.run()
     return app.return_code or 0
 

@@ -33,6 +33,17 @@ class Kind(StrEnum):
     VIEW = "view"  # navigation and help
 
 
+KEY_GLYPHS = {
+    "right_square_bracket": "]",
+    "left_square_bracket": "[",
+    "greater_than_sign": ">",
+    "less_than_sign": "<",
+    "full_stop": ".",
+    "comma": ",",
+    "question_mark": "?",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class ConsoleCommand:
     id: str  # the Binding id, so App.set_keymap can remap it
@@ -43,10 +54,12 @@ class ConsoleCommand:
     scope: Scope
     kind: Kind
     key_display: str | None = None
+    group: Binding.Group | None = None  # footer shows grouped keys side by side under one label
 
     @property
     def display_keys(self) -> str:
-        return self.key_display or self.keys.replace(",", " ")
+        """Every key, as typed: 'enter', '> .', 'P'."""
+        return " ".join(KEY_GLYPHS.get(key, key) for key in self.keys.split(","))
 
     def binding(self) -> Binding:
         # Actions always target the app, so a binding means the same on every screen and in the palette.
@@ -57,23 +70,27 @@ class ConsoleCommand:
             key_display=self.key_display,
             id=self.id,
             tooltip=self.help,
+            group=self.group,
         )
 
+
+STEP_GROUP = Binding.Group("step", compact=True)
+SPEED_GROUP = Binding.Group("speed", compact=True)
 
 CATALOGUE: tuple[ConsoleCommand, ...] = (
     ConsoleCommand("open-release", "enter", "open_release", "open", "Open the selected release", Scope.FLEET, Kind.VIEW),
     ConsoleCommand("back", "escape", "back", "back", "Back to the fleet", Scope.RELEASE, Kind.VIEW),
     ConsoleCommand(
-        "step-up", "right_square_bracket", "step_up", "step up",
-        "Step the canary weight up to the next step", Scope.APP, Kind.MUTATING, "]",
+        "step-down", "left_square_bracket", "step_down", "step down",
+        "Step the canary weight down to the previous step", Scope.APP, Kind.MUTATING, "[", STEP_GROUP,
     ),
     ConsoleCommand(
-        "step-down", "left_square_bracket", "step_down", "step down",
-        "Step the canary weight down to the previous step", Scope.APP, Kind.MUTATING, "[",
+        "step-up", "right_square_bracket", "step_up", "step up",
+        "Step the canary weight up to the next step", Scope.APP, Kind.MUTATING, "]", STEP_GROUP,
     ),
     ConsoleCommand("promote", "p", "promote", "promote", "Promote the candidate fully", Scope.APP, Kind.MUTATING),
     ConsoleCommand(
-        "pause-resume", "space", "pause_resume", "pause/resume",
+        "pause-resume", "space", "pause_resume", "pause",
         "Pause the rollout, or resume it when paused", Scope.APP, Kind.MUTATING,
     ),
     ConsoleCommand(
@@ -81,16 +98,16 @@ CATALOGUE: tuple[ConsoleCommand, ...] = (
         "Abort: all traffic back to stable, candidate kept for diagnosis", Scope.APP, Kind.MUTATING,
     ),
     ConsoleCommand(
-        "switch-slot", "s", "switch_slot", "switch slot",
+        "switch-slot", "s", "switch_slot", "slot",
         "Blue-green: switch the active slot to the other slot", Scope.APP, Kind.MUTATING,
     ),
     ConsoleCommand(
-        "sim-faster", "greater_than_sign,full_stop", "sim_faster", "faster",
-        "Simulation: speed up (1× … 1000×)", Scope.APP, Kind.SIM, ">",
+        "sim-slower", "less_than_sign,comma", "sim_slower", "slower",
+        "Simulation: slow down", Scope.APP, Kind.SIM, "<", SPEED_GROUP,
     ),
     ConsoleCommand(
-        "sim-slower", "less_than_sign,comma", "sim_slower", "slower",
-        "Simulation: slow down", Scope.APP, Kind.SIM, "<",
+        "sim-faster", "greater_than_sign,full_stop", "sim_faster", "faster",
+        "Simulation: speed up (1× … 1000×)", Scope.APP, Kind.SIM, ">", SPEED_GROUP,
     ),
     ConsoleCommand("sim-pause", "P", "sim_pause", "sim pause", "Simulation: pause or run the clock", Scope.APP, Kind.SIM),
     ConsoleCommand("help", "question_mark", "help", "help", "List every key", Scope.APP, Kind.VIEW, "?"),
@@ -105,20 +122,20 @@ def bindings(scope: Scope) -> list[Binding]:
     return [command.binding() for command in CATALOGUE if command.scope is scope]
 
 
-def commands_in(scope: Scope) -> Iterator[ConsoleCommand]:
-    return (command for command in CATALOGUE if command.scope is scope)
-
-
 class RolldeckCommands(Provider):
     """Every catalogue verb as a palette command; locked verbs are listed with their reason."""
+
+    LOCK_REASONS = {Kind.MUTATING: "read-only console", Kind.SIM: "not a simulation"}
 
     def _available(self) -> Iterator[tuple[ConsoleCommand, str]]:
         for command in CATALOGUE:
             state = self.app.check_action(command.action, ())
-            if state is False:
+            if state is False:  # not meaningful on this screen (open/back)
                 continue
-            locked = " (locked)" if state is None else ""
-            yield command, f"{command.label}{locked}"
+            title = command.id.replace("-", " ")
+            if state is None:
+                title += f" (locked: {self.LOCK_REASONS.get(command.kind, 'unavailable')})"
+            yield command, title
 
     def _run(self, command: ConsoleCommand) -> partial[object]:
         app: App[object] = self.app

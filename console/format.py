@@ -106,3 +106,9 @@ def _bare_percent(ratio: float | None) -> str:
     if ratio is None:
         return NO_DATA
     return f"{ratio * 100:.1f}"
+
+
+def unwrap(text: str) -> str:
+    """Re-flow hard-wrapped prose (YAML block scalars): lines join, blank lines stay paragraph breaks."""
+    paragraphs = [" ".join(block.split()) for block in text.strip().split("\n\n")]
+    return "\n\n".join(paragraph for paragraph in paragraphs if paragraph)

@@ -22,14 +22,14 @@ def confirm_title(plan: Plan) -> str:
 
 
 def precondition_lines(plan: Plan) -> Text:
-    text = Text()
-    for index, precondition in enumerate(plan.preconditions):
-        if index:
-            text.append("\n")
+    lines: list[Text] = []
+    for precondition in plan.preconditions:
         mark, style = ("✓", "green") if precondition.ok else ("✗", "red")
-        text.append(f"{mark} ", style=f"bold {style}")
-        text.append(precondition.text)
-    return text
+        lines.append(Text.assemble((f"{mark} ", f"bold {style}"), precondition.text))
+    # Plan.warnings is newer than the rest of the engine API; read it softly until it settles.
+    warnings: tuple[str, ...] = getattr(plan, "warnings", ())
+    lines.extend(Text.assemble(("⚠ ", "bold yellow"), (warning, "yellow")) for warning in warnings)
+    return Text("\n").join(lines)
 
 
 class ConfirmModal(ModalScreen[bool]):

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from rich.cells import cell_len
 from rich.text import Text
 from textual.widgets import DataTable
+from textual.widgets.data_table import CursorType
 
 Cell = str | Text
 Row = tuple[Cell, ...]
@@ -23,15 +24,20 @@ def _plain(cell: Cell) -> str:
 class KeyedTable(DataTable[Cell]):
     """Rows keyed by a stable string; ``sync`` adds, removes and updates only what changed."""
 
-    def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, columns: Sequence[tuple[str, str]], *, cursor_type: CursorType = "row", **kwargs: object) -> None:
+        super().__init__(cursor_type=cursor_type, **kwargs)  # type: ignore[arg-type]
         self._column_spec = tuple(columns)  # (key, label)
         self._rendered: dict[str, Row] = {}
-        self.cell_updates = 0  # how many cells the last sync touched; tests and benchmarks read it
+        self.cells_touched = 0  # running total of cells added or updated; tests and benchmarks read it
 
     def on_mount(self) -> None:
-        for key, label in self._column_spec:
-            self.add_column(label, key=key)
+        self._ensure_columns()
+
+    def _ensure_columns(self) -> None:
+        # Columns need the app (for measuring), so not in __init__; a sync may also beat on_mount.
+        if not self.columns:
+            for key, label in self._column_spec:
+                self.add_column(label, key=key)
 
     @property
     def row_keys(self) -> list[str]:
@@ -42,6 +48,7 @@ class KeyedTable(DataTable[Cell]):
         return None if row is None else tuple(_plain(cell) for cell in row)
 
     def sync(self, rows: Mapping[str, Row]) -> None:
+        self._ensure_columns()
         touched = 0
         for key in [key for key in self._rendered if key not in rows]:
             self.remove_row(key)
@@ -55,7 +62,7 @@ class KeyedTable(DataTable[Cell]):
             else:
                 touched += self._update_changed(key, previous, values)
             self._rendered[key] = values
-        self.cell_updates = touched
+        self.cells_touched += touched
 
     def _update_changed(self, key: str, previous: Row, values: Row) -> int:
         touched = 0

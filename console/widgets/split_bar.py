@@ -22,16 +22,15 @@ def version_colour(release: ReleaseState, version_name: str) -> str:
 
 
 def block_widths(split: Split, width: int = BAR_WIDTH) -> list[tuple[str, int]]:
-    """Cells per version; rounding leftovers go to the largest share so the bar is always full."""
+    """Cells per version. Any non-zero weight gets at least one cell (a 1% canary must be visible);
+    rounding leftovers and that cell come out of the largest share, so the bar is always full."""
     total = sum(weight for _, weight in split.weights)
     if total <= 0:
         return []
-    cells = [(name, weight * width // total) for name, weight in split.weights]
-    leftover = width - sum(count for _, count in cells)
-    if leftover:
-        largest = max(range(len(cells)), key=lambda index: split.weights[index][1])
-        name, count = cells[largest]
-        cells[largest] = (name, count + leftover)
+    cells = [(name, max(1, weight * width // total) if weight > 0 else 0) for name, weight in split.weights]
+    largest = max(range(len(cells)), key=lambda index: split.weights[index][1])
+    name, count = cells[largest]
+    cells[largest] = (name, count + width - sum(count for _, count in cells))
     return cells
 
 

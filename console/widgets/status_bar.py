@@ -35,7 +35,7 @@ class StatusBar(Horizontal):
         yield Label("", id="source")
         yield Label("", id="sim-clock")
         yield Label("", id="sim-speed")
-        yield Label("⏸ paused", id="paused-marker")
+        yield Label("PAUSED", id="paused-marker")
 
     def show(self, view: StatusView) -> None:
         if view == self._shown:

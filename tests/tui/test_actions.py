@@ -1,0 +1,210 @@
+"""Operator verbs through the console: plan → confirm modal → operator → simulator → audit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from console.app import RolldeckApp, make_app
+from console.screens.confirm import ConfirmModal
+from console.screens.fleet import FleetScreen
+from engine.model import ReleaseRef, ReleaseState
+from simulator.backend import SimulatorBackend
+
+from .helpers import (
+    WALL_CLOCK,
+    audit_records,
+    first_release,
+    is_blue_green,
+    is_canary_at,
+    notifications,
+    select_release,
+)
+
+SIZE = (140, 40)
+PROPAGATION_S = 15.0  # one tick to apply plus the simulator's data-plane propagation delay
+
+
+def release_now(backend: SimulatorBackend, ref: ReleaseRef) -> ReleaseState:
+    release = backend.snapshot().release(ref)
+    assert release is not None
+    return release
+
+
+async def open_modal(pilot: Pilot[None], app: RolldeckApp, ref: ReleaseRef, key: str) -> ConfirmModal:
+    await select_release(pilot, app, ref)
+    await pilot.press(key)
+    await pilot.pause()
+    modal = app.screen
+    assert isinstance(modal, ConfirmModal), f"{key} opened no modal; toasts: {notifications(app)}"
+    return modal
+
+
+async def apply_modal(pilot: Pilot[None], app: RolldeckApp) -> None:
+    await pilot.click("#apply")
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def modal_text(modal: ConfirmModal) -> tuple[str, str, str]:
+    title = str(modal.query_one("#confirm-title").render())
+    diff = str(modal.query_one("#confirm-diff", Static).content)
+    checks = str(modal.query_one("#confirm-preconditions", Static).content)
+    return title, diff, checks
+
+
+class TestStepUp:
+    @pytest.mark.asyncio
+    async def test_apply_moves_desired_then_observed_and_writes_one_audit_record(
+        self, console: RolldeckApp, backend: SimulatorBackend, audit_path: Path
+    ) -> None:
+        manual = first_release(backend.snapshot(), is_canary_at(0))  # payments: a manual canary at 0%
+        candidate = manual.candidate
+        assert candidate is not None
+        async with console.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            modal = await open_modal(pilot, console, manual.ref, "right_square_bracket")
+            title, diff, checks = modal_text(modal)
+            assert manual.cluster in title and manual.region in title
+            assert diff == f"{candidate.name} 0% → 1% in {manual.ref}"
+            assert "✓ console is not read-only" in checks
+            assert console.focused is not None and console.focused.id == "cancel"
+
+            await apply_modal(pilot, console)
+            assert isinstance(console.screen, FleetScreen)
+            assert ("information", diff) in notifications(console)
+
+            backend.run_until(backend.clock.now() + PROPAGATION_S)
+            after = release_now(backend, manual.ref)
+            assert after.candidate_weight == (1, 1)
+
+        records = audit_records(audit_path)
+        assert len(records) == 1
+        record = records[0]
+        assert record["result"] == "applied"
+        assert record["action"] == "step-up"
+        assert record["release"] == str(manual.ref)
+        assert record["actor"] == "alice"
+        assert record["wall_time"] == WALL_CLOCK
+        assert record["after"]["desired"] == {manual.stable.name: 99, candidate.name: 1}  # type: ignore[union-attr,index]
+
+    @pytest.mark.asyncio
+    async def test_enter_on_a_fresh_modal_cancels(
+        self, console: RolldeckApp, backend: SimulatorBackend, audit_path: Path
+    ) -> None:
+        manual = first_release(backend.snapshot(), is_canary_at(0))
+        async with console.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            await open_modal(pilot, console, manual.ref, "right_square_bracket")
+            await pilot.press("enter")
+            await pilot.pause()
+            await console.workers.wait_for_complete()
+            assert isinstance(console.screen, FleetScreen)
+            backend.run_until(backend.clock.now() + PROPAGATION_S)
+            assert release_now(backend, manual.ref).desired == manual.desired
+        assert audit_records(audit_path) == []
+
+    @pytest.mark.asyncio
+    async def test_escape_cancels(self, console: RolldeckApp, backend: SimulatorBackend, audit_path: Path) -> None:
+        manual = first_release(backend.snapshot(), is_canary_at(0))
+        async with console.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await open_modal(pilot, console, manual.ref, "right_square_bracket")
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(console.screen, FleetScreen)
+        assert audit_records(audit_path) == []
+
+
+class TestRefusals:
+    @pytest.mark.asyncio
+    async def test_step_down_at_zero_warns_and_opens_no_modal(
+        self, console: RolldeckApp, backend: SimulatorBackend, audit_path: Path
+    ) -> None:
+        manual = first_release(backend.snapshot(), is_canary_at(0))
+        async with console.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            await select_release(pilot, console, manual.ref)
+            await pilot.press("left_square_bracket")
+            await pilot.pause()
+            assert isinstance(console.screen, FleetScreen)
+            warnings = [message for severity, message in notifications(console) if severity == "warning"]
+            assert warnings == [f"cannot step-down {manual.ref}: cannot step below 0% (first step)"]
+        assert audit_records(audit_path) == []
+
+    @pytest.mark.asyncio
+    async def test_switch_slot_on_a_canary_warns(self, console: RolldeckApp, backend: SimulatorBackend) -> None:
+        canary = first_release(backend.snapshot(), is_canary_at(5))
+        async with console.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            await select_release(pilot, console, canary.ref)
+            await pilot.press("s")
+            await pilot.pause()
+            assert isinstance(console.screen, FleetScreen)
+            severity, message = notifications(console)[-1]
+            assert severity == "warning" and "blue-green" in message
+
+    @pytest.mark.asyncio
+    async def test_read_only_console_dims_verbs_and_refuses_them(
+        self, backend: SimulatorBackend, audit_path: Path
+    ) -> None:
+        app = make_app(backend, audit_path=audit_path, read_only=True, wall_clock=lambda: WALL_CLOCK)
+        manual = first_release(backend.snapshot(), is_canary_at(0))
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            await select_release(pilot, app, manual.ref)
+            bindings = app.screen.active_bindings
+            assert bindings["right_square_bracket"].enabled is False  # shown dimmed, not hidden
+            assert bindings["a"].enabled is False
+            assert bindings["question_mark"].enabled is True
+            assert app.screen.query_one("#read-only-badge").display
+            for key in ("right_square_bracket", "a", "p", "space"):
+                await pilot.press(key)
+                await pilot.pause()
+                assert isinstance(app.screen, FleetScreen)
+            backend.run_until(backend.clock.now() + PROPAGATION_S)
+            assert release_now(backend, manual.ref).desired == manual.desired
+        assert audit_records(audit_path) == []
+
+
+class TestOtherVerbs:
+    @pytest.mark.asyncio
+    async def test_switch_slot_flips_the_active_slot(
+        self, console: RolldeckApp, backend: SimulatorBackend, audit_path: Path
+    ) -> None:
+        # catalog in prod-us-east-2 waits on a manual cutover (search would auto-promote on its own).
+        waiting = first_release(
+            backend.snapshot(), lambda r: is_blue_green(r) and r.name == "catalog"
+        )
+        assert waiting.active_slot == "blue" and waiting.preview_slot == "green"
+        async with console.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            modal = await open_modal(pilot, console, waiting.ref, "s")
+            assert "switch active slot blue → green" in modal_text(modal)[1]
+            await apply_modal(pilot, console)
+            backend.run_until(backend.clock.now() + PROPAGATION_S)
+            after = release_now(backend, waiting.ref)
+            assert after.active_slot == "green"
+            assert after.observed.weight("green") == 100
+        assert [r["action"] for r in audit_records(audit_path)] == ["switch-slot"]
+
+    @pytest.mark.asyncio
+    async def test_abort_sends_the_candidate_to_zero(
+        self, console: RolldeckApp, backend: SimulatorBackend, audit_path: Path
+    ) -> None:
+        canary = first_release(backend.snapshot(), is_canary_at(5))
+        async with console.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            modal = await open_modal(pilot, console, canary.ref, "a")
+            assert modal_text(modal)[1].startswith("abort: canary 5% → 0%")
+            await apply_modal(pilot, console)
+            backend.run_until(backend.clock.now() + PROPAGATION_S)
+            after = release_now(backend, canary.ref)
+            assert after.candidate_weight == (0, 0)
+            assert after.aborted
+        records = audit_records(audit_path)
+        assert [(r["action"], r["result"], r["release"]) for r in records] == [("abort", "applied", str(canary.ref))]

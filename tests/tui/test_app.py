@@ -1,0 +1,130 @@
+"""App-wide behaviour: backend lifecycle, palette, non-paced backends, crash reports without locals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.app import App
+from textual.binding import Binding
+
+from console.app import RolldeckApp, make_app, next_speed
+from console.screens.confirm import ConfirmModal
+from engine.port import PacedBackend
+from simulator.backend import SimulatorBackend
+
+from .fake_backend import FakeBackend
+from .helpers import WALL_CLOCK, first_release, is_canary_at, select_release
+
+SIZE = (140, 40)
+FAKE_TOKEN = "tok-SECRET-0123456789"
+
+
+class TestLifecycle:
+    @pytest.mark.asyncio
+    async def test_backend_starts_on_mount_and_stops_on_quit(self, tmp_path: Path) -> None:
+        backend = FakeBackend()
+        app = make_app(backend, audit_path=tmp_path / "audit.jsonl", wall_clock=lambda: WALL_CLOCK)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert backend.started and not backend.stopped
+            await pilot.press("q")
+            await pilot.pause()
+        assert backend.stopped
+
+    @pytest.mark.asyncio
+    async def test_briefing_is_shown_as_a_toast(self, backend: SimulatorBackend) -> None:
+        app = make_app(backend, briefing=backend.briefing, wall_clock=lambda: WALL_CLOCK)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            assert any(n.title == "briefing" for n in app._notifications)
+
+
+class TestPacing:
+    def test_speed_steps_clamp_at_both_ends(self) -> None:
+        assert next_speed(1, -1) == 1
+        assert next_speed(1000, +1) == 1000
+        assert next_speed(3, +1) == 5  # an off-step speed (from --speed) joins the ladder
+        assert next_speed(3, -1) == 2
+
+    @pytest.mark.asyncio
+    async def test_sim_keys_are_dimmed_for_a_backend_without_pacing(self, tmp_path: Path) -> None:
+        backend = FakeBackend()
+        assert not isinstance(backend, PacedBackend)
+        app = make_app(backend, audit_path=tmp_path / "audit.jsonl", wall_clock=lambda: WALL_CLOCK)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            bindings = app.screen.active_bindings
+            assert bindings["greater_than_sign"].enabled is False
+            assert bindings["P"].enabled is False
+            assert not app.screen.query_one("#sim-speed").display
+            await pilot.press("greater_than_sign", "P")  # nothing happens, nothing breaks
+            await pilot.pause()
+
+
+class TestPalette:
+    @pytest.mark.asyncio
+    async def test_palette_runs_a_verb_through_the_same_confirm_modal(
+        self, console: RolldeckApp, backend: SimulatorBackend
+    ) -> None:
+        canary = first_release(backend.snapshot(), is_canary_at(5))
+        async with console.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await select_release(pilot, console, canary.ref)
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"abort")
+            await pilot.pause(0.5)
+            await pilot.press("down", "enter")
+            await pilot.pause(0.3)
+            modal = console.screen
+            assert isinstance(modal, ConfirmModal)
+            assert modal.plan.action.target == canary.ref
+            assert modal.plan.action.kind.value == "abort"
+
+
+EXPLODE = Binding("x", "explode", "explode", id="explode")
+
+
+class _Exploding:
+    """Mixin: a verb that crashes with a secret in a local variable, as a buggy adapter might."""
+
+    def action_explode(self) -> None:
+        api_token = FAKE_TOKEN  # noqa: F841 - the local a crash report must not print
+        raise RuntimeError("adapter blew up")
+
+
+# Bindings only merge from DOMNode classes, so each app declares the key itself.
+class ExplodingRolldeck(_Exploding, RolldeckApp):
+    BINDINGS = [EXPLODE]
+
+
+class ExplodingPlainApp(_Exploding, App[None]):
+    BINDINGS = [EXPLODE]
+
+
+class TestCrashReport:
+    @pytest.mark.asyncio
+    async def test_crash_report_shows_the_error_but_no_local_values(
+        self, backend: SimulatorBackend, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        app = ExplodingRolldeck(backend, make_app(backend, wall_clock=lambda: WALL_CLOCK).operator, actor="alice")
+        with pytest.raises(RuntimeError, match="adapter blew up"):
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                await pilot.press("x")
+                await pilot.pause()
+        report = capsys.readouterr().err
+        assert "adapter blew up" in report
+        assert FAKE_TOKEN not in report
+
+    @pytest.mark.asyncio
+    async def test_plain_textual_would_have_printed_it(self, capsys: pytest.CaptureFixture[str]) -> None:
+        # The control: proves the assertion above can fail, i.e. Textual's default shows locals.
+        app = ExplodingPlainApp()
+        with pytest.raises(RuntimeError):
+            async with app.run_test(size=SIZE) as pilot:
+                await pilot.pause()
+                await pilot.press("x")
+                await pilot.pause()
+        assert FAKE_TOKEN in capsys.readouterr().err
