@@ -7,6 +7,9 @@ import pytest
 from simulator.backend import SimulatorBackend
 from simulator.library import load_scenario
 
+# The fake Kubernetes API server's fixtures (fake_cluster, fake_clusters, start_fake_clusters).
+pytest_plugins = ["tests.fakekube.plugin"]
+
 
 @pytest.fixture
 def fleet_backend() -> SimulatorBackend:
