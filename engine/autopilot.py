@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from engine.actions import Action, ActionKind
-from engine.judge import Counts, JudgeConfig, Judgement, Verdict, judge_release
+from engine.judge import Counts, JudgeConfig, Judgement, Verdict, counts_since, judge_release, release_totals
 from engine.model import FleetState, ReleaseRef, ReleaseState
 from engine.operator import Operator
 from engine.rollout_plans import BlueGreenPlan, CanaryPlan, RolloutPlan
@@ -225,7 +225,7 @@ class Autopilot:
                 track.message = f"waiting for the data plane: {observed}% of {step.weight}%"
                 return
             track.state, track.started_at = TrackState.BAKING, now
-            track.start_totals = _totals(release)
+            track.start_totals = release_totals(release)
             track.consecutive_errors = 0
             track.judgement = None
             track.message = f"baking at {step.weight}%"
@@ -265,8 +265,8 @@ class Autopilot:
         ]
         regions = max(1, len({state.release(t.ref).region for t in siblings if state.release(t.ref)}))
         if track.start_totals is None:
-            track.start_totals = _totals(release)  # metrics were down at the step's start
-        counts = _since(release, track.start_totals)
+            track.start_totals = release_totals(release)  # metrics were down at the step's start
+        counts = counts_since(release, track.start_totals)
         cfg = self.judge if regions == 1 else _with_regions(self.judge, regions)
         return judge_release({release.region: counts}, cfg)
 
@@ -373,22 +373,6 @@ class Autopilot:
             evidence_needed=self.judge.evidence_needed,
             message=track.message,
         )
-
-
-def _totals(release: ReleaseState) -> tuple[Counts, Counts] | None:
-    canary, stable = release.candidate, release.stable
-    if canary is None or stable is None or canary.totals is None or stable.totals is None:
-        return None
-    return Counts.of(canary.totals), Counts.of(stable.totals)
-
-
-def _since(release: ReleaseState, start: tuple[Counts, Counts] | None) -> tuple[Counts | None, Counts | None]:
-    now = _totals(release)
-    if now is None:
-        return (None, None)  # the metrics source is down: no data
-    if start is None:
-        return now
-    return now[0] - start[0], now[1] - start[1]
 
 
 def _with_regions(cfg: JudgeConfig, regions: int) -> JudgeConfig:

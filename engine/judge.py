@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from scipy.special import bdtrc
 
-from engine.model import Signals
+from engine.model import ReleaseState, Signals
 
 
 class Verdict(StrEnum):
@@ -209,3 +209,28 @@ def _evidence(region, verdict, results, canary: Counts, baseline: Counts | None,
     if verdict is Verdict.INCONCLUSIVE:
         return f"{line} — not enough evidence yet ({n_c:,}/{cfg.evidence_needed:,})"
     return f"{line} — within SLO and no worse than stable"
+
+
+def release_totals(release: ReleaseState) -> tuple[Counts, Counts] | None:
+    """(candidate, stable) cumulative counts, or None when the metrics source has no data."""
+    canary, stable = release.candidate, release.stable
+    if canary is None or stable is None or canary.totals is None or stable.totals is None:
+        return None
+    return Counts.of(canary.totals), Counts.of(stable.totals)
+
+
+def counts_since(
+    release: ReleaseState, start: tuple[Counts, Counts] | None
+) -> tuple[Counts | None, Counts | None]:
+    """(candidate, stable) counts accumulated since ``start`` (a step's beginning); (None, None) = no data."""
+    now = release_totals(release)
+    if now is None:
+        return (None, None)
+    if start is None:
+        return now
+    return now[0] - start[0], now[1] - start[1]
+
+
+def judge_since(release: ReleaseState, start: tuple[Counts, Counts] | None, cfg: JudgeConfig) -> Judgement:
+    """Judge one release's canary on what happened since ``start``."""
+    return judge_release({release.region: counts_since(release, start)}, cfg)

@@ -96,6 +96,10 @@ class ControlPlane:
             if not change.paused and release.phase is Phase.PAUSED:
                 release.phase = Phase.PROGRESSING
                 self._leave_indefinite_pause(release, now)
+                if release.strategy is Strategy.BLUE_GREEN and change.active_slot is None:
+                    preview = release.preview_slot
+                    if preview and release.version(preview).role is Role.CANDIDATE and not release.autopilot_driven:
+                        self._switch(release, preview, promoted=True, now=now)  # resume = promote here
         if change.aborted:
             release.aborted = True
             release.paused = False
@@ -200,7 +204,9 @@ class ControlPlane:
             return
         step = steps[release.step]
         if step.bake is None:
+            # A pause step without a duration: paused until a human resumes or promotes (as Argo).
             release.phase = Phase.PAUSED
+            release.paused = True
             release.message = f"step {release.step + 1}/{len(steps)}: paused until promoted or resumed"
             return
         if now - release.step_started >= step.bake:
@@ -275,11 +281,12 @@ class ControlPlane:
             return
         if release.preview_ready_at is None:
             release.preview_ready_at = now
-        if release.paused:
-            return
+        if release.paused or release.autopilot_driven:
+            return  # paused, or the autopilot decides when to switch
         delay = release.spec.auto_promote_after
         if delay is None:
             release.phase = Phase.PAUSED
+            release.paused = True  # Argo's BlueGreenPause: promote (or resume) to switch
             release.message = f"preview {preview.name} ready: waiting for promotion"
         elif now - release.preview_ready_at >= delay:
             self._switch(release, preview.name, promoted=True, now=now)

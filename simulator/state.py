@@ -143,6 +143,7 @@ class ReleaseSim:
     preview_slot: str | None = None
     preview_ready_at: float | None = None
     mirror: tuple[str, int] | None = None  # (version, percent of stable's requests copied to it)
+    autopilot_driven: bool = False  # the engine's autopilot plays this release's rollout controller
     region_down: bool = False  # a region outage: no capacity in this cluster
     rate_factor: float = 1.0  # traffic spike multiplier, set by the fault timeline
     failover_factor: float = 1.0  # extra traffic from a failed region, shared by the survivors

@@ -123,6 +123,7 @@ class World:
             starting = release.strategy is Strategy.BLUE_GREEN and sim.role is Role.CANDIDATE
             for _ in range(sim.desired_pods):
                 self.pods.add(release, sim, ready=not starting)
+        release.autopilot_driven = spec.name in self.autopilot_driven
         self.releases.append(release)
         self._streams[ref] = Streams(
             arrivals=self.rng(f"arrivals/{ref}"),
