@@ -1,0 +1,184 @@
+"""Flagger Canary → ``ReleaseState`` (kubernetes-mechanics.md §8 and the §10 row model).
+
+Flagger clones the target Deployment into ``<target>-primary`` (the stable version) and scales the
+target itself (the canary) up only while it analyses. It exposes no set-weight API: rolldeck drives
+it through gate webhooks (``engine.kube.flagger_gates``), so which gates a Canary points at decides
+which verbs are possible.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+from engine.kube.mapping.objects import (
+    Obj,
+    image_tag,
+    int_or,
+    name_of,
+    namespace_of,
+    spec,
+    status,
+    workload_replicas,
+)
+from engine.kube.mapping.sources import Discovered, Sources
+from engine.model import Owner, Phase, ReleaseRef, ReleaseState, Replicas, Role, Split, Strategy, VersionState
+
+PHASES = {
+    "Waiting": Phase.PAUSED,
+    "WaitingPromotion": Phase.PAUSED,
+    "Initializing": Phase.PROGRESSING,
+    "Progressing": Phase.PROGRESSING,
+    "Promoting": Phase.PROGRESSING,
+    "Finalising": Phase.PROGRESSING,
+    "Initialized": Phase.HEALTHY,
+    "Succeeded": Phase.HEALTHY,
+    "Failed": Phase.DEGRADED,
+    "Terminating": Phase.UNKNOWN,  # rolldeck's choice: the object is being deleted
+    "Terminated": Phase.UNKNOWN,
+}
+GATE_TYPES = ("confirm-rollout", "confirm-traffic-increase", "confirm-promotion", "rollback")
+GATE_PATH = "/rolldeck/gate/"  # a webhook is rolldeck's when its URL path ends with /rolldeck/gate/<type>
+
+# Which verb needs which gate: without it the console cannot answer Flagger for that decision.
+VERB_GATES = {"promote": "confirm-promotion", "step-up": "confirm-traffic-increase", "abort": "rollback"}
+
+
+def phase_of(canary: Mapping[str, Any]) -> Phase:
+    return PHASES.get(str(status(canary).get("phase") or ""), Phase.UNKNOWN if status(canary).get("phase") else Phase.PROGRESSING)
+
+
+def rolldeck_gates(canary: Mapping[str, Any]) -> set[str]:
+    """Gate types whose webhook URL points at rolldeck's gate service."""
+    gates = set()
+    for hook in (spec(canary).get("analysis") or {}).get("webhooks") or []:
+        kind = str(hook.get("type") or "")
+        path = urlparse(str(hook.get("url") or "")).path.rstrip("/")
+        if kind in GATE_TYPES and path.endswith(GATE_PATH + kind):
+            gates.add(kind)
+    return gates
+
+
+def step_info(canary: Mapping[str, Any]) -> tuple[int | None, int | None, tuple[int, ...]]:
+    """(step, step count, weight steps) from ``stepWeights`` or ``stepWeight``/``maxWeight``."""
+    analysis = spec(canary).get("analysis") or {}
+    weight = int_or(status(canary).get("canaryWeight"))
+    explicit = [int_or(w) for w in analysis.get("stepWeights") or []]
+    if explicit:
+        step = sum(1 for w in explicit if w <= weight)
+        return step, len(explicit), tuple(sorted({0, *explicit, 100}))
+    step_weight = int_or(analysis.get("stepWeight"))
+    if step_weight > 0:
+        max_weight = int_or(analysis.get("maxWeight"), 50) or 50
+        count = math.ceil(max_weight / step_weight)
+        weights = {min(max_weight, step_weight * i) for i in range(count + 1)}
+        return weight // step_weight, count, tuple(sorted(weights | {100}))
+    iterations = int_or(analysis.get("iterations"))
+    if iterations:
+        return int_or(status(canary).get("iterations")), iterations, (0, 100)
+    return None, None, (0, 100)
+
+
+def router_of(canary: Mapping[str, Any]) -> str:
+    provider = str(spec(canary).get("provider") or "istio")
+    if provider.startswith("gatewayapi"):
+        return "HTTPRoute"
+    return "VirtualService" if provider == "istio" else provider
+
+
+def waiting_on(canary: Mapping[str, Any], gate_waits: Mapping[str, str]) -> str:
+    """The human decision Flagger waits for: what our gate service last refused, else the phase's."""
+    phase = str(status(canary).get("phase") or "")
+    if phase in ("Initialized", "Succeeded", "Failed", "Terminating", "Terminated"):
+        return ""  # nothing to decide any more, whatever the gate saw last
+    key = f"{namespace_of(canary)}/{name_of(canary)}"
+    if key in gate_waits:
+        return gate_waits[key]
+    return {"Waiting": "confirm-rollout", "WaitingPromotion": "confirm-promotion"}.get(phase, "")
+
+
+def release_from_canary(
+    canary: Obj,
+    deployments: Mapping[str, Obj],
+    *,
+    cluster: str,
+    region: str,
+    name: str = "",
+    gate_waits: Mapping[str, str] | None = None,
+) -> Discovered:
+    """Map one Canary; ``deployments`` are its namespace's Deployments by name."""
+    sp, st = spec(canary), status(canary)
+    analysis = sp.get("analysis") or {}
+    target = str((sp.get("targetRef") or {}).get("name") or name_of(canary))
+    primary = deployments.get(f"{target}-primary")
+    candidate = deployments.get(target)
+    weight = max(0, min(100, int_or(st.get("canaryWeight"))))
+    step, count, weight_steps = step_info(canary)
+    strategy = Strategy.CANARY if analysis.get("stepWeight") or analysis.get("stepWeights") else Strategy.BLUE_GREEN
+    phase_name = str(st.get("phase") or "")
+    failed, threshold = int_or(st.get("failedChecks")), int_or(analysis.get("threshold"))
+    notes = [phase_name or "not yet initialised"]
+    if threshold:
+        notes.append(f"failed checks {failed}/{threshold}")
+    for condition in st.get("conditions") or []:
+        if condition.get("type") == "Promoted" and condition.get("message"):
+            notes.append(str(condition["message"]))
+    if sp.get("suspend"):
+        notes.append("suspended")
+    versions = (
+        VersionState("primary", image_tag(primary) if primary else "?", Role.STABLE, workload_replicas(primary) if primary else Replicas()),
+        VersionState("canary", image_tag(candidate) if candidate else "?", Role.CANDIDATE, workload_replicas(candidate) if candidate else Replicas()),
+    )
+    split = Split.of(primary=100 - weight, canary=weight)
+    mirror = ("canary", int_or(analysis.get("mirrorWeight"), 100)) if analysis.get("mirror") else None
+    gates = rolldeck_gates(canary)
+    denied = tuple(
+        (verb, f"the Canary has no {gate} webhook pointing at rolldeck ({GATE_PATH}{gate})")
+        for verb, gate in VERB_GATES.items()
+        if gate not in gates
+    )
+    release = ReleaseState(
+        ref=ReleaseRef(cluster, name or name_of(canary)),
+        region=region,
+        namespace=namespace_of(canary),
+        strategy=strategy,
+        owner=Owner.FLAGGER,
+        phase=phase_of(canary),
+        versions=versions,
+        desired=split,
+        observed=split,
+        paused=bool(sp.get("suspend")),
+        aborted=phase_name == "Failed",
+        step=step,
+        step_count=count,
+        weight_steps=weight_steps,
+        active_slot="primary" if strategy is Strategy.BLUE_GREEN else None,
+        preview_slot="canary" if strategy is Strategy.BLUE_GREEN else None,
+        message="; ".join(notes),
+        waiting_on=waiting_on(canary, gate_waits or {}),
+        router=router_of(canary),
+        mirror=mirror,
+        denied=denied,
+    )
+    sources = Sources(
+        Owner.FLAGGER,
+        namespace_of(canary),
+        canary=name_of(canary),
+        target=target,
+        deployments={"primary": (f"{target}-primary",), "canary": (target,)},
+    )
+    return Discovered(release, sources)
+
+
+def claimed_objects(canary: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """Objects Flagger generates for a Canary: routes, Services and Deployments named after it."""
+    sp = spec(canary)
+    target = str((sp.get("targetRef") or {}).get("name") or name_of(canary))
+    service = str((sp.get("service") or {}).get("name") or target)
+    claimed = {("deployments", target), ("deployments", f"{target}-primary")}
+    for base in {service, target}:
+        claimed |= {("services", base), ("services", f"{base}-primary"), ("services", f"{base}-canary")}
+        claimed |= {("virtualservices", base), ("httproutes", base), ("destinationrules", f"{base}-primary"), ("destinationrules", f"{base}-canary")}
+    return claimed

@@ -1,0 +1,76 @@
+"""The console on a live backend: every release shape the adapter maps renders on the fleet and
+release screens, and a verb goes key → confirm → operator → PATCH on the fake cluster → audit."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+import sys
+
+import pytest
+
+from console.app import make_app
+from console.screens.confirm import ConfirmModal
+from console.screens.fleet import FleetTable
+from console.screens.release import ReleaseScreen
+from engine.audit import AuditLog
+from engine.kube import KubeBackend
+from engine.model import ReleaseRef
+from tests.adapter import scenes
+from tests.adapter.helpers import FAST, wait_for
+from tests.fakekube import ClusterSpec
+
+SIZE = (160, 48)
+
+
+@pytest.mark.asyncio
+@pytest.mark.fakekube(ClusterSpec("eu"), ClusterSpec("us", tls=True, crds={"istio-v1beta1", "argo-rollouts"}))
+async def test_console_renders_every_live_release_shape_and_applies_a_verb(fake_clusters, tmp_path):
+    eu, us = fake_clusters["kind-eu"], fake_clusters["kind-us"]
+    scenes.argo_canary(eu.store, status={"pauseConditions": [{"reason": "CanaryPauseStep"}], "controllerPause": True})
+    scenes.argo_blue_green(eu.store)
+    scenes.blue_green_service(eu.store)
+    scenes.vs_canary(eu.store)
+    scenes.http_route_canary(eu.store)
+    scenes.rolling_deployment(eu.store)
+    scenes.flagger_canary(eu.store, cluster="kind-eu")
+    scenes.vs_canary(us.store, "cart", weight=25)
+    backend = KubeBackend.from_kubeconfig("all", kubeconfig=fake_clusters.kubeconfig_path, tuning=FAST, key_dir=tmp_path / "keys", actor="alice")
+    audit = tmp_path / "audit.jsonl"
+    app = make_app(backend, audit_path=audit, actor="alice", wall_clock=lambda: 1_790_000_000.0)
+    async with app.run_test(size=SIZE) as pilot:
+        expected = {"checkout", "search", "web", "cart", "shipping", "api", "podinfo"}
+        await wait_for(lambda: {r.name for r in backend.snapshot().releases() if r.cluster == "kind-eu"} >= expected, what="every eu release")
+        await wait_for(lambda: backend.snapshot().release(ReleaseRef("kind-us", "cart")) is not None, what="us release")
+        await pilot.pause(0.6)  # one sampler tick
+        table = app.screen.query_one("#fleet-table", FleetTable)
+        assert table.row_count == 8
+        for index in range(table.row_count):  # every row opens a release screen without error
+            table.move_cursor(row=index)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ReleaseScreen)
+            await pilot.press("escape")
+            await pilot.pause()
+        table.move_cursor(row=table.get_row_index(str(ReleaseRef("kind-eu", "web"))))
+        await pilot.pause()
+        assert app.selected_release().name == "web"
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal), [n.message for n in app._notifications]
+        await pilot.click("#apply")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await wait_for(lambda: eu.store.get("services", "shop", "web")["spec"]["selector"]["slot"] == "green", what="the switch on the cluster")
+    records = AuditLog.read(audit)
+    assert [(r["actor"], r["action"], r["result"], r["cluster"]) for r in records] == [("alice", "switch-slot", "applied", "kind-eu")]
+
+
+def test_rolldeck_live_without_a_kubeconfig_is_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "console.cli", "live", "--context", "all"],
+        capture_output=True, text=True, timeout=60, env={"KUBECONFIG": str(tmp_path / "none"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        cwd=str(Path(__file__).parents[2]),
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"rolldeck: no usable kubeconfig: looked in {tmp_path / 'none'}\n"

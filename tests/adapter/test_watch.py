@@ -1,0 +1,235 @@
+"""Watch resilience over real HTTP: dropped connections, 410 after compaction with a deletion while
+away, a non-JSON 503, a revoked token on one cluster while another keeps working, a silent socket,
+429 with Retry-After, a forbidden kind, bookmarks, and no polling in steady state."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from engine.model import Owner, ReleaseRef
+from tests.adapter.helpers import FAST, cluster_health, running_backend, wait_for, wait_release
+from tests.fakekube import Allow, ClusterSpec
+from tests.fakekube import objects as ko
+
+CTX = "kind-test"
+DEPLOYMENTS = "/apis/apps/v1/deployments"  # the all-namespaces collection the backend watches
+
+
+def watches(cluster, path=DEPLOYMENTS, since=0):
+    return [r for r in list(cluster.requests)[since:] if r.path == path and r.param("watch") in ("True", "true", "1")]
+
+
+def lists(cluster, path=DEPLOYMENTS, since=0):
+    return [r for r in list(cluster.requests)[since:] if r.path == path and r.param("watch") is None]
+
+
+def image_of(backend, name):
+    release = backend.snapshot().release(ReleaseRef(CTX, name))
+    return release.versions[-1].revision if release else None
+
+
+def set_image(cluster, name, tag):
+    cluster.store.modify("deployments", "shop", name, lambda d: d["spec"]["template"]["spec"]["containers"][0].update(image=f"registry.local/{name}:{tag}"))
+
+
+@pytest.mark.asyncio
+async def test_dropped_connection_resumes_from_the_last_rv_without_relisting(fake_cluster, tmp_path):
+    fake_cluster.store.put(ko.deployment("api", "shop", image="registry.local/api:v1"))
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
+        await wait_release(backend, CTX, "api")
+        await wait_for(lambda: fake_cluster.open_watches >= 10, what="all watches open")
+        mark = len(fake_cluster.requests)
+        last_rv = str(fake_cluster.store.rv)
+        assert fake_cluster.drop_watches() >= 10
+        set_image(fake_cluster, "api", "v2")
+        await wait_for(lambda: image_of(backend, "api") == "v2", what="the change after the drop")
+        resumed = watches(fake_cluster, since=mark)
+        assert resumed and resumed[0].param("resourceVersion") == last_rv
+        assert lists(fake_cluster, since=mark) == []  # resume, not relist
+
+
+@pytest.mark.asyncio
+async def test_410_after_compaction_relists_and_catches_a_deletion_made_while_away(fake_cluster, tmp_path):
+    store = fake_cluster.store
+    store.put(ko.deployment("api", "shop"))
+    store.put(ko.deployment("billing", "shop"))
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
+        await wait_release(backend, CTX, "billing")
+        away = fake_cluster.faults.add(watch=True, status=503, body="upstream connect error or disconnect/reset before headers")
+        fake_cluster.drop_watches()
+        await wait_for(lambda: away.hits >= 10, what="watches failing while away")
+        old_rv = str(store.rv)
+        store.delete("deployments", "shop", "billing")  # missed: no watch is open
+        store.compact()
+        mark = len(fake_cluster.requests)
+        away.remove()
+        await wait_for(lambda: backend.snapshot().release(ReleaseRef(CTX, "billing")) is None, what="the deletion")
+        assert [r.name for r in backend.snapshot().releases()] == ["api"]
+        after = list(fake_cluster.requests)[mark:]
+        rewatch = [r for r in after if r.path == DEPLOYMENTS and r.param("watch")]
+        assert rewatch[0].param("resourceVersion") == old_rv  # resume first...
+        relist = lists(fake_cluster, since=mark)
+        assert relist and relist[0].param("resourceVersion") is None  # ...410 → consistent relist
+        assert all(r.param("resourceVersion") != old_rv for r in rewatch[1:])  # never the expired RV again
+
+
+@pytest.mark.asyncio
+async def test_non_json_503_is_a_health_error_then_recovers(fake_cluster, tmp_path):
+    fake_cluster.store.put(ko.deployment("api", "shop", image="registry.local/api:v1"))
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
+        await wait_release(backend, CTX, "api")
+        outage = fake_cluster.faults.text_503()
+        fake_cluster.drop_watches()
+        health = await wait_for(lambda: (h := cluster_health(backend.snapshot(), CTX)) and "503" in h.error and h, what="503 in health")
+        assert not health.reachable and "503" in health.error and "upstream connect error" in health.error and "\n" not in health.error
+        outage.remove()
+        set_image(fake_cluster, "api", "v2")
+        await wait_for(lambda: image_of(backend, "api") == "v2", what="recovery")
+        assert cluster_health(backend.snapshot(), CTX).reachable
+
+
+@pytest.mark.asyncio
+@pytest.mark.fakekube(ClusterSpec("eu"), ClusterSpec("us", tls=True))
+async def test_revoked_token_on_one_cluster_while_the_other_keeps_streaming(fake_clusters, tmp_path):
+    eu, us = fake_clusters["kind-eu"], fake_clusters["kind-us"]
+    for cluster in (eu, us):
+        cluster.store.put(ko.deployment("api", "shop", image="registry.local/api:v1"))
+    async with running_backend(fake_clusters.kubeconfig_path, "all", key_dir=tmp_path / "k") as backend:
+        await wait_release(backend, "kind-eu", "api")
+        await wait_release(backend, "kind-us", "api")
+        eu.tokens.revoke(eu.token)
+        eu.drop_watches()
+        health = await wait_for(lambda: (h := cluster_health(backend.snapshot(), "kind-eu")) and "401" in h.error and h, what="eu 401")
+        assert not health.reachable and health.error.startswith("401 Unauthorized")
+        assert eu.token not in health.error
+        us.store.modify("deployments", "shop", "api", lambda d: d["spec"]["template"]["spec"]["containers"][0].update(image="registry.local/api:v2"))
+        await wait_release(backend, "kind-us", "api", lambda r: r.versions[-1].revision == "v2")
+        assert cluster_health(backend.snapshot(), "kind-us").reachable
+        eu.tokens.restore(eu.token)
+        await wait_for(lambda: cluster_health(backend.snapshot(), "kind-eu").reachable, timeout=8, what="eu back")
+
+
+@pytest.mark.asyncio
+async def test_silent_socket_hits_the_inactivity_timeout_and_rewatches_from_the_same_rv(fake_cluster, tmp_path):
+    fake_cluster.store.put(ko.deployment("api", "shop", image="registry.local/api:v1"))
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
+        await wait_release(backend, CTX, "api")
+        await wait_for(lambda: fake_cluster.open_watches >= 10)
+        mark = len(fake_cluster.requests)
+        rv = str(fake_cluster.store.rv)
+        fake_cluster.silent = True
+        set_image(fake_cluster, "api", "v2")
+        # each silent watch is abandoned after sock_read (0.6 s here, ~90 s in production)
+        again = await wait_for(lambda: len(w := watches(fake_cluster, since=mark)) >= 2 and w, timeout=6, what="re-watches")
+        assert {r.param("resourceVersion") for r in again} == {rv}
+        assert image_of(backend, "api") == "v1"
+        fake_cluster.silent = False
+        await wait_for(lambda: image_of(backend, "api") == "v2", what="the missed change")
+
+
+@pytest.mark.asyncio
+async def test_429_honours_retry_after(fake_cluster, tmp_path):
+    fake_cluster.store.put(ko.deployment("api", "shop"))
+    throttle = fake_cluster.faults.throttle(retry_after=1, path=r"^/apis/apps/v1/deployments\?", times=1)
+    started = time.monotonic()
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
+        await wait_release(backend, CTX, "api")
+        assert throttle.hits == 1
+        first, second = lists(fake_cluster)[:2]
+        assert time.monotonic() - started >= 1.0  # waited at least Retry-After, not the 0.05 s back-off
+
+
+@pytest.mark.asyncio
+@pytest.mark.fakekube(ClusterSpec("test", tokens={"no-canaries": ("carol", [Allow("get,list,watch", "deployments,replicasets,services,virtualservices,destinationrules,httproutes,rollouts,analysisruns,applications")])}))
+async def test_a_forbidden_kind_is_a_warning_not_an_outage(fake_clusters, tmp_path):
+    cluster = fake_clusters["kind-test"]
+    config = cluster.kubeconfig_dict()
+    config["users"][0]["user"]["token"] = "no-canaries"
+    path = tmp_path / "carol.yaml"
+    path.write_text(yaml.safe_dump(config))
+    cluster.store.put(ko.deployment("api", "shop"))
+    async with running_backend(path, CTX, key_dir=tmp_path / "k") as backend:
+        await wait_release(backend, CTX, "api")
+        health = await wait_for(lambda: (h := cluster_health(backend.snapshot(), CTX)) and h.warnings and h, what="warning")
+        assert health.reachable
+        assert any(w.startswith("canaries: 403 Forbidden") and "carol" in w for w in health.warnings)
+
+
+@pytest.mark.asyncio
+async def test_steady_state_sends_no_requests(fake_cluster, tmp_path):
+    fake_cluster.bookmark_interval = 0.1
+    fake_cluster.store.put(ko.deployment("api", "shop"))
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
+        await wait_release(backend, CTX, "api")
+        await wait_for(lambda: fake_cluster.open_watches == 10, what="one watch per kind")
+        await asyncio.sleep(0.5)  # SelfSubjectAccessReviews for the new release settle
+        mark, sent = len(fake_cluster.requests), backend.requests
+        await asyncio.sleep(1.0)
+        assert list(fake_cluster.requests)[mark:] == [] and backend.requests == sent  # watches only, no polling
+        assert cluster_health(backend.snapshot(), CTX).watches == 10
+        assert cluster_health(backend.snapshot(), CTX).last_update_age_s < 1.0
+
+
+@pytest.mark.asyncio
+async def test_unreachable_server_and_unknown_context_are_one_line_each(fake_cluster, tmp_path):
+    config = fake_cluster.kubeconfig_dict()
+    dead = {"name": "dead", "cluster": {"server": "http://127.0.0.1:9"}}
+    config["clusters"].append(dead)
+    config["contexts"].append({"name": "kind-dead", "context": {"cluster": "dead", "user": config["users"][0]["name"]}})
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    fake_cluster.store.put(ko.deployment("api", "shop"))
+    async with running_backend(path, f"{CTX},kind-dead,kind-nope", key_dir=tmp_path / "k") as backend:
+        await wait_release(backend, CTX, "api")
+        state = backend.snapshot()
+        dead_health = await wait_for(lambda: (h := cluster_health(backend.snapshot(), "kind-dead")) and h.error.startswith("API server") and h)
+        assert dead_health.error.startswith("API server at http://127.0.0.1:9: cannot connect to 127.0.0.1:9")
+        nope = cluster_health(state, "kind-nope")
+        assert not nope.reachable and nope.error == f"context kind-nope: not found in {path}"
+        assert backend.problems == [nope.error]
+        assert cluster_health(state, CTX).reachable
+        assert backend.snapshot().release(ReleaseRef(CTX, "api")).owner is Owner.UNMANAGED
+
+
+@pytest.mark.asyncio
+async def test_a_bookmark_advances_the_rv_the_next_watch_starts_from(fake_cluster, tmp_path):
+    """The fake's bookmarks only repeat the last event's RV, so this one is scripted: a watch that
+    sends one BOOKMARK at RV 5000 and ends, as a real server does when its watch cache moved on."""
+    from aiohttp import web
+
+    async def bookmark_then_end(request):
+        line = '{"type":"BOOKMARK","object":{"kind":"Deployment","apiVersion":"apps/v1","metadata":{"resourceVersion":"5000"}}}\n'
+        return web.Response(text=line, content_type="application/json")
+
+    fake_cluster.store.put(ko.deployment("api", "shop"))
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
+        await wait_release(backend, CTX, "api")
+        await wait_for(lambda: fake_cluster.open_watches == 10)
+        fake_cluster.faults.add(watch=True, path=r"^/apis/apps/v1/deployments\?", handler=bookmark_then_end, times=1)
+        mark = len(fake_cluster.requests)
+        fake_cluster.drop_watches()
+        following = await wait_for(lambda: len(w := watches(fake_cluster, since=mark)) >= 2 and w, what="the watch after the bookmark")
+        assert following[1].param("resourceVersion") == "5000"
+        assert lists(fake_cluster, since=mark) == []
+
+
+@pytest.mark.asyncio
+async def test_region_comes_from_the_nodes_topology_label(fake_cluster, tmp_path):
+    """The fake serves no Nodes; this one NodeList is scripted. Clusters group into regions by it."""
+    from aiohttp import web
+
+    async def nodes(request):
+        body = {"kind": "NodeList", "apiVersion": "v1", "metadata": {"resourceVersion": "1"},
+                "items": [{"metadata": {"name": "n1", "labels": {"topology.kubernetes.io/region": "eu-west-1"}}}]}
+        return web.json_response(body)
+
+    fake_cluster.faults.add(method="GET", path=r"^/api/v1/nodes", handler=nodes)
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
+        await wait_for(lambda: cluster_health(backend.snapshot(), CTX).reachable)
+        [region] = backend.snapshot().regions
+        assert region.name == "eu-west-1" and region.clusters[0].region == "eu-west-1"
