@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.latency import LOG_BUCKETS, draw_service_times, draw_waits, log_bucket_index
+from simulator.latency import LOG_BUCKETS, draw_service_times, draw_waits, log_bucket_index, wait_shape
 from simulator.state import ERRORS, FIRST_LE, REQUESTS, SHADOW, SHED, SLOW, TIMEOUTS, USER_BAD, ReleaseSim, VersionSim
 
 FAST_ERROR_LATENCY_S = 0.002  # a 503 from the proxy: no endpoints, shed, DNS or TLS failure
@@ -175,9 +175,10 @@ def _serve_version(
             pods, concurrency = 1, len(ready) * spec.concurrency  # one pooled queue
         else:
             pods, concurrency = len(ready), spec.concurrency  # a queue per pod
+        moment_ratio, light_traffic = wait_shape(profile.components, concurrency)
         waits = draw_waits(
             streams.latency, k, arrival_rate=min(rate, capacity), mean_service_s=mean_s * len(speeds) / speeds.sum(),
-            cv=profile.cv, pods=pods, concurrency=concurrency,
+            cv=profile.cv, pods=pods, concurrency=concurrency, moment_ratio=moment_ratio, light_traffic=light_traffic,
         )
         latencies = service + waits + (before + after) / 2.0 / capacity
         dependency_errors = 0
