@@ -74,6 +74,7 @@ class VersionSim:
     updated_pods: int = 0
     restarts: int = 0
     backlog: float = 0.0  # requests carried over while arrivals exceed capacity
+    backlog_spread: float = 0.0  # variance of the per-pod backlogs while a backlog lasts
     # Fault modifiers, set and cleared by the fault timeline.
     error_rate_override: float | None = None
     latency_add_s: float = 0.0
