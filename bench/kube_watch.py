@@ -117,7 +117,9 @@ async def run(seconds: float, rate: float, workdir: Path) -> None:
         synced_s = await start_and_sync(backend, expected * len(clusters))
         rss_synced = rss_mib()
 
-        await asyncio.sleep(2.0)  # access reviews for the new releases settle
+        for _ in range(8):  # sample at the console's 2 Hz while the access reviews for the new releases settle
+            backend.snapshot()
+            await asyncio.sleep(0.5)
         watches = sum(c.open_watches for c in clusters)
         marks = [len(c.requests) for c in clusters]
         backend_mark = backend.requests
@@ -170,6 +172,9 @@ async def run(seconds: float, rate: float, workdir: Path) -> None:
         sent = [r for c, m in zip(clusters, marks, strict=True) for r in list(c.requests)[m:]]
         requests = len(sent)
         kinds = sorted({f"{r.method} {r.path.rsplit('/', 1)[-1]}{' (watch)' if r.param('watch') else ''}" for r in sent})
+        if os.environ.get("BENCH_DEBUG"):
+            for r in sent:
+                print("window request:", r.method, r.path_qs[:120], r.body[:300])
         rss_end = rss_mib()
         await backend.stop()
 

@@ -4,7 +4,7 @@ State: watch caches per (cluster, kind) → pure mapping → an immutable ``Flee
 when a cache, a gate, an access answer or the signals changed (and at most once a second for the
 health ages). Mutations: ``apply(plan)`` reads the release's objects (cache first), builds the
 owner's exact requests, sends them with an RV precondition, and on a conflict re-reads and re-plans
-once: a plan made from a state that no longer holds is refused, never forced.
+(at most three attempts): a plan made from a state that no longer holds is refused, never forced.
 Time is wall time (``time.time``): that is what live means.
 """
 
@@ -35,11 +35,10 @@ from engine.kube.mapping.sources import Discovered
 from engine.kube.mapping.unmanaged import percentages
 from engine.kube.reflector import TRANSPORT_ERRORS
 from engine.kube.signals import ReleaseSignals
-from engine.model import ClusterHealth, ClusterState, FleetState, Owner, RegionState, ReleaseRef, ReleaseState, Signals, Split
+from engine.model import ClusterState, FleetState, Owner, RegionState, ReleaseRef, ReleaseState, Signals, Split
 from engine.plans import Plan
 from engine.port import ApplyError, ApplyResult
 
-log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # a write that keeps conflicting is someone else's active edit: stop and say so
 REBUILD_EVERY_S = 1.0  # health ages in the snapshot stay this fresh without any event
 
@@ -296,7 +295,7 @@ class KubeBackend:
         cached = self._mapped.get(connection.name)
         if cached is not None and cached[0] == key:
             return cached[1]
-        waits = self.gates.waiting(connection.name) if self.gates is not None else {}
+        waits = {**self.gates.waiting(""), **self.gates.waiting(connection.name)} if self.gates is not None else {}
         mapped = map_cluster(connection.objects(), cluster=connection.name, region=connection.region, gate_waits=waits)
         result = [Discovered(self._decorate(connection, item.release), item.sources) for item in mapped]
         self._mapped[connection.name] = (key, result)
@@ -401,7 +400,7 @@ class KubeBackend:
     def _open_gate(self, connection: ClusterConnection, found: Discovered, decision: verbs.GateDecision) -> ApplyResult:
         if self.gates is None:
             raise ApplyError("the Flagger gate service is not running")
-        self.gates.approve(connection.name, decision.namespace, decision.canary, decision.gate, self.actor)
+        self.gates.approve(decision.key, decision.namespace, decision.canary, decision.gate, self.actor)
         detail = f"{decision.note}: gate {decision.gate} open once for {decision.namespace}/{decision.canary} (approved by {self.actor}); Flagger passes it at its next check"
         self._mark_dirty()
         return ApplyResult(self._clock.now(), detail)
@@ -521,4 +520,4 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-__all__ = ["ClusterHealth", "KubeBackend", "WallClock", "object_diff"]
+__all__ = ["KubeBackend", "WallClock", "object_diff"]

@@ -38,6 +38,7 @@ class BackendTuning:
     request_timeout: tuple[float, float] = (5.0, 30.0)  # discovery, reads, SSARs
     connect_backoff: tuple[float, float] = (1.0, 30.0)  # retrying a cluster that is down at start
     access_ttl_s: float = 600.0
+    reachable_grace_s: float = 5.0  # a watch reconnecting after a dropped socket is not an outage yet
     signals_interval_s: float = 15.0
     signals_timeout_s: float = 10.0
 
@@ -212,16 +213,20 @@ class ClusterConnection:
     def health(self) -> ClusterHealth:
         warnings = list(self.auth.warnings) if self.auth is not None else []
         reflectors = list(self.reflectors.values())
-        for r in reflectors:
-            if r.state in ("forbidden", "missing"):
-                warnings.append(f"{r.kind.key}: {r.error}")
         if not reflectors:
             return ClusterHealth(reachable=False, error=self.error or "connecting…", warnings=tuple(warnings), controllers=self.features)
         now = time.monotonic()
         healthy = [r for r in reflectors if r.state in HEALTHY_STATES]
+        if healthy:  # the cluster answers: say which kinds do not (forbidden, missing, failing)
+            warnings += [f"{r.kind.key}: {r.error}" for r in reflectors if r.state not in HEALTHY_STATES and r.error]
         contacts = [r.last_contact for r in reflectors if r.last_contact is not None]
         age = now - max(contacts) if contacts else 0.0
         error = ""
+        reconnecting = (
+            not healthy
+            and all(r.state in ("disconnected", "relist(410)", "listing") for r in reflectors)
+            and age <= self.tuning.reachable_grace_s
+        )
         if not healthy:
             failing = sorted((r for r in reflectors if r.error), key=lambda r: r.last_error_at or 0.0, reverse=True)
             error = failing[0].error if failing else "connecting…"
@@ -231,7 +236,7 @@ class ClusterConnection:
         latencies = [r.latency_ms for r in reflectors if r.latency_ms is not None]
         latency = self.write_latency_ms if self.write_latency_ms is not None else (sum(latencies) / len(latencies) if latencies else None)
         return ClusterHealth(
-            reachable=bool(healthy),
+            reachable=bool(healthy) or reconnecting,
             last_update_age_s=round(age, 1),
             error=error,
             api_latency_ms=round(latency, 1) if latency is not None else None,

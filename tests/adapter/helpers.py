@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ FAST = BackendTuning(
     ),
     request_timeout=(2.0, 5.0),
     connect_backoff=(0.1, 0.5),
+    reachable_grace_s=0.0,
     access_ttl_s=600.0,
     signals_interval_s=0.1,
     signals_timeout_s=1.0,
@@ -91,3 +93,8 @@ def cache_matches(backend: KubeBackend, cluster: Any, context: str) -> bool:
 async def in_sync(backend: KubeBackend, cluster: Any, context: str | None = None, timeout: float = 5.0) -> None:
     """Wait until the watch caches caught up with everything a test wrote into the fake server."""
     await wait_for(lambda: cache_matches(backend, cluster, context or cluster.context), timeout, what="caches in sync with the server")
+
+
+# For tests that also run a Textual app on the same loop: rendering stalls the loop for longer than
+# FAST's 0.6 s inactivity timeout, which would read as a silent socket.
+FAST_WITH_UI = dataclasses.replace(FAST, reflector=dataclasses.replace(FAST.reflector, inactivity_s=10.0), reachable_grace_s=5.0)

@@ -16,7 +16,7 @@ from engine.plans import plan_action
 from engine.kube.signals import StaticSignals
 from tests.adapter import scenes
 from tests.adapter.conftest import CONTEXT
-from tests.adapter.helpers import in_sync, running_backend, wait_for, wait_release
+from tests.adapter.helpers import in_sync, running_backend, wait_release
 from tests.fakekube import Allow, ClusterSpec
 from tests.fakekube import objects as ko
 

@@ -1,5 +1,5 @@
-"""The console on a live backend: every release shape the adapter maps renders on the fleet and
-release screens, and a verb goes key → confirm → operator → PATCH on the fake cluster → audit."""
+"""The console on a live backend: every release the adapter maps is on the fleet screen, each
+shape renders its release screen, and a verb goes key → confirm → operator → PATCH on the fake cluster → audit."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import pytest
 
 from console.app import make_app
 from console.screens.confirm import ConfirmModal
-from console.screens.fleet import FleetTable
+from console.screens.fleet import FleetTable, row_key
 from console.screens.release import ReleaseScreen
 from engine.audit import AuditLog
 from engine.kube import KubeBackend
 from engine.model import ReleaseRef
 from tests.adapter import scenes
-from tests.adapter.helpers import FAST, wait_for
+from tests.adapter.helpers import FAST_WITH_UI, wait_for
 from tests.fakekube import ClusterSpec
 
 SIZE = (160, 48)
@@ -35,7 +35,7 @@ async def test_console_renders_every_live_release_shape_and_applies_a_verb(fake_
     scenes.rolling_deployment(eu.store)
     scenes.flagger_canary(eu.store, cluster="kind-eu")
     scenes.vs_canary(us.store, "cart", weight=25)
-    backend = KubeBackend.from_kubeconfig("all", kubeconfig=fake_clusters.kubeconfig_path, tuning=FAST, key_dir=tmp_path / "keys", actor="alice")
+    backend = KubeBackend.from_kubeconfig("all", kubeconfig=fake_clusters.kubeconfig_path, tuning=FAST_WITH_UI, key_dir=tmp_path / "keys", actor="alice")
     audit = tmp_path / "audit.jsonl"
     app = make_app(backend, audit_path=audit, actor="alice", wall_clock=lambda: 1_790_000_000.0)
     async with app.run_test(size=SIZE) as pilot:
@@ -44,15 +44,15 @@ async def test_console_renders_every_live_release_shape_and_applies_a_verb(fake_
         await wait_for(lambda: backend.snapshot().release(ReleaseRef("kind-us", "cart")) is not None, what="us release")
         await pilot.pause(0.6)  # one sampler tick
         table = app.screen.query_one("#fleet-table", FleetTable)
-        assert table.row_count == 8
-        for index in range(table.row_count):  # every row opens a release screen without error
-            table.move_cursor(row=index)
+        refs = [r.ref for r in backend.snapshot().releases()]
+        assert len(refs) == 8
+        shapes = {"checkout", "podinfo", "api"}  # an Argo canary, a Flagger canary, a rolling Deployment
+        for ref in [r for r in refs if r.name in shapes and r.cluster == "kind-eu"]:  # each shape's screen renders
+            table.move_cursor(row=table.get_row_index(row_key(ref)))
             await pilot.press("enter")
-            await pilot.pause()
-            assert isinstance(app.screen, ReleaseScreen)
+            assert isinstance(app.screen, ReleaseScreen) and app.screen.ref == ref
             await pilot.press("escape")
-            await pilot.pause()
-        table.move_cursor(row=table.get_row_index(str(ReleaseRef("kind-eu", "web"))))
+        table.move_cursor(row=table.get_row_index(row_key(ReleaseRef("kind-eu", "web"))))
         await pilot.pause()
         assert app.selected_release().name == "web"
         await pilot.press("s")
@@ -61,7 +61,7 @@ async def test_console_renders_every_live_release_shape_and_applies_a_verb(fake_
         await pilot.click("#apply")
         await pilot.pause()
         await app.workers.wait_for_complete()
-        await wait_for(lambda: eu.store.get("services", "shop", "web")["spec"]["selector"]["slot"] == "green", what="the switch on the cluster")
+        await wait_for(lambda: eu.store.get("services", "shop", "web")["spec"]["selector"]["slot"] == "green", timeout=8, what="the switch on the cluster")
     records = AuditLog.read(audit)
     assert [(r["actor"], r["action"], r["result"], r["cluster"]) for r in records] == [("alice", "switch-slot", "applied", "kind-eu")]
 

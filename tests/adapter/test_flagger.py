@@ -113,3 +113,14 @@ async def test_dry_run_of_a_gate_says_no_api_request(fake_cluster, live, act):
     await in_sync(live, fake_cluster)
     preview = await live.dry_run(act.operator.plan(Action(ActionKind.PROMOTE, ReleaseRef(CONTEXT, "podinfo"))))
     assert preview == f"no API request: opens Flagger gate confirm-promotion for shop/podinfo, used once at Flagger's next call to {live.gate_url(CONTEXT, 'confirm-promotion')}"
+
+
+@pytest.mark.asyncio
+async def test_the_gate_key_is_whatever_the_canarys_webhook_url_says(fake_cluster, live, act):
+    """A Canary configured with /prod/rolldeck/gate/… (not the context name) still gets its answer."""
+    scenes.flagger_canary(fake_cluster.store, base=f"http://127.0.0.1:{live.gates.port}", cluster="prod")
+    await in_sync(live, fake_cluster)
+    await act(ActionKind.PROMOTE, "podinfo")
+    url = live.gate_url("prod", "confirm-promotion")
+    async with aiohttp.ClientSession() as session, session.post(url, json={"name": "podinfo", "namespace": "shop"}) as response:
+        assert response.status == 200

@@ -4,7 +4,6 @@ server-side dry run the confirm dialog shows."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import pytest
 import yaml
 
 from engine.model import Owner, ReleaseRef
-from tests.adapter.helpers import FAST, cluster_health, running_backend, wait_for, wait_release
+from tests.adapter.helpers import cluster_health, running_backend, wait_for, wait_release
 from tests.fakekube import Allow, ClusterSpec
 from tests.fakekube import objects as ko
 
@@ -233,3 +232,21 @@ async def test_region_comes_from_the_nodes_topology_label(fake_cluster, tmp_path
         await wait_for(lambda: cluster_health(backend.snapshot(), CTX).reachable)
         [region] = backend.snapshot().regions
         assert region.name == "eu-west-1" and region.clusters[0].region == "eu-west-1"
+
+
+@pytest.mark.asyncio
+async def test_a_reconnecting_watch_is_not_an_outage_until_the_grace_runs_out(fake_cluster, tmp_path):
+    import dataclasses
+
+    from tests.adapter.helpers import FAST
+
+    fake_cluster.store.put(ko.deployment("api", "shop"))
+    tuning = dataclasses.replace(FAST, reachable_grace_s=1.0)
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k", tuning=tuning) as backend:
+        await wait_release(backend, CTX, "api")
+        fake_cluster.faults.text_503()
+        fake_cluster.drop_watches()
+        degraded = await wait_for(lambda: (h := cluster_health(backend.snapshot(), CTX)) and h.error and h, what="an error")
+        assert degraded.reachable  # within the grace: a blip, the operator may still act
+        down = await wait_for(lambda: (h := cluster_health(backend.snapshot(), CTX)) and not h.reachable and h, timeout=4, what="outage")
+        assert "503" in down.error

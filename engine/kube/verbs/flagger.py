@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
+from engine.kube.mapping.flagger import GATE_PATH
 from engine.kube.mapping.objects import Obj, name_of, namespace_of, spec, status
 from engine.kube.resources import DEPLOYMENTS, MERGE_PATCH, STRATEGIC_MERGE_PATCH, Kind
 from engine.kube.verbs.write import GateDecision, Intent, StateChanged, Write
@@ -10,7 +13,14 @@ RETRY_ANNOTATION = "rolldeck.io/retry-at"
 
 
 def gate(canary: Obj, gate_type: str, note: str) -> Intent:
-    return Intent(gate=GateDecision(namespace_of(canary), name_of(canary), gate_type, note), summary=note)
+    """Open the gate under the key Flagger's own webhook URL carries, so its next call matches."""
+    key = ""
+    for hook in (spec(canary).get("analysis") or {}).get("webhooks") or []:
+        path = urlparse(str(hook.get("url") or "")).path.rstrip("/")
+        if hook.get("type") == gate_type and path.endswith(GATE_PATH + gate_type):
+            key = path[: -len(GATE_PATH + gate_type)].strip("/")
+            break
+    return Intent(gate=GateDecision(namespace_of(canary), name_of(canary), gate_type, note, key), summary=note)
 
 
 def set_suspended(kind: Kind, canary: Obj, suspended: bool) -> Intent:

@@ -65,6 +65,7 @@ class GateDecision:
     canary: str
     gate: str  # confirm-rollout, confirm-traffic-increase, confirm-promotion, rollback
     note: str = ""
+    key: str = ""  # the cluster segment of the webhook URL (/<key>/rolldeck/gate/<gate>), as Flagger will call it
 
 
 @dataclass(frozen=True, slots=True)
