@@ -1,14 +1,16 @@
 """The rolldeck Textual app: samples the backend at a fixed rate and routes verbs through the operator.
 
-State flows one way (backend → snapshot → screens, at ``REFRESH_INTERVAL_S``); mutations flow one
-way (key → plan → confirm modal → operator.execute → audit → notification).
+State flows one way (backend → snapshot → judge, attention, autopilot → screens, every
+``refresh_s``); mutations flow one way (key, palette or ``:`` line → plan → confirm modal →
+operator.execute → audit → notification). The autopilot looks from the same timer, in a worker,
+never blocking the loop and never overlapping itself.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import rich
@@ -18,23 +20,48 @@ from textual.app import App
 from textual.screen import Screen
 
 from console import format as fmt
-from console.commands import MUTATING_ACTIONS, SIM_ACTIONS, RolldeckCommands, Scope, bindings
-from console.screens.base import ConsoleScreen, Frame
-from console.screens.confirm import ConfirmModal
+from console.attention import AttentionTracker
+from console.commands import MUTATING_ACTIONS, SIM_ACTIONS, Arg, RolldeckCommands, Scope, bindings
+from console.config import ConsoleConfig
+from console.contexts import PolicyOperator
+from console.navigation import (
+    Command,
+    CommandError,
+    GoTo,
+    History,
+    Quit,
+    RunAction,
+    SetAutopilot,
+    SetContext,
+    SetNamespace,
+    ShowHelp,
+    SimPause,
+    SimSpeed,
+    View,
+    parse_command,
+)
+from console.screens.audit import AuditScreen
+from console.screens.base import ConsoleScreen, Frame, ViewScope
+from console.screens.clusters import ClustersScreen
 from console.screens.fleet import FleetScreen
 from console.screens.help import HelpScreen
 from console.screens.release import ReleaseScreen
+from console.step_plans import PlannedStep, StepClock, StepPlanView, autopilot_steps, step_plan_view
+from console.verbs import OperatorVerbs
+from console.verdicts import LiveJudge, release_verdicts
+from console.widgets.command_line import COMMAND, FILTER
 from console.widgets.signal_history import SignalHistory
 from console.widgets.status_bar import StatusView
-from engine.actions import Action, ActionKind
 from engine.audit import AuditLog
+from engine.autopilot import Autopilot, AutopilotEvent
+from engine.judge import JudgeConfig
 from engine.model import FleetState, ReleaseState
-from engine.operator import Operator
-from engine.plans import Plan
 from engine.port import Backend, PacedBackend
+from engine.rollout_plans import RolloutPlan
 
 REFRESH_INTERVAL_S = 0.5  # 2 Hz: fresh enough to watch a split converge, cheap enough for big fleets
 SPEED_STEPS: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
+VIEW_SCREENS: dict[View, type[ConsoleScreen]] = {View.CLUSTERS: ClustersScreen, View.AUDIT: AuditScreen}
 
 
 def next_speed(current: float, direction: int) -> float:
@@ -44,19 +71,54 @@ def next_speed(current: float, direction: int) -> float:
     return next((s for s in reversed(SPEED_STEPS) if s < current - 1e-9), SPEED_STEPS[0])
 
 
-class RolldeckApp(App[None]):
+@dataclass(frozen=True, slots=True)
+class AutopilotSetup:
+    """What the console needs to run an autopilot; the app builds it on its own operator."""
+
+    plans: Sequence[RolloutPlan]
+    judge: JudgeConfig
+    interval_s: float = 10.0
+    enabled: bool = True
+
+
+class RolldeckApp(OperatorVerbs, App[None]):
     CSS_PATH = Path(__file__).with_name("rolldeck.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "rolldeck"
     COMMANDS = App.COMMANDS | {RolldeckCommands}
     BINDINGS = bindings(Scope.APP)
 
-    def __init__(self, backend: Backend, operator: Operator, *, actor: str, briefing: str = "") -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        operator: PolicyOperator,
+        *,
+        actor: str,
+        briefing: str = "",
+        config: ConsoleConfig | None = None,
+        autopilot: Autopilot | None = None,
+        judge: JudgeConfig | None = None,
+        step_plans: Mapping[str, tuple[PlannedStep, ...]] | None = None,
+        refresh_s: float = REFRESH_INTERVAL_S,
+    ) -> None:
         super().__init__()
         self.backend = backend
         self.operator = operator
         self.actor = actor
         self.briefing = briefing
+        self.config = config or ConsoleConfig()
+        self.autopilot = autopilot
+        self.refresh_s = refresh_s
         self.history = SignalHistory()
+        self.live_judge = LiveJudge(judge or self.config.judge_config())
+        self.attention = AttentionTracker(self.config.stale_after_s, self.config.stuck_after_s)
+        self.step_clock = StepClock()
+        self.controller_steps = dict(step_plans or {})
+        self.autopilot_steps = autopilot_steps(autopilot)
+        self.scope = ViewScope()
+        self.histories = {COMMAND: History(), FILTER: History()}
+        self.frame: Frame | None = None  # the last frame drawn (tests and the benchmark read it)
+        self._looking = False
+        self._locks: tuple[object, ...] = ()
         self._started = False
 
     # --- lifecycle -------------------------------------------------------------------------------
@@ -65,10 +127,13 @@ class RolldeckApp(App[None]):
         return FleetScreen()
 
     async def on_mount(self) -> None:
+        self.theme = self.config.theme
+        if self.config.keys:
+            self.set_keymap(self.config.keys)
         await self.backend.start()
         self._started = True
         self.refresh_view()
-        self.set_interval(REFRESH_INTERVAL_S, self.refresh_view, name="snapshot-sampler")
+        self.set_interval(self.refresh_s, self.refresh_view, name="snapshot-sampler")
         if self.briefing:
             self.notify(fmt.unwrap(self.briefing), title="briefing", timeout=20)
 
@@ -94,34 +159,113 @@ class RolldeckApp(App[None]):
     def paced(self) -> PacedBackend | None:
         return self.backend if isinstance(self.backend, PacedBackend) else None
 
+    def context_in_view(self) -> str | None:
+        screen = self._base_screen()
+        context = screen.context_in_view() if isinstance(screen, ConsoleScreen) else None
+        return context or self.scope.context
+
+    def context_read_only(self, state: FleetState, context: str | None) -> bool:
+        if self.operator.read_only:
+            return True
+        if context is None:
+            return False
+        cluster = state.cluster(context)
+        return self.operator.context_read_only(context) or (cluster is not None and cluster.read_only)
+
     def status_view(self, state: FleetState) -> StatusView:
         paced = self.paced
+        context = self.context_in_view()
+        screen = self._base_screen()
+        row_filter = screen.row_filter if isinstance(screen, ConsoleScreen) else None
         return StatusView(
             source=self.backend.name,
             simulated=state.simulated,
             time=state.time,
             speed=paced.speed if paced else None,
             paused=paced.paused if paced else False,
-            read_only=self.operator.read_only,
+            read_only=self.context_read_only(state, context),
+            protected=context is not None and self.config.is_protected(context),
+            context=context or "",
+            scope=str(self.scope) if self.scope != ViewScope() else "",
+            autopilot=self.autopilot.enabled if self.autopilot is not None else None,
+            filter=row_filter.text if row_filter else "",
         )
 
     def refresh_view(self) -> None:
-        """Sample one snapshot; draw it unless a modal covers the screen (nobody can see it)."""
+        """Sample one snapshot, judge, let the autopilot look if due; draw unless a modal covers the screen."""
         if not self._started or not self.is_running:
             return  # before start-up, or mid-shutdown while screens are being torn down
         state = self.backend.snapshot()
         self.history.record(state)
+        self.step_clock.update(state)
+        verdicts, tracks = release_verdicts(state, self.live_judge.update(state), self.autopilot)
+        attention = self.attention.items(state, verdicts, tracks, self.config.regions)
+        self._autopilot_look_if_due()
         self.set_class(state.simulated, "-sim")
+        status = self.status_view(state)
+        self._refresh_locks(status)
+        self.frame = Frame(
+            state,
+            status,
+            self.history,
+            self.operator.audit,
+            scope=self.scope,
+            verdicts=verdicts,
+            tracks=tracks,
+            attention=attention,
+            events=tuple(self.autopilot.events) if self.autopilot is not None else (),
+        )
         screen = self.screen
         if screen.is_modal or not isinstance(screen, ConsoleScreen):
             return
-        frame = Frame(state, self.status_view(state), self.history, self.operator.audit)
         with self.batch_update():
-            screen.show(frame)
+            screen.show(self.frame)
+
+    def _refresh_locks(self, status: StatusView) -> None:
+        # check_action depends on the context in view: re-check the footer only when that changes.
+        locks = (status.read_only, status.context, self.autopilot.enabled if self.autopilot else None, type(self._base_screen()))
+        if locks != self._locks:
+            self._locks = locks
+            self.refresh_bindings()
 
     def on_console_screen_shown(self, _: ConsoleScreen.Shown) -> None:
         # A screen that comes back from under a modal, or is opened, draws at once, not at the next tick.
         self.refresh_view()
+
+    def step_plan(self, release: ReleaseState, frame: Frame) -> StepPlanView | None:
+        return step_plan_view(
+            release,
+            frame.state.time,
+            frame.tracks.get(release.ref),
+            self.autopilot_steps,
+            self.controller_steps,
+            self.step_clock,
+        )
+
+    # --- the autopilot ------------------------------------------------------------------------------
+
+    def _autopilot_look_if_due(self) -> None:
+        pilot = self.autopilot
+        if pilot is not None and pilot.enabled and not self._looking and pilot.due():
+            self._looking = True  # set before the worker starts: the next tick must not start another
+            self._autopilot_look()
+
+    @work(group="autopilot", exit_on_error=False)
+    async def _autopilot_look(self) -> None:
+        assert self.autopilot is not None
+        try:
+            events = await self.autopilot.look()
+        except Exception as error:  # an engine bug must not take the console down mid-incident
+            self.notify(f"autopilot failed: {type(error).__name__}: {error}", severity="error")
+            return
+        finally:
+            self._looking = False
+        for event in events:
+            self.notify_event(event)
+
+    def notify_event(self, event: AutopilotEvent) -> None:
+        severity = event.severity if event.severity in ("information", "warning", "error") else "information"
+        self.notify(f"{event.release}: {event.message}", title=f"autopilot {event.kind}", severity=severity)  # type: ignore[arg-type]
 
     # --- which verbs are available -----------------------------------------------------------------
 
@@ -130,14 +274,23 @@ class RolldeckApp(App[None]):
         return next(s for s in reversed(self.screen_stack) if not s.is_modal)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in MUTATING_ACTIONS and self.operator.read_only:
-            return None  # dimmed: the verb exists but this console may not use it
+        if action == "toggle_autopilot":
+            return None if self.autopilot is None or self.operator.read_only else True
+        if action in MUTATING_ACTIONS:
+            if isinstance(self._base_screen(), (ClustersScreen, AuditScreen)):
+                return False  # these views list no releases: the verbs have no target here
+            if self.operator.read_only:
+                return None  # dimmed: the verb exists but this console may not use it
+            context = self.context_in_view()
+            if context is not None and self.context_read_only(self.backend.snapshot(), context):
+                return None
         if action in SIM_ACTIONS and self.paced is None:
             return None
+        base = self._base_screen()
         if action == "open_release":
-            return isinstance(self._base_screen(), FleetScreen)
+            return isinstance(base, FleetScreen)
         if action == "back":
-            return isinstance(self._base_screen(), ReleaseScreen)
+            return not isinstance(base, FleetScreen) or base.row_filter is not None
         return True
 
     def locked_actions(self) -> frozenset[str]:
@@ -151,65 +304,114 @@ class RolldeckApp(App[None]):
     # --- navigation ------------------------------------------------------------------------------
 
     def action_open_release(self) -> None:
+        screen = self._base_screen()
         release = self.selected_release()
         if release is None:
+            if isinstance(screen, FleetScreen) and screen.selected_cluster() is not None:
+                self.go_to(View.CLUSTERS)  # a cluster-wide problem: its detail is the clusters view
+                return
             self.notify("no release selected", severity="warning")
             return
         self.push_screen(ReleaseScreen(release))
 
     def action_back(self) -> None:
-        if isinstance(self.screen, ReleaseScreen):
-            self.screen.dismiss(None)
+        screen = self.screen
+        if not isinstance(screen, ConsoleScreen):
+            return
+        if isinstance(screen, FleetScreen):
+            screen.set_filter(None)
+        elif len(self.screen_stack) > 1:
+            self.pop_screen()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.locked_actions()))
+        self.push_screen(HelpScreen(self.locked_actions(), self.config.keys))
 
-    # --- operator verbs --------------------------------------------------------------------------
+    def action_command_line(self) -> None:
+        self._open_prompt(COMMAND)
 
-    def action_step_up(self) -> None:
-        self.propose(ActionKind.STEP_UP)
+    def action_filter(self) -> None:
+        self._open_prompt(FILTER)
 
-    def action_step_down(self) -> None:
-        self.propose(ActionKind.STEP_DOWN)
+    def _open_prompt(self, mode: str) -> None:
+        screen = self.screen
+        if isinstance(screen, ConsoleScreen) and not screen.prompt_open:
+            screen.open_prompt(mode)
 
-    def action_promote(self) -> None:
-        self.propose(ActionKind.PROMOTE)
+    def go_to(self, view: View) -> None:
+        """Show a top-level view: the fleet is the bottom of the stack, other views sit on it."""
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        if view in VIEW_SCREENS:
+            self.push_screen(VIEW_SCREENS[view]())
 
-    def action_abort(self) -> None:
-        self.propose(ActionKind.ABORT)
-
-    def action_switch_slot(self) -> None:
-        self.propose(ActionKind.SWITCH_SLOT)
-
-    def action_pause_resume(self) -> None:
-        release = self.selected_release()
-        self.propose(ActionKind.RESUME if release is not None and release.paused else ActionKind.PAUSE)
-
-    def propose(self, kind: ActionKind) -> None:
-        """Plan the verb on the selected release; refuse with a toast or ask for confirmation."""
-        release = self.selected_release()
-        if release is None:
-            self.notify("no release selected", severity="warning")
-            return
-        plan = self.operator.plan(Action(kind, release.ref))
-        if not plan.ok:
-            self.notify(plan.refusal or f"cannot {kind.value}", severity="warning")
-            return
-        self.push_screen(ConfirmModal(plan), callback=partial(self._confirmed, plan))
-
-    def _confirmed(self, plan: Plan, apply: bool | None) -> None:
-        if apply:
-            self.execute_plan(plan)
-
-    @work(group="operator", exit_on_error=False)
-    async def execute_plan(self, plan: Plan) -> None:
+    def run_line(self, line: str) -> None:
+        """Execute one ``:`` command (from the prompt or the palette)."""
         try:
-            outcome = await self.operator.execute(plan, actor=self.actor)
-        except Exception as error:  # a backend bug must not take the console down mid-incident
-            self.notify(f"failed: {type(error).__name__}: {error}", severity="error")
+            command = parse_command(line)
+        except CommandError as error:
+            self.notify(str(error), severity="error")
             return
-        self.notify(outcome.message, severity="information" if outcome.ok else "error")
+        self.execute_command(command)
+
+    def execute_command(self, command: Command) -> None:
+        match command:
+            case GoTo(view):
+                self.go_to(view)
+            case SetContext(context):
+                self._set_scope(context=context)
+            case SetNamespace(namespace):
+                self._set_scope(namespace=namespace)
+            case SimSpeed(speed):
+                self._pace(speed=speed)
+            case SimPause(paused):
+                self._pace(paused=paused)
+            case SetAutopilot(enabled):
+                self.propose_autopilot(enabled)
+            case RunAction(action):
+                self._run_verb(action)
+            case ShowHelp():
+                self.action_help()
+            case Quit():
+                self.exit()
+
+    def _run_verb(self, action: str) -> None:
+        """A key verb by name (``:abort``, the palette). Unlike a key, a locked verb still runs: its
+        plan reaches the engine, which refuses it with the reason — silence would look like a bug."""
+        if self.check_action(action, ()) is False:
+            self.notify(f"{action.replace('_', ' ')} does nothing in this view", severity="warning")
+            return
+        self.call_later(getattr(self, f"action_{action}"))
+
+    _UNSET = object()
+
+    def _set_scope(self, *, context: object = _UNSET, namespace: object = _UNSET) -> None:
+        state = self.backend.snapshot()
+        if isinstance(context, str) and state.cluster(context) is None:
+            known = ", ".join(c.name for c in state.clusters())
+            self.notify(f"no context {context!r} (known: {known})", severity="error")
+            return
+        if isinstance(namespace, str) and namespace not in {r.namespace for r in state.releases()}:
+            self.notify(f"no releases in namespace {namespace!r}", severity="warning")
+        changes = {}
+        if context is not self._UNSET:
+            changes["context"] = context
+        if namespace is not self._UNSET:
+            changes["namespace"] = namespace
+        self.scope = replace(self.scope, **changes)  # type: ignore[arg-type]
         self.refresh_view()
+
+    def line_arguments(self, arg: Arg) -> list[str]:
+        """The values the palette offers for a ``:`` command's argument, from the current fleet."""
+        state = self.backend.snapshot()
+        if arg is Arg.CONTEXT:
+            return ["all", *(c.name for c in state.clusters())]
+        if arg is Arg.NAMESPACE:
+            return ["all", *sorted({r.namespace for r in state.releases()})]
+        if arg is Arg.SIM:
+            return ["pause", "run", *(f"speed {s:g}" for s in SPEED_STEPS)] if self.paced else []
+        if arg is Arg.ON_OFF:
+            return ["on", "off"] if self.autopilot is not None else []
+        return [""]
 
     # --- simulation pacing -----------------------------------------------------------------------
 
@@ -221,16 +423,23 @@ class RolldeckApp(App[None]):
 
     def _change_speed(self, direction: int) -> None:
         paced = self.paced
-        if paced is None:
-            return
-        paced.set_speed(next_speed(paced.speed, direction))
-        self.refresh_view()
+        if paced is not None:
+            self._pace(speed=next_speed(paced.speed, direction))
 
     def action_sim_pause(self) -> None:
         paced = self.paced
+        if paced is not None:
+            self._pace(paused=not paced.paused)
+
+    def _pace(self, *, speed: float | None = None, paused: bool | None = None) -> None:
+        paced = self.paced
         if paced is None:
+            self.notify("not a simulation: the clock is not ours to set", severity="warning")
             return
-        paced.set_paused(not paced.paused)
+        if speed is not None:
+            paced.set_speed(speed)
+        if paused is not None:
+            paced.set_paused(paused)
         self.refresh_view()
 
 
@@ -241,8 +450,35 @@ def make_app(
     read_only: bool = False,
     wall_clock: Callable[[], float] = time.time,
     briefing: str = "",
+    *,
+    config: ConsoleConfig | None = None,
+    autopilot: AutopilotSetup | None = None,
+    judge: JudgeConfig | None = None,
+    step_plans: Mapping[str, tuple[PlannedStep, ...]] | None = None,
+    refresh_s: float = REFRESH_INTERVAL_S,
 ) -> RolldeckApp:
-    """The one way to build the console, used by the CLI and by the tests."""
+    """The one way to build the console, used by the CLI, the tests and the benchmark.
+
+    ``autopilot`` builds an ``engine.autopilot.Autopilot`` on this console's operator, so its
+    decisions share the audit log, the read-only rules and the per-context policy with the human's.
+    ``judge`` is the SLO the console judges canaries with when the autopilot does not (default: the
+    config's SLO). ``step_plans`` describes controller steps per release (``cluster/name``).
+    """
+    config = config or ConsoleConfig()
     audit = AuditLog(audit_path, wall_clock)
-    operator = Operator(backend, audit, read_only=read_only)
-    return RolldeckApp(backend, operator, actor=actor, briefing=briefing)
+    operator = PolicyOperator(backend, audit, read_only=read_only, config=config)
+    pilot = None
+    if autopilot is not None:
+        pilot = Autopilot(operator, list(autopilot.plans), autopilot.judge, interval_s=autopilot.interval_s)
+        pilot.enabled = autopilot.enabled
+    return RolldeckApp(
+        backend,
+        operator,
+        actor=actor,
+        briefing=briefing,
+        config=config,
+        autopilot=pilot,
+        judge=judge or (autopilot.judge if autopilot is not None else None),
+        step_plans=step_plans,
+        refresh_s=refresh_s,
+    )

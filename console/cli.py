@@ -13,9 +13,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulator.durations import parse_duration
 from simulator.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    from console.config import ConsoleConfig
 
 
 def default_audit_path() -> Path:
@@ -60,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("scenarios", help="list the scenario library")
 
+    config = sub.add_parser("config", help="the console's config file")
+    config.add_argument("config_action", choices=("path", "check"), help="path: print where it is; check: validate it")
+
     _tui_options(parser)
     return parser
 
@@ -68,6 +75,10 @@ def _tui_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="initial simulation speed, 1–1000 (default 1)")
     parser.add_argument("--audit", type=Path, default=None, help=f"audit log (default {default_audit_path()})")
     parser.add_argument("--readonly", action="store_true", help="refuse every mutating action")
+    parser.add_argument("--autopilot", action="store_true", help="let the scenario's autopilot plan drive (toggle it with A)")
+    parser.add_argument(
+        "--default-config", action="store_true", help="start with the default config when the config file is invalid"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list_scenarios()
         if args.command == "drill":
             return _drill(args)
+        if args.command == "config":
+            return _config_command(args.config_action)
         if args.command == "live":
             return _run_live(args)
     except ScenarioError as error:
@@ -96,15 +109,69 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def tui_config(args: argparse.Namespace) -> ConsoleConfig | None:
+    """The console config for a TUI command; None (after one line on stderr) when it is invalid.
+
+    With ``--default-config`` an invalid file is reported and the defaults are used instead.
+    """
+    from console.config import ConfigError, config_path, load_config
+
+    path = config_path()
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        print(error.one_line(), file=sys.stderr)
+        if getattr(args, "default_config", False):
+            from console.config import ConsoleConfig
+
+            print(f"rolldeck: starting with the default config (--default-config); {path} was not used", file=sys.stderr)
+            return ConsoleConfig()
+        print("rolldeck: fix the config, or pass --default-config to start with the defaults", file=sys.stderr)
+        return None
+
+
+def _config_command(action: str) -> int:
+    from console.config import ConfigError, config_path, load_config
+
+    path = config_path()
+    if action == "path":
+        print(path)
+        return 0
+    try:
+        load_config(path)
+    except ConfigError as error:
+        print(error.one_line(), file=sys.stderr)
+        return 1
+    print(f"{path}: ok" if path.exists() else f"{path}: not found (the defaults apply)")
+    return 0
+
+
 def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
     from simulator.backend import SimulatorBackend
     from simulator.library import load_scenario
 
+    config = tui_config(args)
+    if config is None:
+        return 1
     scenario = load_scenario(scenario_name)
-    backend = SimulatorBackend(scenario, speed=args.speed)
+    if args.autopilot and scenario.autopilot is None:
+        print(f"rolldeck: {scenario.scenario} declares no autopilot plan; open it without --autopilot", file=sys.stderr)
+        return 2
+    backend = SimulatorBackend(scenario, speed=args.speed, autopilot=args.autopilot)
 
-    from console.app import make_app  # Textual only when a TUI opens
+    from console.app import AutopilotSetup, make_app  # Textual only when a TUI opens
+    from console.step_plans import PlannedStep
+    from simulator.autopilot_plans import judge_config, rollout_plans
 
+    autopilot = None
+    if args.autopilot and scenario.autopilot is not None:
+        autopilot = AutopilotSetup(rollout_plans(scenario), judge_config(scenario), scenario.autopilot.interval)
+    # The scenario's controller steps, so the release screen can show the plan and time its pauses.
+    steps = {
+        f"{r.cluster}/{r.name}": tuple(PlannedStep(f"{s.weight}%", s.bake) for s in r.steps)
+        for r in scenario.releases
+        if r.steps
+    }
     app = make_app(
         backend,
         audit_path=args.audit or default_audit_path(),
@@ -112,6 +179,10 @@ def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
         read_only=args.readonly,
         wall_clock=time.time,
         briefing=scenario.briefing,
+        config=config,
+        autopilot=autopilot,
+        judge=judge_config(scenario),
+        step_plans=steps,
     )
     app.run()
     return app.return_code or 0
@@ -122,6 +193,9 @@ def _run_live(args: argparse.Namespace) -> int:
     from engine.kube import KubeBackend, KubeconfigError
     from engine.kube.flagger_gates import FlaggerGates
 
+    config = tui_config(args)  # the same console config as `rolldeck sim`
+    if config is None:
+        return 2
     # Flagger's gate webhooks: ROLLDECK_GATES=host:port (default 127.0.0.1:8797; port 0 picks a free one)
     host, _, port = os.environ.get("ROLLDECK_GATES", "127.0.0.1:8797").rpartition(":")
     audit_path = args.audit or default_audit_path()
@@ -147,7 +221,7 @@ def _run_live(args: argparse.Namespace) -> int:
 
     from console.app import make_app  # Textual only when a TUI opens
 
-    app = make_app(backend, audit_path=audit_path, actor=actor, read_only=args.readonly, wall_clock=time.time, briefing="")
+    app = make_app(backend, audit_path=audit_path, actor=actor, read_only=args.readonly, wall_clock=time.time, briefing="", config=config)
     app.run()
     return app.return_code or 0
 

@@ -112,3 +112,43 @@ def unwrap(text: str) -> str:
     """Re-flow hard-wrapped prose (YAML block scalars): lines join, blank lines stay paragraph breaks."""
     paragraphs = [" ".join(block.split()) for block in text.strip().split("\n\n")]
     return "\n\n".join(paragraph for paragraph in paragraphs if paragraph)
+
+
+def duration(seconds: float | None) -> str:
+    """90 → '1m30s', 600 → '10m', 7200 → '2h', None → '—': short enough for a step list."""
+    if seconds is None:
+        return NO_DATA
+    total = max(0, int(round(seconds)))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m" if minutes else f"{hours}h"
+    if minutes:
+        return f"{minutes}m{secs:02d}s" if secs else f"{minutes}m"
+    return f"{secs}s"
+
+
+def age(seconds: float) -> str:
+    """How long ago: '0s', '45s', '3m', '2h'."""
+    total = max(0, int(seconds))
+    if total < 60:
+        return f"{total}s"
+    if total < 3600:
+        return f"{total // 60}m"
+    return f"{total // 3600}h"
+
+
+METER_FULL, METER_EMPTY = "█", "░"
+
+
+def meter(n: int, n_min: int, width: int = 10) -> str:
+    """An evidence bar: '██████░░░░' at 60 %, full (and no further) once n ≥ n_min."""
+    if n_min <= 0:
+        return METER_FULL * width
+    filled = min(width, max(0, n) * width // n_min)
+    return METER_FULL * filled + METER_EMPTY * (width - filled)
+
+
+def count(n: int) -> str:
+    """Thousands separators: 12,400."""
+    return f"{n:,}"

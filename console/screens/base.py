@@ -1,16 +1,45 @@
-"""What every full-size console screen shares: the status bar and a ``show(frame)`` entry point."""
+"""What every full-size console screen shares: status bar, prompt, footer, filter and ``show(frame)``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
+from textual import on
+from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
 
+from console.attention import AttentionItem
+from console.navigation import CommandError, RowFilter, compile_filter
+from console.verdicts import ReleaseVerdict
+from console.widgets.command_line import COMMAND, FILTER, CommandBar
 from console.widgets.signal_history import SignalHistory
 from console.widgets.status_bar import StatusBar, StatusView
 from engine.audit import AuditLog
-from engine.model import FleetState, ReleaseRef
+from engine.autopilot import AutopilotEvent, TrackView
+from engine.model import FleetState, ReleaseRef, ReleaseState
+
+
+@dataclass(frozen=True, slots=True)
+class ViewScope:
+    """The ``:ctx`` / ``:ns`` scope every view applies; None means all."""
+
+    context: str | None = None
+    namespace: str | None = None
+
+    def admits(self, release: ReleaseState) -> bool:
+        return (self.context is None or release.cluster == self.context) and (
+            self.namespace is None or release.namespace == self.namespace
+        )
+
+    def admits_cluster(self, cluster: str) -> bool:
+        return self.context is None or cluster == self.context
+
+    def __str__(self) -> str:
+        return f"ctx {self.context or 'all'} · ns {self.namespace or 'all'}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +50,11 @@ class Frame:
     status: StatusView
     history: SignalHistory
     audit: AuditLog
+    scope: ViewScope = ViewScope()
+    verdicts: dict[ReleaseRef, ReleaseVerdict] = field(default_factory=dict)
+    tracks: dict[ReleaseRef, TrackView] = field(default_factory=dict)
+    attention: Sequence[AttentionItem] = ()
+    events: Sequence[AutopilotEvent] = ()
 
 
 class ConsoleScreen(Screen[None]):
@@ -29,7 +63,22 @@ class ConsoleScreen(Screen[None]):
 
     _ready = False  # set once composed: the app's sampler may fire before the first screen is built
 
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.row_filter: RowFilter | None = None
+        self._filter_before_prompt: RowFilter | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield from self.compose_body()
+        yield CommandBar(id="command-bar")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
     def on_mount(self) -> None:
+        self.query_one(CommandBar).display = False
         self._ready = True
         self.post_message(self.Shown())
 
@@ -41,6 +90,7 @@ class ConsoleScreen(Screen[None]):
         if not self._ready:
             return
         self.set_class(frame.state.simulated, "-sim")
+        self.set_class(frame.status.protected, "-prod")
         self.query_one(StatusBar).show(frame.status)
         self.show_state(frame)
 
@@ -50,3 +100,71 @@ class ConsoleScreen(Screen[None]):
     def selected_ref(self) -> ReleaseRef | None:
         """The release the verbs act on, if any."""
         return None
+
+    def context_in_view(self) -> str | None:
+        """The context this screen acts on (for the PROD and lock badges); None for many."""
+        if not self._ready:
+            return None
+        ref = self.selected_ref()
+        return ref.cluster if ref is not None else None
+
+    def main_widget(self) -> Widget | None:
+        """What gets focus back when the prompt closes."""
+        return None
+
+    # --- the prompt --------------------------------------------------------------------------------
+
+    @property
+    def prompt_open(self) -> bool:
+        return self._ready and self.query_one(CommandBar).is_open
+
+    def open_prompt(self, mode: str) -> None:
+        from console.app import RolldeckApp  # the screen asks the app for the shared history
+
+        app = self.app
+        assert isinstance(app, RolldeckApp)
+        self._filter_before_prompt = self.row_filter
+        self.query_one(CommandBar).open(mode, app.histories[mode])  # empty, as k9s; up recalls
+
+    @on(CommandBar.Changed)
+    def _filter_typed(self, event: CommandBar.Changed) -> None:
+        try:
+            self.set_filter(compile_filter(event.text))
+        except CommandError:
+            pass  # half-typed regex: keep the last one that compiled
+
+    @on(CommandBar.Submitted)
+    def _prompt_submitted(self, event: CommandBar.Submitted) -> None:
+        self._restore_focus()
+        if event.mode == FILTER:
+            try:
+                self.set_filter(compile_filter(event.text))
+            except CommandError as error:
+                self.set_filter(self._filter_before_prompt)
+                self.notify(str(error), severity="error")
+            return
+        if event.mode == COMMAND and event.text:
+            from console.app import RolldeckApp
+
+            app = self.app
+            assert isinstance(app, RolldeckApp)
+            app.run_line(event.text)
+
+    @on(CommandBar.Closed)
+    def _prompt_closed(self, event: CommandBar.Closed) -> None:
+        if event.cancelled and event.mode == FILTER:
+            self.set_filter(self._filter_before_prompt)
+        self._restore_focus()
+
+    def _restore_focus(self) -> None:
+        widget = self.main_widget()
+        if widget is not None:
+            widget.focus()
+
+    def set_filter(self, row_filter: RowFilter | None) -> None:
+        if row_filter != self.row_filter:
+            self.row_filter = row_filter
+            self.post_message(self.Shown())  # redraw now with the new rows
+
+    def filter_admits(self, text: str) -> bool:
+        return self.row_filter is None or self.row_filter.matches(text)

@@ -1,34 +1,90 @@
-"""The confirmation dialog every traffic-shifting verb passes through.
+"""The confirmation dialog every mutating verb passes through.
 
 Cancel is focused on open (``AUTO_FOCUS``): Textual's default focuses the first focusable widget,
-and an operator's reflexive Enter must never apply a change.
+and an operator's reflexive Enter must never apply a change. On a protected context Apply stays
+disabled until the release's name is typed (k9s' ``ShowConfirmAck`` with override): muscle memory
+cannot blow through it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from engine.plans import Plan
 
 
-def confirm_title(plan: Plan) -> str:
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """What the dialog shows: built from an engine plan, or by the console (the autopilot switch)."""
+
+    verb: str
+    context: str  # the target kubeconfig context (cluster), named in the title
+    region: str
+    diff: str
+    changes: tuple[tuple[str, str, str], ...] = ()  # (field, before, after)
+    checks: tuple[tuple[bool, str], ...] = ()
+    warnings: tuple[str, ...] = ()
+    typed_name: str | None = None  # protected context: this must be typed before Apply works
+    ok: bool = True
+
+    @property
+    def title(self) -> str:
+        return f"{self.verb} · context {self.context} · region {self.region}"
+
+
+def _value(value: object) -> str:
+    if isinstance(value, dict):
+        return " · ".join(f"{k} {v}%" if isinstance(v, int) else f"{k} {v}" for k, v in value.items())
+    return "—" if value is None else str(value)
+
+
+def plan_changes(plan: Plan) -> tuple[tuple[str, str, str], ...]:
+    keys = list(dict.fromkeys([*plan.before, *plan.after]))
+    return tuple(
+        (key, _value(plan.before.get(key)), _value(plan.after.get(key)))
+        for key in keys
+        if plan.before.get(key) != plan.after.get(key)
+    )
+
+
+def proposal_for(plan: Plan, *, protected: bool) -> Proposal:
     target = plan.action.target
-    return f"{plan.action.kind.value} · cluster {target.cluster} · region {plan.region}"
+    return Proposal(
+        verb=plan.action.kind.value,
+        context=target.cluster,
+        region=plan.region,
+        diff=plan.diff,
+        changes=plan_changes(plan),
+        checks=tuple((p.ok, p.text) for p in plan.preconditions),
+        warnings=plan.warnings,
+        typed_name=target.name if protected else None,
+        ok=plan.ok,
+    )
 
 
-def precondition_lines(plan: Plan) -> Text:
+def confirm_title(proposal: Proposal) -> str:
+    return proposal.title
+
+
+def details_text(proposal: Proposal) -> Text:
     lines: list[Text] = []
-    for precondition in plan.preconditions:
-        mark, style = ("✓", "green") if precondition.ok else ("✗", "red")
-        lines.append(Text.assemble((f"{mark} ", f"bold {style}"), precondition.text))
-    # Plan.warnings is newer than the rest of the engine API; read it softly until it settles.
-    warnings: tuple[str, ...] = getattr(plan, "warnings", ())
-    lines.extend(Text.assemble(("⚠ ", "bold yellow"), (warning, "yellow")) for warning in warnings)
+    for field, before, after in proposal.changes:
+        lines.append(Text.assemble((f"{field:<12}", "dim"), before, (" → ", "bold"), (after, "bold")))
+    if proposal.changes:
+        lines.append(Text(""))
+    for ok, text in proposal.checks:
+        mark, style = ("✓", "green") if ok else ("✗", "red")
+        lines.append(Text.assemble((f"{mark} ", f"bold {style}"), text))
+    lines.extend(Text.assemble(("⚠ ", "bold yellow"), (warning, "yellow")) for warning in proposal.warnings)
     return Text("\n").join(lines)
 
 
@@ -36,22 +92,100 @@ class ConfirmModal(ModalScreen[bool]):
     AUTO_FOCUS = "#cancel"
     BINDINGS = [Binding("escape", "cancel", "cancel", id="confirm-cancel")]
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, proposal: Proposal, plan: Plan | None = None) -> None:
         super().__init__()
-        self.plan = plan
+        self.proposal = proposal
+        self.plan = plan  # what Apply executes (None for console-only proposals)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-dialog"):
-            yield Label(confirm_title(self.plan), id="confirm-title")
-            yield Static(Text(self.plan.diff, style="bold"), id="confirm-diff")
-            yield Static(precondition_lines(self.plan), id="confirm-preconditions")
+        protected = self.proposal.typed_name is not None
+        with Vertical(id="confirm-dialog", classes="-prod" if protected else ""):
+            with Horizontal(id="confirm-heading"):
+                yield Label("PROD", id="confirm-prod-badge")
+                yield Label(confirm_title(self.proposal), id="confirm-title")
+            yield Static(Text(self.proposal.diff, style="bold"), id="confirm-diff")
+            yield from self.compose_extra()
+            yield Static(details_text(self.proposal), id="confirm-preconditions")
+            if protected:
+                yield Label(
+                    f"{self.proposal.context} is protected: type the release name, {self.proposal.typed_name}, to enable Apply",
+                    id="confirm-typed-hint",
+                )
+                yield Input(placeholder=self.proposal.typed_name, id="confirm-input")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Cancel", id="cancel")
-                yield Button("Apply", id="apply", variant="warning")
+                yield Button("Apply", id="apply", variant="warning", disabled=not self.can_apply())
+
+    def compose_extra(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-prod-badge").display = self.proposal.typed_name is not None
+
+    def typed_ok(self) -> bool:
+        if self.proposal.typed_name is None:
+            return True
+        return self.query_one("#confirm-input", Input).value.strip() == self.proposal.typed_name if self.is_mounted else False
+
+    def can_apply(self) -> bool:
+        return self.proposal.ok and self.typed_ok()
+
+    def refresh_proposal(self, proposal: Proposal) -> None:
+        self.proposal = proposal
+        self.query_one("#confirm-title", Label).update(confirm_title(proposal))
+        self.query_one("#confirm-diff", Static).update(Text(proposal.diff, style="bold"))
+        self.query_one("#confirm-preconditions", Static).update(details_text(proposal))
+        self.query_one("#apply", Button).disabled = not self.can_apply()
+
+    @on(Input.Changed, "#confirm-input")
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_one("#apply", Button).disabled = not self.can_apply()
+
+    @on(Input.Submitted, "#confirm-input")
+    def _typed_enter(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.can_apply():
+            self.dismiss(True)
+        else:
+            self.app.bell()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
+        if event.button.id == "apply" and not self.can_apply():
+            return
         self.dismiss(event.button.id == "apply")
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class MirrorModal(ConfirmModal):
+    """Set mirror: the percent is part of the plan, so the plan is re-made as it is typed."""
+
+    def __init__(self, make_plan: Callable[[int], Plan], current: int, *, protected: bool) -> None:
+        self._make_plan = make_plan
+        self._protected = protected
+        plan = make_plan(current)
+        super().__init__(proposal_for(plan, protected=protected), plan)
+        self._current = current
+
+    def compose_extra(self) -> ComposeResult:
+        with Horizontal(id="mirror-row"):
+            yield Label("mirror percent (0 stops mirroring): ", id="mirror-label")
+            yield Input(str(self._current), type="integer", id="mirror-percent", max_length=3)
+
+    @on(Input.Changed, "#mirror-percent")
+    def _percent(self, event: Input.Changed) -> None:
+        event.stop()
+        try:
+            percent = int(event.value)
+        except ValueError:
+            percent = -1  # the planner refuses it with a reason, which the dialog shows
+        self.plan = self._make_plan(percent)
+        self.refresh_proposal(proposal_for(self.plan, protected=self._protected))
+
+    @on(Input.Submitted, "#mirror-percent")
+    def _percent_enter(self, event: Input.Submitted) -> None:
+        event.stop()  # enter in the percent box moves on, it never applies
+        self.focus_next()

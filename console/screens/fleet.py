@@ -1,16 +1,23 @@
-"""The fleet screen: one row per release, refreshed by cell, k9s style."""
+"""The fleet screen: the attention queue on top, then every release grouped by region, k9s style."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Footer
+from textual.widget import Widget
+from textual.widgets import Label
 
 from console import format as fmt
 from console.commands import Scope, bindings
 from console.screens.base import ConsoleScreen, Frame
-from console.widgets.keyed_table import KeyedTable, Row
-from console.widgets.status_bar import StatusBar
+from console.verdicts import ReleaseVerdict
+from console.widgets.attention_table import AttentionTable, attention_text
+from console.widgets.keyed_table import Row
+from console.widgets.row_grid import RowGrid
+from console.widgets.verdict import verdict_cell
+from engine.autopilot import TrackView
 from engine.model import FleetState, Phase, ReleaseRef, ReleaseState
 
 FLEET_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -20,6 +27,8 @@ FLEET_COLUMNS: tuple[tuple[str, str], ...] = (
     ("strategy", "strategy"),
     ("phase", "phase"),
     ("traffic", "traffic d→o"),
+    ("step", "step"),
+    ("verdict", "verdict"),
     ("ready", "ready"),
     ("rps", "rps"),
     ("success", "success %"),
@@ -33,6 +42,8 @@ PHASE_STYLES = {
     Phase.DEGRADED: "bold red",
     Phase.UNKNOWN: "dim",
 }
+
+REGION_PREFIX = "region:"
 
 
 def row_key(ref: ReleaseRef) -> str:
@@ -49,14 +60,26 @@ def traffic_cell(release: ReleaseState) -> Text:
     return Text(fmt.traffic(release), style="bold yellow" if release.split_lagging else "")
 
 
-def fleet_row(release: ReleaseState) -> Row:
+def step_cell(release: ReleaseState, track: TrackView | None) -> str:
+    if track is not None:
+        return f"{track.step}/{track.steps} ap"
+    if release.step is not None and release.step_count:
+        return f"{min(release.step + 1, release.step_count)}/{release.step_count}"
+    return ""
+
+
+def fleet_row(
+    release: ReleaseState, region: str, verdict: ReleaseVerdict | None = None, track: TrackView | None = None
+) -> Row:
     return (
-        release.region,
+        region,
         release.cluster,
         release.name,
         release.strategy.value,
         phase_cell(release),
         traffic_cell(release),
+        step_cell(release, track),
+        verdict_cell(verdict),
         fmt.ready_pods(release),
         fmt.total_rps(release),
         fmt.success_per_version(release),
@@ -64,32 +87,108 @@ def fleet_row(release: ReleaseState) -> Row:
     )
 
 
-def fleet_rows(state: FleetState) -> dict[str, Row]:
-    return {row_key(release.ref): fleet_row(release) for release in state.releases()}
+def region_row(region: str, clusters: int, releases: int) -> Row:
+    heading = Text(f"▾ {region}", style="bold underline")
+    summary = Text(f"{clusters} cluster{'s' if clusters != 1 else ''}", style="dim")
+    count = Text(f"{releases} release{'s' if releases != 1 else ''}", style="dim")
+    return (heading, summary, count, *("",) * (len(FLEET_COLUMNS) - 3))
 
 
-class FleetTable(KeyedTable):
-    # Enter opens the release (DataTable's own enter would only post RowSelected).
-    BINDINGS = bindings(Scope.FLEET)
+def release_text(release: ReleaseState, region: str) -> str:
+    """What a ``/`` filter matches against: every identifying word of the row."""
+    return " ".join(
+        (region, release.cluster, release.namespace, release.name, release.strategy.value, release.phase.value, release.owner.value)
+    )
+
+
+def fleet_rows(
+    state: FleetState,
+    *,
+    region_of: Callable[[str, str], str] = lambda cluster, region: region,
+    admits: Callable[[ReleaseState, str], bool] = lambda release, region: True,
+    verdicts: dict[ReleaseRef, ReleaseVerdict] | None = None,
+    tracks: dict[ReleaseRef, TrackView] | None = None,
+) -> dict[str, Row]:
+    """Rows grouped by (display) region: a heading row per region, then its releases by cluster and name."""
+    groups: dict[str, list[ReleaseState]] = {}
+    for release in state.releases():
+        region = region_of(release.cluster, release.region)
+        if admits(release, region):
+            groups.setdefault(region, []).append(release)
+    rows: dict[str, Row] = {}
+    verdicts, tracks = verdicts or {}, tracks or {}
+    for region in sorted(groups):
+        members = sorted(groups[region], key=lambda r: (r.cluster, r.name))
+        rows[REGION_PREFIX + region] = region_row(region, len({r.cluster for r in members}), len(members))
+        for release in members:
+            rows[row_key(release.ref)] = fleet_row(release, region, verdicts.get(release.ref), tracks.get(release.ref))
+    return rows
+
+
+class FleetTable(RowGrid):
+    """Every release: a Line-API grid, because the fleet is the one table that is both big and busy."""
+
+    BINDINGS = bindings(Scope.FLEET)  # enter opens the release
 
 
 class FleetScreen(ConsoleScreen):
+    AUTO_FOCUS = "#fleet-table"  # the queue is above it, but arrows should move through the fleet
+
     def __init__(self) -> None:
         super().__init__(id="fleet")
         self._refs: dict[str, ReleaseRef] = {}
+        self._cursor_placed = False
 
-    def compose(self) -> ComposeResult:
-        yield StatusBar()
+    def compose_body(self) -> ComposeResult:
+        yield Label("needs attention", id="attention-title", classes="section-title")
+        yield Label("nothing needs a human right now", id="attention-empty")
+        yield AttentionTable(id="attention-table")
+        yield Label("fleet", id="fleet-title", classes="section-title")
         yield FleetTable(FLEET_COLUMNS, id="fleet-table")
-        yield Footer()
+
+    def main_widget(self) -> Widget | None:
+        return self.query_one(FleetTable)
 
     def show_state(self, frame: Frame) -> None:
+        app_config = self.app.config  # type: ignore[attr-defined]
+        region_of = app_config.region_of
+        scope = frame.scope
+
+        def admits(release: ReleaseState, region: str) -> bool:
+            return scope.admits(release) and self.filter_admits(release_text(release, region))
+
         self._refs = {row_key(r.ref): r.ref for r in frame.state.releases()}
-        self.query_one(FleetTable).sync(fleet_rows(frame.state))
+        attention = [
+            item
+            for item in frame.attention
+            if scope.admits_cluster(item.cluster) and self.filter_admits(attention_text(item))
+        ]
+        queue = self.query_one(AttentionTable)
+        queue.show(attention)
+        queue.display = bool(attention)
+        self.query_one("#attention-empty").display = not attention
+        self.query_one("#attention-title", Label).update(f"needs attention ({len(attention)})")
+        table = self.query_one(FleetTable)
+        table.sync(fleet_rows(frame.state, region_of=region_of, admits=admits, verdicts=frame.verdicts, tracks=frame.tracks))
+        if not self._cursor_placed and table.row_count > 1:
+            self._cursor_placed = True  # start on the first release, not on its region's heading
+            first = next((i for i, key in enumerate(table.row_keys) if not key.startswith(REGION_PREFIX)), 0)
+            table.move_cursor(row=first, animate=False)
 
     def selected_ref(self) -> ReleaseRef | None:
-        table = self.query_one(FleetTable)
-        if table.row_count == 0:
+        if not self._ready:
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        queue = self.query_one(AttentionTable)
+        if queue.has_focus:
+            item = queue.selected_item()
+            return item.release if item is not None else None
+        key = self.query_one(FleetTable).selected_key
         return self._refs.get(key) if key is not None else None
+
+    def selected_cluster(self) -> str | None:
+        """A cluster-wide attention item (unreachable, stale) under the cursor."""
+        if not self._ready:
+            return None
+        queue = self.query_one(AttentionTable)
+        item = queue.selected_item() if queue.has_focus else None
+        return item.cluster if item is not None and item.release is None else None

@@ -1,6 +1,8 @@
-"""The ``?`` screen: every key in the catalogue, with locked verbs marked."""
+"""The ``?`` screen: every key and every ``:`` command in the catalogue, with locked verbs marked."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from rich.table import Table
 from textual.app import ComposeResult
@@ -9,9 +11,13 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from console.commands import CATALOGUE, Scope
+from console.commands import CATALOGUE, KEY_GLYPHS, LINE_COMMANDS, Scope
 
 SCOPE_NAMES = {Scope.APP: "everywhere", Scope.FLEET: "fleet", Scope.RELEASE: "release"}
+
+
+def _keys(keys: str) -> str:
+    return " ".join(KEY_GLYPHS.get(key, key) for key in keys.split(","))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -19,24 +25,44 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,question_mark,q", "close", "close", id="help-close"),
     ]
 
-    def __init__(self, locked: frozenset[str]) -> None:
+    def __init__(self, locked: frozenset[str], keymap: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self.locked = locked  # actions the app currently refuses (read-only, not a simulation)
+        self.keymap = dict(keymap or {})  # remapped keys from the config, by binding id
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog"):
             yield Label("rolldeck keys", id="help-title")
-            yield Static(self._table(), id="help-table")
-            yield Label("ctrl+p opens the command palette with the same commands.", id="help-footnote")
+            yield Static(self._keys_table(), id="help-table")
+            yield Label("command line (:)", id="help-commands-title")
+            yield Static(self._commands_table(), id="help-commands")
+            yield Static(
+                "/ filters rows by regex (/!regex inverts); up/down in the prompt walk the history; "
+                "ctrl+p opens the palette with the same commands.",
+                id="help-footnote",
+            )
 
-    def _table(self) -> Table:
+    def _keys_table(self) -> Table:
         table = Table(box=None, pad_edge=False, expand=False)
         table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("command", style="dim", no_wrap=True)
         table.add_column("where", style="dim", no_wrap=True)
         table.add_column("does")
         for command in CATALOGUE:
             note = "  (locked)" if command.action in self.locked else ""
-            table.add_row(command.display_keys, SCOPE_NAMES[command.scope], f"{command.help}{note}")
+            keys = _keys(self.keymap[command.id]) if command.id in self.keymap else command.display_keys
+            table.add_row(keys, f":{command.id}", SCOPE_NAMES[command.scope], f"{command.help}{note}")
+        return table
+
+    def _commands_table(self) -> Table:
+        table = Table(box=None, pad_edge=False, expand=False)
+        table.add_column("command", style="bold", no_wrap=True)
+        table.add_column("aliases", style="dim", no_wrap=True)
+        table.add_column("does")
+        for command in LINE_COMMANDS:
+            usage = f":{command.name} {command.usage}".strip()
+            table.add_row(usage, " ".join(f":{a}" for a in command.aliases), command.help)
+        table.add_row(":<key command>", ":abort :step-up …", "any key's command by name (the keys' command column)")
         return table
 
     def action_close(self) -> None:

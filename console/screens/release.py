@@ -1,92 +1,56 @@
-"""The release screen: split bar, versions, signal trends and the release's audit trail."""
+"""The release screen: control plane beside data plane, the step plan and judge, charts, and activity."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.widgets import Footer, Label, Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Label, Static
 
-from console import format as fmt
 from console.commands import Scope, bindings
 from console.screens.base import ConsoleScreen, Frame
-from console.widgets.audit_list import AuditList
-from console.widgets.keyed_table import KeyedTable, Row
-from console.widgets.signal_history import SignalPanel
+from console.step_plans import StepPlanView
+from console.widgets.charts import VersionCharts
+from console.widgets.event_log import EventPane, entries
+from console.widgets.planes import ControlPlanePanel, DataPlaneTable
 from console.widgets.split_bar import SplitBar
-from console.widgets.status_bar import StatusBar
-from engine.model import ReleaseRef, ReleaseState, Strategy, VersionState
-
-VERSION_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("version", "version"),
-    ("revision", "revision"),
-    ("role", "role"),
-    ("slot", "slot"),
-    ("weight", "weight d→o"),
-    ("desired", "desired"),
-    ("ready", "ready"),
-    ("updated", "updated"),
-    ("restarts", "restarts"),
-    ("rps", "rps"),
-    ("success", "success %"),
-    ("p99", "p99 ms"),
-)
+from console.widgets.step_plan import StepPlanLine
+from console.widgets.verdict import VerdictPanel
+from engine.model import ReleaseRef, ReleaseState
 
 
-def slot_state(release: ReleaseState, version: VersionState) -> str:
-    if release.strategy is not Strategy.BLUE_GREEN:
-        return ""
-    if version.name == release.active_slot:
-        return "active"
-    if version.name == release.preview_slot:
-        return "preview"
-    return ""
-
-
-def version_row(release: ReleaseState, version: VersionState) -> Row:
-    desired = str(release.desired.weight(version.name))
-    observed = str(release.observed.weight(version.name))
-    signals = version.signals
-    ratio = signals.success_ratio
-    return (
-        version.name,
-        version.revision,
-        version.role.value,
-        slot_state(release, version),
-        fmt.desired_observed(desired, observed, "%"),
-        str(version.replicas.desired),
-        str(version.replicas.ready),
-        str(version.replicas.updated),
-        Text(str(version.restarts), style="bold red" if version.restarts else ""),
-        fmt.rate(signals.rps),
-        fmt.NO_DATA if ratio is None else f"{ratio * 100:.2f}",
-        fmt.millis(signals.p99),
-    )
-
-
-def release_heading(release: ReleaseState) -> Text:
+def release_heading(release: ReleaseState, region: str) -> Text:
     text = Text()
     text.append(release.name, style="bold")
-    text.append(f"  {release.namespace} in {release.cluster} ({release.region})  ")
+    text.append(f"  {release.namespace} in {release.cluster} ({region})  ")
     text.append(f"{release.strategy.value} · owner {release.owner.value} · ")
     text.append(release.phase.value, style="bold")
     flags = [flag for flag, on in (("paused", release.paused), ("aborted", release.aborted)) if on]
     if release.step is not None:
-        flags.append(f"step {release.step}")
+        flags.append(f"step {release.step + 1}" + (f"/{release.step_count}" if release.step_count else ""))
     if flags:
         text.append(f" ({', '.join(flags)})")
     if release.message:
         text.append(f"\n{release.message}", style="italic")
+    if release.metrics_error:
+        text.append(f"\nmetrics: {release.metrics_error}", style="bold magenta")
     return text
 
 
-class VersionTable(KeyedTable):
-    """Read-only rows: no cursor, no focus, so keys always reach the release's verbs."""
-
-    can_focus = False
-
-    def __init__(self, columns: tuple[tuple[str, str], ...], **kwargs: object) -> None:
-        super().__init__(columns, cursor_type="none", **kwargs)
+def revisions_text(release: ReleaseState) -> Text:
+    revisions = sorted(release.revisions)
+    if not revisions:
+        return Text(f"revisions  none known to the console (owner {release.owner.value}): undo is not available", style="dim")
+    text = Text("revisions  ", style="bold")
+    for index, revision in enumerate(revisions):
+        if index:
+            text.append(" · ")
+        current = index == len(revisions) - 1
+        text.append(f"{revision}" + (" (current)" if current else ""), style="bold" if current else "")
+    if len(revisions) > 1:
+        text.append(f"   u: undo to {revisions[-2]}", style="cyan")
+    return text
 
 
 class ReleaseScreen(ConsoleScreen):
@@ -95,40 +59,57 @@ class ReleaseScreen(ConsoleScreen):
     def __init__(self, release: ReleaseState) -> None:
         super().__init__(id="release")
         self.ref: ReleaseRef = release.ref
-        self._initial = release  # composes one sparkline row per version
+        self._initial = release  # composes one chart line per version
         self._heading: Text | None = None
+        self._revisions: Text | None = None
 
-    def compose(self) -> ComposeResult:
-        yield StatusBar()
+    def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="release-body"):
             yield Static("", id="release-heading")
-            yield Label("traffic split", classes="section-title")
             yield SplitBar(id="split-bar")
-            yield Label("versions", classes="section-title")
-            yield VersionTable(VERSION_COLUMNS, id="version-table")
-            yield Label("signals", classes="section-title")
-            yield SignalPanel(self._initial, id="signals")
-            yield Label("audit", classes="section-title")
-            yield AuditList(id="audit-list")
-        yield Footer()
+            with Horizontal(id="planes"):
+                with Vertical(id="control-plane"):
+                    yield Label("control plane (intent)", classes="section-title")
+                    yield ControlPlanePanel(id="control-plane-panel")
+                with Vertical(id="data-plane"):
+                    yield Label("data plane (what runs and serves)", classes="section-title")
+                    yield DataPlaneTable(id="version-table")
+            yield Label("plan and judge", classes="section-title")
+            yield StepPlanLine(id="step-plan")
+            yield VerdictPanel(id="verdict")
+            yield Static("", id="revisions")
+            yield Label("signals per version", classes="section-title")
+            yield VersionCharts(self._initial, id="charts")
+            yield Label("actions and autopilot events", classes="section-title")
+            yield EventPane(id="event-pane")
+
+    def main_widget(self) -> Widget | None:
+        return self.query_one("#release-body")
 
     def selected_ref(self) -> ReleaseRef | None:
         return self.ref
 
-    def _show_heading(self, heading: Text) -> None:
-        if heading != self._heading:  # Static.update re-renders; most ticks change nothing here
-            self._heading = heading
-            self.query_one("#release-heading", Static).update(heading)
+    def _update_static(self, selector: str, text: Text, attribute: str) -> None:
+        if text != getattr(self, attribute):  # Static.update re-renders; most ticks change nothing here
+            setattr(self, attribute, text)
+            self.query_one(selector, Static).update(text)
 
     def show_state(self, frame: Frame) -> None:
         release = frame.state.release(self.ref)
         if release is None:
-            self._show_heading(Text(f"{self.ref} is no longer in the fleet", style="bold red"))
+            self._update_static("#release-heading", Text(f"{self.ref} is no longer in the fleet", style="bold red"), "_heading")
             return
-        self._show_heading(release_heading(release))
+        app = self.app
+        region = app.config.region_of(release.cluster, release.region)  # type: ignore[attr-defined]
+        self._update_static("#release-heading", release_heading(release, region), "_heading")
         self.query_one(SplitBar).show(release)
-        self.query_one(VersionTable).sync(
-            {version.name: version_row(release, version) for version in fmt.ordered_versions(release)}
-        )
-        self.query_one(SignalPanel).show(frame.history)
-        self.query_one(AuditList).show(frame.audit.for_release(str(self.ref)))
+        self.query_one(ControlPlanePanel).show(release)
+        self.query_one(DataPlaneTable).show(release)
+        plan: StepPlanView | None = app.step_plan(release, frame)  # type: ignore[attr-defined]
+        self.query_one(StepPlanLine).show(plan, release.paused)
+        self.query_one(VerdictPanel).show(frame.verdicts.get(self.ref))
+        self._update_static("#revisions", revisions_text(release), "_revisions")
+        self.query_one(VersionCharts).show(frame.history)
+        name = str(self.ref)
+        events = [e for e in frame.events if e.release == name]
+        self.query_one(EventPane).show(entries(frame.audit.for_release(name), events, limit=12))

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import CursorType
 
@@ -43,12 +44,20 @@ class KeyedTable(DataTable[Cell]):
     def row_keys(self) -> list[str]:
         return list(self._rendered)
 
+    def row(self, key: str) -> Row | None:
+        """The cells last synced for ``key``, as given (styled)."""
+        return self._rendered.get(key)
+
     def rendered(self, key: str) -> tuple[str, ...] | None:
         row = self._rendered.get(key)
         return None if row is None else tuple(_plain(cell) for cell in row)
 
     def sync(self, rows: Mapping[str, Row]) -> None:
+        """Make the table show ``rows`` in their order; only changed cells are touched when the order holds."""
         self._ensure_columns()
+        if not self._order_holds(rows):
+            self._rebuild(rows)
+            return
         touched = 0
         for key in [key for key in self._rendered if key not in rows]:
             self.remove_row(key)
@@ -63,6 +72,31 @@ class KeyedTable(DataTable[Cell]):
                 touched += self._update_changed(key, previous, values)
             self._rendered[key] = values
         self.cells_touched += touched
+
+    def _order_holds(self, rows: Mapping[str, Row]) -> bool:
+        """True when removing rows and appending new ones at the end gives the wanted order."""
+        kept = [key for key in self._rendered if key in rows]
+        wanted = list(rows)
+        return wanted[: len(kept)] == kept
+
+    def _rebuild(self, rows: Mapping[str, Row]) -> None:
+        # Rare (a filter, a scope, a release appearing mid-list): the cost of a full rebuild is fine.
+        selected = self.selected_key
+        self.clear()
+        self._rendered = {}
+        for key, values in rows.items():
+            self.add_row(*values, key=key)
+            self._rendered[key] = values
+        self.cells_touched += sum(len(values) for values in rows.values())
+        if selected is not None and selected in self._rendered:
+            self.move_cursor(row=self.get_row_index(selected), animate=False)
+
+    @property
+    def selected_key(self) -> str | None:
+        if self.row_count == 0 or self.cursor_type == "none":
+            return None
+        row = min(self.cursor_row, self.row_count - 1)
+        return self.coordinate_to_cell_key(Coordinate(row, 0)).row_key.value
 
     def _update_changed(self, key: str, previous: Row, values: Row) -> int:
         touched = 0

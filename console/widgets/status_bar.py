@@ -1,4 +1,4 @@
-"""The header bar: source, SIMULATION badge, backend clock, speed, pause and read-only markers."""
+"""The header bar: source, danger badges (SIMULATION, PROD, lock), clock, pace, scope and autopilot."""
 
 from __future__ import annotations
 
@@ -20,7 +20,12 @@ class StatusView:
     time: float
     speed: float | None  # None: the backend's pace is not ours to set (live clusters)
     paused: bool
-    read_only: bool
+    read_only: bool  # the whole console, or the context in view
+    protected: bool = False  # the context in view matches a protected pattern
+    context: str = ""  # the context the screen acts on ("" when several)
+    scope: str = ""  # ":ctx / :ns" scope, e.g. "ctx prod-eu-west-1 · ns all"
+    autopilot: bool | None = None  # None: no autopilot in this console
+    filter: str = ""
 
 
 class StatusBar(Horizontal):
@@ -31,21 +36,40 @@ class StatusBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Label("rolldeck", id="app-name")
         yield Label("SIMULATION", id="sim-badge")
-        yield Label("READ-ONLY", id="read-only-badge")
+        yield Label("PROD", id="prod-badge")
+        yield Label("⊘ READ-ONLY", id="read-only-badge")  # the lock badge (no emoji: fonts vary)
+        yield Label("", id="context-name")
         yield Label("", id="source")
         yield Label("", id="sim-clock")
         yield Label("", id="sim-speed")
         yield Label("PAUSED", id="paused-marker")
+        yield Label("", id="scope")
+        yield Label("", id="filter-marker")
+        yield Label("", id="autopilot-marker")
 
     def show(self, view: StatusView) -> None:
         if view == self._shown:
             return
         self._shown = view
         self.query_one("#sim-badge").display = view.simulated
+        self.query_one("#prod-badge").display = view.protected
         self.query_one("#read-only-badge").display = view.read_only
+        context = self.query_one("#context-name", Label)
+        context.display = bool(view.context)
+        context.update(view.context)
         self.query_one("#source", Label).update(view.source)
         self.query_one("#sim-clock", Label).update(f"t {fmt.clock(view.time)}")
         speed = self.query_one("#sim-speed", Label)
         speed.display = view.speed is not None
         speed.update(fmt.speed(view.speed) if view.speed is not None else "")
         self.query_one("#paused-marker").display = view.paused
+        scope = self.query_one("#scope", Label)
+        scope.display = bool(view.scope)
+        scope.update(view.scope)
+        marker = self.query_one("#filter-marker", Label)
+        marker.display = bool(view.filter)
+        marker.update(f"/{view.filter}")
+        autopilot = self.query_one("#autopilot-marker", Label)
+        autopilot.display = view.autopilot is not None
+        autopilot.update("autopilot on" if view.autopilot else "autopilot off")
+        autopilot.set_class(bool(view.autopilot), "-on")

@@ -1,49 +1,131 @@
-"""Render the README's screenshots: the console on the default scenario, driven by Pilot.
+"""Render the docs' screenshots: the console on simulated scenarios, driven by Pilot.
 
     .venv/bin/python docs/screenshots/render.py      # or: make screenshots
 
 Textual exports SVG; ``rsvg-convert`` (Debian's librsvg2-bin) turns it into PNG. Install Debian's
-fonts-firacode for the exact glyphs. The simulator is paused at a fixed simulated time, so the
-pictures are reproducible.
+fonts-firacode for the exact glyphs. Simulators are paused at fixed simulated times and driven
+headless before the UI opens, so the pictures are reproducible.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from console.app import make_app
+from console.app import AutopilotSetup, RolldeckApp, make_app
+from console.config import ConsoleConfig
+from console.step_plans import PlannedStep
+from console.widgets.charts import VersionCharts
+from simulator.autopilot_plans import judge_config, rollout_plans
 from simulator.backend import SimulatorBackend
 from simulator.library import load_scenario
 
 HERE = Path(__file__).parent
 SIZE = (150, 42)
+TALL = (150, 60)
+WALL_CLOCK = 1_790_000_000.0
+
+
+def console(scenario_name: str, *, autopilot: bool = False, audit: Path | None = None, **options: object) -> RolldeckApp:
+    scenario = load_scenario(scenario_name)
+    backend = SimulatorBackend(scenario, paused=True, autopilot=autopilot)
+    setup = None
+    if autopilot and scenario.autopilot is not None:
+        setup = AutopilotSetup(rollout_plans(scenario), judge_config(scenario), scenario.autopilot.interval)
+    steps = {f"{r.cluster}/{r.name}": tuple(PlannedStep(f"{s.weight}%", s.bake) for s in r.steps) for r in scenario.releases if r.steps}
+    return make_app(
+        backend,
+        audit_path=audit,
+        wall_clock=lambda: WALL_CLOCK,
+        autopilot=setup,
+        judge=judge_config(scenario),
+        step_plans=steps,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+async def drive(app: RolldeckApp, until: float, sample_every: float = 5.0) -> None:
+    """Run the simulator (and autopilot) to ``until`` with the console's history sampled on the way."""
+    backend, pilot = app.backend, app.autopilot
+    assert isinstance(backend, SimulatorBackend)
+    now = backend.clock.now()
+    while now < until:
+        now = min(until, now + sample_every)
+        while pilot is not None and pilot.next_look <= now:
+            backend.run_until(pilot.next_look)
+            await pilot.look()
+        backend.run_until(now)
+        app.history.record(backend.snapshot())
+
+
+async def settle(pilot, app: RolldeckApp) -> None:  # type: ignore[no-untyped-def]
+    """Wait for charts to show the newest sample, and for toasts to go."""
+    for _ in range(60):
+        charts = app.screen.query(VersionCharts)
+        if all(c.drawn_generation == app.history.generation for c in charts):
+            break
+        await pilot.pause(0.1)
+    app.clear_notifications()
+    await pilot.pause(0.2)
+
+
+async def select(pilot, app: RolldeckApp, cluster: str, name: str) -> None:  # type: ignore[no-untyped-def]
+    table = app.screen.query_one("#fleet-table")
+    index = table.get_row_index(f"{cluster}/{name}")  # type: ignore[attr-defined]
+    delta = index - table.cursor_row  # type: ignore[attr-defined]
+    await pilot.press(*(["down"] * delta if delta > 0 else ["up"] * -delta))
 
 
 async def render() -> list[Path]:
-    backend = SimulatorBackend(load_scenario("fleet-default"), paused=True)
-    backend.run_until(7 * 60 + 30)  # canaries mid-step, search switched, catalog waiting
+    written = []
     with tempfile.TemporaryDirectory() as tmp:
-        app = make_app(backend, audit_path=Path(tmp) / "audit.jsonl", actor="alice", wall_clock=lambda: 0.0)
-        written = []
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause(0.6)
-            written.append(_save(app.export_screenshot(title="rolldeck"), "fleet"))
-            await pilot.press("down")  # payments
-            await pilot.press("right_square_bracket")
+        # The default fleet 7½ minutes in: canaries mid-step, search switched, catalog waiting.
+        app = console("fleet-default", audit=Path(tmp) / "audit.jsonl")  # the default config: prod-* is protected
+        await drive(app, 7 * 60 + 30)
+        async with app.run_test(size=TALL) as pilot:
+            await settle(pilot, app)
+            written.append(save(app, "fleet"))
+            await select(pilot, app, "prod-eu-west-1", "payments")
+            await pilot.press("right_square_bracket", "shift+tab", *"paym")
             await pilot.pause(0.3)
-            written.append(_save(app.export_screenshot(title="rolldeck"), "confirm"))
-            await pilot.press("escape")
+            written.append(save(app, "confirm"))
+            await pilot.press(*"ents", "enter")  # typed in full: applied
+            await app.workers.wait_for_complete()
+            await drive(app, 8 * 60)
+            await select(pilot, app, "prod-eu-west-1", "checkout")  # its canary regressed at 6m
             await pilot.press("enter")
-            await pilot.pause(0.6)
-            written.append(_save(app.export_screenshot(title="rolldeck"), "release"))
+            await settle(pilot, app)
+            written.append(save(app, "release"))
+            await pilot.press("escape", "colon", *"clusters", "enter")
+            await pilot.pause(0.3)
+            written.append(save(app, "clusters"))
+
+        # A bad canary with no autopilot: the console's own judge puts it in the attention queue.
+        app = console("canary-5xx", config=ConsoleConfig(protected=[]))
+        await drive(app, 300)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot, app)
+            written.append(save(app, "attention"))
+
+        # The autopilot walking a healthy canary: plan, countdown, evidence meter, its audit trail.
+        app = console("canary-healthy", autopilot=True, config=ConsoleConfig(protected=[]))
+        await drive(app, 300)
+        async with app.run_test(size=TALL) as pilot:
+            await pilot.press("enter")
+            await settle(pilot, app)
+            written.append(save(app, "autopilot"))
     return written
 
 
-def _save(svg: str, name: str) -> Path:
+def save(app: RolldeckApp, name: str) -> Path:
+    svg = app.export_screenshot(title="rolldeck")
+    # Textual pads with no-break spaces; librsvg collapses them after a styled span. Plain spaces
+    # with xml:space="preserve" keep every column where the terminal puts it.
+    svg = re.sub("&#160;", " ", svg).replace("<svg ", '<svg xml:space="preserve" ', 1)
     svg_path = HERE / f"{name}.svg"
     svg_path.write_text(svg)
     png_path = HERE / f"{name}.png"

@@ -9,7 +9,7 @@ import pytest
 from console.app import RolldeckApp, make_app
 from simulator.backend import SimulatorBackend
 
-from .helpers import WALL_CLOCK, paused_backend
+from .helpers import NORMAL, TEST_REFRESH_S, WALL_CLOCK, paused_backend
 
 
 @pytest.fixture
@@ -24,4 +24,19 @@ def audit_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def console(backend: SimulatorBackend, audit_path: Path) -> RolldeckApp:
-    return make_app(backend, audit_path=audit_path, actor="alice", wall_clock=lambda: WALL_CLOCK)
+    """Normal confirmation: no context is protected (the default config protects prod-*)."""
+    return make_app(
+        backend, audit_path=audit_path, actor="alice", wall_clock=lambda: WALL_CLOCK, config=NORMAL, refresh_s=TEST_REFRESH_S
+    )
+
+
+@pytest.fixture
+def protected_console(backend: SimulatorBackend, audit_path: Path) -> RolldeckApp:
+    """The default config: every prod-* context is protected, so Apply waits for the typed name."""
+    return make_app(backend, audit_path=audit_path, actor="alice", wall_clock=lambda: WALL_CLOCK, refresh_s=TEST_REFRESH_S)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Never read the developer's own ~/.config/rolldeck/config.yaml from a test.
+    monkeypatch.setenv("ROLLDECK_CONFIG", str(tmp_path / "no-such-config.yaml"))

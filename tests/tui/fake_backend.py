@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from engine.model import (
+    ClusterHealth,
     ClusterState,
+    GitOpsState,
     FleetState,
     Owner,
     Phase,
@@ -69,15 +71,49 @@ def default_fleet() -> list[ReleaseState]:
     return [canary, blue_green]
 
 
+def controller_fleet() -> list[ReleaseState]:
+    """Releases whose owners have the controller verbs: an aborted Argo rollout with revisions under
+    a self-healing Argo CD app (retry, undo), and a mirrorable canary (set mirror)."""
+    argo = ReleaseState(
+        ref=ReleaseRef("eu-prod-1", "orders"),
+        region="eu-west",
+        namespace="shop",
+        strategy=Strategy.CANARY,
+        owner=Owner.ARGO_ROLLOUTS,
+        phase=Phase.DEGRADED,
+        versions=(_version("stable", Role.STABLE, 4), _version("canary", Role.CANDIDATE, 1)),
+        desired=Split.of(stable=100, canary=0),
+        observed=Split.of(stable=100, canary=0),
+        aborted=True,
+        step=0,
+        step_count=4,
+        router="VirtualService",
+        revisions=(3, 4, 5),
+        gitops=GitOpsState("orders", "Synced", "Healthy", auto_sync=True, self_heal=True),
+        message="RolloutAborted: metric error-rate failed",
+    )
+    mirrorable = replace(default_fleet()[0], router="VirtualService")
+    return [argo, mirrorable]
+
+
 class FakeBackend:
     """Backend (and optionally PacedBackend) over a list of releases the test can edit."""
 
-    def __init__(self, releases: list[ReleaseState] | None = None, *, lag_s: float = 3.0) -> None:
+    def __init__(
+        self,
+        releases: list[ReleaseState] | None = None,
+        *,
+        lag_s: float = 3.0,
+        health: dict[str, ClusterHealth] | None = None,
+        simulated: bool = True,
+    ) -> None:
         self.name = "fake: two releases"
         self.briefing = ""
         self._clock = ManualClock()
         self.releases = releases if releases is not None else default_fleet()
         self.lag_s = lag_s
+        self.health = health or {}  # per cluster; reachable and fresh when absent
+        self.simulated = simulated
         self._queued: list[Plan] = []
         self._pending_observed: list[tuple[float, ReleaseRef, Split]] = []
         self.started = False
@@ -100,9 +136,15 @@ class FakeBackend:
         return FleetState(
             time=self._clock.time,
             source=self.name,
-            simulated=True,
+            simulated=self.simulated,
             regions=tuple(
-                RegionState(region, tuple(ClusterState(c, region, tuple(rs)) for c, rs in clusters.items()))
+                RegionState(
+                    region,
+                    tuple(
+                        ClusterState(c, region, tuple(rs), self.health.get(c, ClusterHealth()))
+                        for c, rs in clusters.items()
+                    ),
+                )
                 for region, clusters in regions.items()
             ),
         )
@@ -137,12 +179,20 @@ class FakeBackend:
         if change.active_slot is not None:
             active = change.active_slot
             desired = Split(tuple((v.name, 100 if v.name == active else 0) for v in release.versions))
+        extra: dict[str, object] = {}
+        if change.retry:
+            extra.update(step=0, phase=Phase.PROGRESSING)
+        if change.undo_to is not None:
+            extra.update(revisions=(*release.revisions, max(release.revisions) + 1), phase=Phase.PROGRESSING)
+        if change.mirror is not None:
+            extra["mirror"] = change.mirror if change.mirror[1] > 0 else None
         self._replace(
             ref,
             desired=desired,
             active_slot=active,
             paused=release.paused if change.paused is None else change.paused,
             aborted=release.aborted if change.aborted is None else change.aborted,
+            **extra,
         )
         self._pending_observed.append((self._clock.time + self.lag_s, ref, desired))
 

@@ -6,15 +6,19 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Button, Input, Static
 
 from console.app import RolldeckApp, make_app
-from console.screens.confirm import ConfirmModal
+from console.config import ConsoleConfig
+from console.screens.confirm import ConfirmModal, MirrorModal
 from console.screens.fleet import FleetScreen
 from engine.model import ReleaseRef, ReleaseState
 from simulator.backend import SimulatorBackend
 
+from .fake_backend import FakeBackend, controller_fleet
 from .helpers import (
+    TICK_S,
+    NORMAL,
     WALL_CLOCK,
     audit_records,
     first_release,
@@ -22,6 +26,7 @@ from .helpers import (
     is_canary_at,
     notifications,
     select_release,
+    type_line,
 )
 
 SIZE = (140, 40)
@@ -208,3 +213,217 @@ class TestOtherVerbs:
             assert after.aborted
         records = audit_records(audit_path)
         assert [(r["action"], r["result"], r["release"]) for r in records] == [("abort", "applied", str(canary.ref))]
+
+
+class TestTypedConfirmation:
+    """A protected context (the default config protects prod-*): Apply waits for the release's name."""
+
+    @pytest.mark.asyncio
+    async def test_apply_is_disabled_until_the_release_name_is_typed(
+        self, protected_console: RolldeckApp, backend: SimulatorBackend, audit_path: Path
+    ) -> None:
+        app = protected_console
+        manual = first_release(backend.snapshot(), is_canary_at(0))
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            modal = await open_modal(pilot, app, manual.ref, "right_square_bracket")
+            assert app.focused is not None and app.focused.id == "cancel"  # Cancel first, as always
+            assert modal.query_one("#apply", Button).disabled
+            assert modal.query_one("#confirm-dialog").has_class("-prod")
+            assert modal.query_one("#confirm-prod-badge").display
+
+            await pilot.click("#apply")  # disabled: nothing happens
+            await pilot.pause()
+            assert app.screen is modal
+
+            await pilot.press("shift+tab", *"paymnts", "enter")  # a typo: enter in the box does not apply
+            await pilot.pause()
+            assert app.screen is modal and modal.query_one("#apply", Button).disabled
+
+            input_box = modal.query_one("#confirm-input", Input)
+            input_box.focus()
+            await pilot.press(*["backspace"] * 7, *manual.name)
+            await pilot.pause()
+            assert not modal.query_one("#apply", Button).disabled
+            await pilot.press("enter")  # typed correctly: enter in the box applies
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            assert isinstance(app.screen, FleetScreen)
+            backend.run_until(backend.clock.now() + PROPAGATION_S)
+            assert release_now(backend, manual.ref).candidate_weight == (1, 1)
+        records = audit_records(audit_path)
+        assert [(r["action"], r["result"]) for r in records] == [("step-up", "applied")]
+
+    @pytest.mark.asyncio
+    async def test_typed_abort_by_clicking_apply(
+        self, protected_console: RolldeckApp, backend: SimulatorBackend, audit_path: Path
+    ) -> None:
+        app = protected_console
+        canary = first_release(backend.snapshot(), is_canary_at(5))
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            modal = await open_modal(pilot, app, canary.ref, "a")
+            assert app.screen.has_class("-prod") is False  # the modal is on top; the frame below is PROD
+            await pilot.press("shift+tab", *canary.name)
+            await pilot.pause()
+            await pilot.click("#apply")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            assert modal.plan is not None and modal.plan.action.kind.value == "abort"
+        assert [(r["action"], r["result"]) for r in audit_records(audit_path)] == [("abort", "applied")]
+
+    @pytest.mark.asyncio
+    async def test_escape_cancels_a_typed_dialog(
+        self, protected_console: RolldeckApp, backend: SimulatorBackend, audit_path: Path
+    ) -> None:
+        app = protected_console
+        manual = first_release(backend.snapshot(), is_canary_at(0))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            await open_modal(pilot, app, manual.ref, "right_square_bracket")
+            await pilot.press("escape")
+            await pilot.pause()
+            assert isinstance(app.screen, FleetScreen)
+        assert audit_records(audit_path) == []
+
+
+class TestPerContextReadOnly:
+    @pytest.mark.asyncio
+    async def test_a_read_only_context_dims_its_verbs_and_the_engine_refuses_them(
+        self, backend: SimulatorBackend, audit_path: Path
+    ) -> None:
+        config = ConsoleConfig(protected=[], read_only=["prod-us-*"])
+        app = make_app(backend, audit_path=audit_path, wall_clock=lambda: WALL_CLOCK, config=config)
+        state = backend.snapshot()
+        locked = first_release(state, lambda r: r.cluster.startswith("prod-us-") and r.strategy.value == "canary")
+        free = first_release(state, is_canary_at(0))  # payments in prod-eu-west-1
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            await select_release(pilot, app, locked.ref)
+            await pilot.pause(TICK_S)
+            assert app.screen.active_bindings["a"].enabled is False
+            assert app.screen.query_one("#read-only-badge").display
+            await pilot.press("a")
+            await pilot.pause()
+            assert isinstance(app.screen, FleetScreen)  # the key is locked
+
+            await type_line(pilot, ":", "abort")  # the verb by name reaches the engine, which refuses
+            await pilot.pause()
+            assert isinstance(app.screen, FleetScreen)
+            severity, message = notifications(app)[-1]
+            assert severity == "warning" and "console is not read-only" in message
+
+            await select_release(pilot, app, free.ref)
+            await pilot.pause(TICK_S)
+            assert app.screen.active_bindings["a"].enabled is not False
+            assert not app.screen.query_one("#read-only-badge").display
+        assert audit_records(audit_path) == []
+
+
+class TestControllerVerbs:
+    """Retry, undo and set mirror, on a hand-built fleet whose owners have those verbs."""
+
+    def controller_console(self, audit_path: Path, config: ConsoleConfig = NORMAL) -> tuple[RolldeckApp, FakeBackend]:
+        fake = FakeBackend(controller_fleet())
+        return make_app(fake, audit_path=audit_path, wall_clock=lambda: WALL_CLOCK, config=config), fake
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize("typed", [False, True], ids=["normal", "typed"])
+    async def test_retry_an_aborted_rollout(self, audit_path: Path, typed: bool) -> None:
+        app, fake = self.controller_console(audit_path, ConsoleConfig() if typed else NORMAL)
+        orders = fake.releases[0]
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            modal = await open_modal(pilot, app, orders.ref, "r")
+            title, diff, _ = modal_text(modal)
+            assert "eu-prod-1" in title and diff.startswith("retry v-canary from the first step")
+            if typed:
+                assert modal.query_one("#apply", Button).disabled
+                await pilot.press("shift+tab", *orders.name)
+                await pilot.pause()
+            await apply_modal(pilot, app)
+            fake.run_until(fake.clock.now() + 1)
+            assert not fake.releases[0].aborted
+        assert [(r["action"], r["result"]) for r in audit_records(audit_path)] == [("retry", "applied")]
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize("typed", [False, True], ids=["normal", "typed"])
+    async def test_undo_to_the_previous_revision_warns_about_argo_cd(self, audit_path: Path, typed: bool) -> None:
+        app, fake = self.controller_console(audit_path, ConsoleConfig() if typed else NORMAL)
+        orders = fake.releases[0]
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            modal = await open_modal(pilot, app, orders.ref, "u")
+            _, diff, checks = modal_text(modal)
+            assert diff.startswith("undo: roll the template back to revision 4 (now 5)")
+            assert "Argo CD app orders self-heals" in checks  # Plan.warnings, shown before confirming
+            if typed:
+                await pilot.press("shift+tab", *orders.name)
+                await pilot.pause()
+            await apply_modal(pilot, app)
+            fake.run_until(fake.clock.now() + 1)
+            assert fake.releases[0].revisions[-1] == 6
+        records = audit_records(audit_path)
+        assert [(r["action"], r["result"]) for r in records] == [("undo", "applied")]
+
+    @pytest.mark.asyncio
+    @pytest.mark.parametrize("typed", [False, True], ids=["normal", "typed"])
+    async def test_set_mirror_asks_for_a_percent(self, audit_path: Path, typed: bool) -> None:
+        app, fake = self.controller_console(audit_path, ConsoleConfig() if typed else NORMAL)
+        checkout = fake.releases[1]
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            modal = await open_modal(pilot, app, checkout.ref, "m")
+            assert isinstance(modal, MirrorModal)
+            assert app.focused is not None and app.focused.id == "cancel"
+            assert modal.query_one("#apply", Button).disabled  # 0% is the current mirror: nothing to change
+            percent = modal.query_one("#mirror-percent", Input)
+            percent.focus()
+            await pilot.press("backspace", *"20")
+            await pilot.pause()
+            assert "mirror 20% of traffic to canary (was 0%)" in modal_text(modal)[1]
+            if typed:
+                assert modal.query_one("#apply", Button).disabled
+                modal.query_one("#confirm-input", Input).focus()
+                await pilot.press(*checkout.name)
+                await pilot.pause()
+            await pilot.press("enter") if typed else None  # typed: enter in the name box applies
+            if not typed:
+                await pilot.click("#apply")
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+            fake.run_until(fake.clock.now() + 1)
+            assert fake.releases[1].mirror == ("canary", 20)
+        records = audit_records(audit_path)
+        assert [(r["action"], r["result"]) for r in records] == [("set-mirror", "applied")]
+
+    @pytest.mark.asyncio
+    async def test_retry_and_undo_are_refused_where_the_owner_has_no_such_verb(
+        self, console: RolldeckApp, backend: SimulatorBackend
+    ) -> None:
+        canary = first_release(backend.snapshot(), is_canary_at(5))
+        async with console.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            await select_release(pilot, console, canary.ref)
+            for key, verb in (("r", "retry"), ("u", "undo")):
+                await pilot.press(key)
+                await pilot.pause()
+                assert isinstance(console.screen, FleetScreen)
+                severity, message = notifications(console)[-1]
+                assert severity == "warning" and f"simulator releases support {verb}" in message
+
+    @pytest.mark.asyncio
+    async def test_mirror_in_the_simulator(
+        self, console: RolldeckApp, backend: SimulatorBackend, audit_path: Path
+    ) -> None:
+        canary = first_release(backend.snapshot(), is_canary_at(5))
+        async with console.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            modal = await open_modal(pilot, console, canary.ref, "m")
+            await pilot.press("shift+tab")  # from Cancel back to the percent box
+            await pilot.press("backspace", *"10")
+            await pilot.pause()
+            await apply_modal(pilot, console)
+            backend.run_until(backend.clock.now() + PROPAGATION_S)
+            assert release_now(backend, canary.ref).mirror == (canary.candidate.name, 10)  # type: ignore[union-attr]
+        assert [r["action"] for r in audit_records(audit_path)] == ["set-mirror"]

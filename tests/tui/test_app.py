@@ -75,7 +75,7 @@ class TestPalette:
             await pilot.pause()
             await pilot.press(*"abort")
             await pilot.pause(0.5)
-            await pilot.press("down", "enter")
+            await pilot.press("enter")  # the best match ("abort") is highlighted
             await pilot.pause(0.3)
             modal = console.screen
             assert isinstance(modal, ConfirmModal)

@@ -1,4 +1,4 @@
-"""Fleet screen: rows per release, the simulation skin, cell-level refresh, pacing keys."""
+"""Fleet screen: rows per release grouped by region, the simulation skin, cell-level refresh, pacing keys."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from rich.console import Console
 from textual.widgets import Label, Static
 
 from console.app import RolldeckApp
-from console.screens.fleet import FleetScreen, FleetTable
+from console.screens.fleet import REGION_PREFIX, FleetScreen, FleetTable
 from console.screens.help import HelpScreen
 from console.commands import CATALOGUE
 from simulator.backend import SimulatorBackend
-from .helpers import START_S
+from .helpers import TICK_S, START_S
 
 SIZE = (140, 40)
 
@@ -34,10 +34,16 @@ class TestFleetTable:
             screen = console.screen
             assert isinstance(screen, FleetScreen)
             table = screen.query_one(FleetTable)
-            expected = [str(release.ref) for release in backend.snapshot().releases()]
-            assert len(expected) >= 4
-            assert table.row_keys == expected
+            state = backend.snapshot()
+            expected: list[str] = []
+            for region in sorted({r.region for r in state.releases()}):
+                expected.append(REGION_PREFIX + region)
+                members = sorted((r for r in state.releases() if r.region == region), key=lambda r: (r.cluster, r.name))
+                expected += [str(r.ref) for r in members]
+            assert len(expected) >= 6
+            assert table.row_keys == expected  # a heading row per region, then its releases by cluster
             assert table.row_count == len(expected)
+            assert table.selected_key == expected[1]  # the cursor starts on a release, not a heading
             badge = screen.query_one("#sim-badge", Label)
             assert badge.display and "SIMULATION" in str(badge.render())
             assert screen.has_class("-sim")
@@ -53,7 +59,7 @@ class TestFleetTable:
             for release in backend.snapshot().releases():
                 row = table.rendered(str(release.ref))
                 assert row is not None
-                region, cluster, app, strategy, phase, traffic, ready, *_ = row
+                region, cluster, app, strategy, phase, traffic, step, verdict, ready, *_ = row
                 assert (region, cluster, app, strategy) == (
                     release.region, release.cluster, release.name, release.strategy.value,
                 )
@@ -68,11 +74,12 @@ class TestFleetTable:
         async with console.run_test(size=SIZE) as pilot:
             await pilot.pause()
             table = console.screen.query_one(FleetTable)
-            before = {key: table.rendered(key) for key in table.row_keys}
+            before = {key: table.rendered(key) for key in table.row_keys if not key.startswith(REGION_PREFIX)}
             touched_before = table.cells_touched
+            lines_before = table.lines_rendered
             backend.run_until(START_S + 1)
-            await pilot.pause(0.7)  # one sampler tick (2 Hz)
-            after = {key: table.rendered(key) for key in table.row_keys}
+            await pilot.pause(TICK_S)  # a sampler tick
+            after = {key: table.rendered(key) for key in before}
             changed = sum(
                 old != new for key in before for old, new in zip(before[key], after[key])  # type: ignore[arg-type]
             )
@@ -80,7 +87,24 @@ class TestFleetTable:
             touched = table.cells_touched - touched_before
             assert touched == changed  # however many ticks ran, only changed cells were written
             assert touched < len(before) * len(table.columns)
+            rows_changed = sum(before[key] != after[key] for key in before)
+            assert 0 < table.lines_rendered - lines_before <= rows_changed  # only changed rows re-render
             assert str(console.screen.query_one("#sim-clock", Label).render()) == "t 00:02:01"
+
+    @pytest.mark.asyncio
+    async def test_cursor_keys_and_clicks_move_the_selection(self, console: RolldeckApp) -> None:
+        async with console.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            table = console.screen.query_one(FleetTable)
+            keys = table.row_keys
+            await pilot.press("end")
+            assert table.selected_key == keys[-1]
+            await pilot.press("home", "down")
+            assert table.selected_key == keys[1]
+            await pilot.click(table, offset=(5, 1 + 4))  # the header is line 0; row 4 is on line 5
+            await pilot.pause()
+            assert table.selected_key == keys[4]
+            assert console.selected_release() is not None and str(console.selected_release().ref) == keys[4]  # type: ignore[union-attr]
 
 
 class TestPacingKeys:
@@ -93,7 +117,7 @@ class TestPacingKeys:
                 await pilot.press(key)
                 seen.append(backend.speed)
             assert seen == [2, 5, 10, 5, 2, 1, 1]
-            await pilot.pause(0.6)
+            await pilot.pause(TICK_S)
             assert str(console.screen.query_one("#sim-speed", Label).render()) == "×1"
 
     @pytest.mark.asyncio
@@ -129,5 +153,5 @@ class TestHelp:
             active = console.screen.active_bindings
             shown_ids = {b.binding.id for b in active.values() if b.binding.show}
             for command in CATALOGUE:
-                if command.id != "back":  # escape lives on the release screen
+                if command.show and command.id != "back":  # back shows once there is somewhere to go
                     assert command.id in shown_ids, command.id

@@ -87,3 +87,16 @@ def test_app_keys_leave_the_data_tables_navigation_alone() -> None:
 
 def test_unwrap_reflows_lines_but_keeps_paragraphs() -> None:
     assert fmt.unwrap("a normal\nTuesday.\n\nWatch\n  splits.\n") == "a normal Tuesday.\n\nWatch splits."
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(None, "—"), (0, "0s"), (45, "45s"), (90, "1m30s"), (600, "10m"), (7200, "2h"), (7260, "2h01m")]
+)
+def test_duration(seconds: float | None, text: str) -> None:
+    assert fmt.duration(seconds) == text
+
+
+def test_meter_fills_to_the_evidence_gate_and_no_further() -> None:
+    assert fmt.meter(0, 1000, 10) == "░" * 10
+    assert fmt.meter(600, 1000, 10) == "██████░░░░"
+    assert fmt.meter(5000, 1000, 10) == "█" * 10

@@ -1,49 +1,68 @@
-"""Release screen: opened with enter, split bar, versions, signal history, audit trail, escape back."""
+"""Release screen: control plane beside data plane, step plan, verdict, charts, activity, escape back."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
-from console.app import RolldeckApp
+from console.app import RolldeckApp, make_app
 from console.screens.confirm import ConfirmModal
 from console.screens.fleet import FleetScreen
-from console.screens.release import ReleaseScreen, VersionTable
-from console.widgets.audit_list import AuditList
+from console.screens.release import ReleaseScreen
+from console.step_plans import PlannedStep
+from console.widgets import charts as charts_module
+from console.widgets.charts import MetricChart
+from console.widgets.event_log import EventPane
+from console.widgets.planes import ControlPlanePanel, DataPlaneTable
 from console.widgets.split_bar import SplitBar
 from simulator.backend import SimulatorBackend
 
-from .helpers import first_release, is_canary_at, select_release
+from .helpers import TICK_S, NORMAL, WALL_CLOCK, first_release, is_canary_at, select_release
 
 SIZE = (140, 40)
 
 
 def static_text(widget: Static) -> str:
-    return str(widget.content)
+    content = widget.content
+    if isinstance(content, str):
+        return content
+    from io import StringIO
+
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=StringIO())
+    console.print(content)
+    return console.export_text()
+
+
+async def open_release(pilot, app: RolldeckApp, ref) -> ReleaseScreen:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await select_release(pilot, app, ref)
+    await pilot.press("enter")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, ReleaseScreen) and screen.ref == ref
+    return screen
 
 
 class TestReleaseScreen:
     @pytest.mark.asyncio
-    async def test_enter_opens_the_release_with_split_bar_and_versions(
-        self, console: RolldeckApp, backend: SimulatorBackend
-    ) -> None:
+    async def test_enter_opens_the_release_with_both_planes(self, console: RolldeckApp, backend: SimulatorBackend) -> None:
         canary = first_release(backend.snapshot(), is_canary_at(5))
         async with console.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            await select_release(pilot, console, canary.ref)
-            await pilot.press("enter")
-            await pilot.pause()
-            screen = console.screen
-            assert isinstance(screen, ReleaseScreen) and screen.ref == canary.ref
+            screen = await open_release(pilot, console, canary.ref)
             split = static_text(screen.query_one(SplitBar)).splitlines()
             assert split[0].startswith("desired") and split[1].startswith("observed")
             assert "stable 95%" in split[0] and "canary 5%" in split[0]
-            assert "█" in split[0]
-            versions = screen.query_one(VersionTable)
+            control = static_text(screen.query_one(ControlPlanePanel))
+            for line in ("owner", "desired", "observed", "spec", "router", "VirtualService", "mirror", "argo cd"):
+                assert line in control
+            versions = screen.query_one(DataPlaneTable)
             assert versions.row_keys == ["stable", "canary"]
-            assert versions.rendered("canary")[4] == "5%"  # type: ignore[index]
+            assert versions.rendered("canary")[2] == "5%"  # type: ignore[index]
             assert screen.has_class("-sim")
 
             await pilot.press("escape")
@@ -51,33 +70,53 @@ class TestReleaseScreen:
             assert isinstance(console.screen, FleetScreen)
 
     @pytest.mark.asyncio
-    async def test_signal_history_grows_with_simulated_time(
+    async def test_a_lagging_split_is_highlighted_in_the_control_plane(
         self, console: RolldeckApp, backend: SimulatorBackend
     ) -> None:
-        canary = first_release(backend.snapshot(), is_canary_at(5))
-        async with console.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            await select_release(pilot, console, canary.ref)
-            await pilot.press("enter")
-            for step in range(1, 4):
-                backend.run_until(backend.clock.now() + 1)
-                await pilot.pause(0.6)
-            sparks = list(console.screen.query(Sparkline))
-            assert len(sparks) == 4  # success and p99 for stable and canary
-            assert all(len(spark.data or []) == 4 for spark in sparks)
+        manual = first_release(backend.snapshot(), is_canary_at(0))
+        async with console.run_test(size=SIZE, notifications=True) as pilot:
+            screen = await open_release(pilot, console, manual.ref)
+            await pilot.press("right_square_bracket", "tab", "enter")  # step to 1%, Apply
+            await console.workers.wait_for_complete()
+            backend.run_until(backend.clock.now() + 2)  # applied; the data plane has not followed yet
+            await pilot.pause(TICK_S)
+            assert "lagging" in static_text(screen.query_one(ControlPlanePanel))
 
     @pytest.mark.asyncio
-    async def test_an_action_from_the_release_screen_shows_in_its_audit_trail(
+    async def test_charts_draw_per_version_series_and_only_when_data_changes(
+        self, console: RolldeckApp, backend: SimulatorBackend, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(charts_module, "MIN_REDRAW_S", 0.5)  # the rule, on a shorter clock
+        canary = first_release(backend.snapshot(), is_canary_at(5))
+        async with console.run_test(size=SIZE) as pilot:
+            screen = await open_release(pilot, console, canary.ref)
+            charts = list(screen.query(MetricChart))
+            assert [c.metric.title for c in charts] == ["success %", "p99 ms", "rps"]
+            await pilot.pause(TICK_S)
+            draws = [c.draws for c in charts]
+            assert all(d == 1 for d in draws)
+            await pilot.pause(0.5)  # more ticks of a paused simulator: no new data, no redraw
+            assert [c.draws for c in charts] == draws
+            started = time.monotonic()
+            for _ in range(4):  # four new samples, one every tick
+                backend.run_until(backend.clock.now() + 1)
+                await pilot.pause(0.3)
+            elapsed = time.monotonic() - started
+            for chart, before in zip(charts, draws):
+                redraws = chart.draws - before
+                assert redraws >= 1, "new data is drawn"
+                assert redraws <= 1 + elapsed / charts_module.MIN_REDRAW_S, "but no faster than the minimum interval"
+                assert redraws < 4, "fewer redraws than new samples"
+            assert all(0 < c.points_drawn <= 2 * c.size.width for c in charts)
+
+    @pytest.mark.asyncio
+    async def test_an_action_from_the_release_screen_shows_in_its_event_pane(
         self, console: RolldeckApp, backend: SimulatorBackend, audit_path: Path
     ) -> None:
         manual = first_release(backend.snapshot(), is_canary_at(0))
         async with console.run_test(size=SIZE, notifications=True) as pilot:
-            await pilot.pause()
-            await select_release(pilot, console, manual.ref)
-            await pilot.press("enter")
-            await pilot.pause()
-            audit = console.screen.query_one(AuditList)
-            assert "no actions" in static_text(audit)
+            screen = await open_release(pilot, console, manual.ref)
+            assert "no actions" in static_text(screen.query_one(EventPane))
 
             await pilot.press("right_square_bracket")
             await pilot.pause()
@@ -88,13 +127,29 @@ class TestReleaseScreen:
             await console.workers.wait_for_complete()
             await pilot.pause()
 
-            screen = console.screen
-            assert isinstance(screen, ReleaseScreen)
-            trail = static_text(screen.query_one(AuditList))
+            assert console.screen is screen
+            trail = static_text(screen.query_one(EventPane))
             assert "alice" in trail and "step-up" in trail and "applied" in trail
             assert "canary 0% → 1%" in trail
 
             backend.run_until(backend.clock.now() + 15)
-            await pilot.pause(0.6)
+            await pilot.pause(TICK_S)
             split = static_text(screen.query_one(SplitBar)).splitlines()
             assert "canary 1%" in split[0] and "canary 1%" in split[1]
+
+    @pytest.mark.asyncio
+    async def test_verdict_evidence_meter_and_step_plan(self, backend: SimulatorBackend) -> None:
+        canary = first_release(backend.snapshot(), is_canary_at(5))
+        steps = {str(canary.ref): (PlannedStep("5%", 120.0), PlannedStep("10%", 180.0), PlannedStep("100%"))}
+        app = make_app(backend, wall_clock=lambda: WALL_CLOCK, config=NORMAL, step_plans=steps)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_release(pilot, app, canary.ref)
+            verdict = static_text(screen.query_one("#verdict", Static))
+            assert "verdict" in verdict and "Pass" in verdict
+            assert "/ 1,000" in verdict and "█" in verdict  # n / n_min with a bar
+            assert "within SLO" in verdict and "by the console's judge" in verdict
+            plan = static_text(screen.query_one("#step-plan", Static))
+            assert "▶ 5% 2m" in plan and "· 10% 3m" in plan and "· 100%" in plan
+            assert "left" not in plan  # the step was under way before the console started: no guessed countdown
+            revisions = static_text(screen.query_one("#revisions", Static))
+            assert "undo is not available" in revisions

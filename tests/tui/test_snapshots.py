@@ -1,4 +1,4 @@
-"""SVG snapshots of the fleet and release screens, on a paused simulator at a fixed instant.
+"""SVG snapshots of the main screens, on a paused simulator at a fixed instant, at a fixed size.
 
 Regenerate after an intended visual change with
 ``.venv/bin/python -m pytest tests/tui/test_snapshots.py --snapshot-update`` and review the SVGs.
@@ -6,47 +6,127 @@ Regenerate after an intended visual change with
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from textual.pilot import Pilot
-from textual.widgets import Label
 
 from console.app import RolldeckApp, make_app
+from console.config import ConsoleConfig
+from console.widgets.charts import VersionCharts
 
-from .helpers import WALL_CLOCK, first_release, is_canary_at, paused_backend, select_release
+from .helpers import (
+    NORMAL,
+    WALL_CLOCK,
+    autopilot_console,
+    drive_headless,
+    first_release,
+    is_canary_at,
+    paused_backend,
+    select_release,
+    type_line,
+    wait_for_clock,
+)
 
-SNAPSHOT_SIZE = (120, 36)
+SNAPSHOT_SIZE = (140, 40)
 SnapCompare = Callable[..., bool]
 
 
-def console_at_two_minutes() -> RolldeckApp:
-    return make_app(paused_backend(), audit_path=None, actor="alice", wall_clock=lambda: WALL_CLOCK)
+def console_at_two_minutes(config: ConsoleConfig = NORMAL, **options: object) -> RolldeckApp:
+    return make_app(paused_backend(), audit_path=None, actor="alice", wall_clock=lambda: WALL_CLOCK, config=config, **options)  # type: ignore[arg-type]
 
 
-async def wait_for_clock(pilot: Pilot[None], shown: str) -> None:
-    """Wait until the sampler has drawn backend time ``shown``: snapshots must not race the 2 Hz tick."""
-    for _ in range(50):
-        if str(pilot.app.screen.query_one("#sim-clock", Label).render()) == shown:
+async def charts_drawn(pilot: Pilot[None]) -> None:
+    """Charts redraw at most every few seconds: wait until they show the newest sample."""
+    app = pilot.app
+    assert isinstance(app, RolldeckApp)
+    for _ in range(60):
+        charts = app.screen.query(VersionCharts)
+        if charts and all(c.drawn_generation == app.history.generation for c in charts):
+            await pilot.pause()
             return
         await pilot.pause(0.1)
-    raise AssertionError(f"the console never showed {shown}")
+    raise AssertionError("the charts never caught up with the history")
 
 
-class TestSnapshots:
+async def open_payments(pilot: Pilot[None]) -> None:
+    app = pilot.app
+    assert isinstance(app, RolldeckApp)
+    manual = first_release(app.backend.snapshot(), is_canary_at(0))
+    await pilot.pause()
+    await select_release(pilot, app, manual.ref)
+
+
+class TestFleetSnapshots:
     def test_fleet_screen(self, snap_compare: SnapCompare) -> None:
         assert snap_compare(console_at_two_minutes(), terminal_size=SNAPSHOT_SIZE)
 
+    def test_fleet_on_a_protected_context_read_only(self, snap_compare: SnapCompare) -> None:
+        # The default config protects prod-*: red frame and PROD badge; --readonly adds the lock.
+        app = console_at_two_minutes(ConsoleConfig(), read_only=True)
+        assert snap_compare(app, terminal_size=SNAPSHOT_SIZE)
+
+    def test_failing_canary_in_the_attention_queue(self, snap_compare: SnapCompare) -> None:
+        app = make_app(paused_backend("canary-5xx", at=300.0), wall_clock=lambda: WALL_CLOCK, config=NORMAL)
+        assert snap_compare(app, terminal_size=SNAPSHOT_SIZE)
+
+    def test_clusters_view(self, snap_compare: SnapCompare) -> None:
+        async def clusters(pilot: Pilot[None]) -> None:
+            await type_line(pilot, ":", "clusters")
+
+        assert snap_compare(console_at_two_minutes(), terminal_size=SNAPSHOT_SIZE, run_before=clusters)
+
+    def test_help(self, snap_compare: SnapCompare) -> None:
+        assert snap_compare(console_at_two_minutes(), terminal_size=(140, 60), press=["question_mark"])
+
+
+class TestReleaseSnapshots:
     def test_release_screen_after_a_step_up(self, snap_compare: SnapCompare) -> None:
-        app = console_at_two_minutes()
+        app = make_app(paused_backend(at=0.0), wall_clock=lambda: WALL_CLOCK, config=NORMAL)
+        asyncio.run(drive_headless(app, 120.0))  # two minutes of history for the charts
 
         async def step_payments_up(pilot: Pilot[None]) -> None:
-            backend = app.backend
-            manual = first_release(backend.snapshot(), is_canary_at(0))
-            await pilot.pause()
-            await select_release(pilot, app, manual.ref)
+            await open_payments(pilot)
             await pilot.press("enter", "right_square_bracket", "tab", "enter")
             await app.workers.wait_for_complete()
-            backend.run_until(122.0)  # type: ignore[attr-defined]  # applied, observed still lagging
+            app.backend.run_until(122.0)  # type: ignore[attr-defined]  # applied, observed still lagging
             await wait_for_clock(pilot, "t 00:02:02")
+            await charts_drawn(pilot)
+            app.clear_notifications()  # a toast's 5 s life would race the snapshot
+            await pilot.pause()
 
-        assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=step_payments_up)
+        assert snap_compare(app, terminal_size=(140, 50), run_before=step_payments_up)
+
+    def test_release_under_the_autopilot(self, snap_compare: SnapCompare) -> None:
+        app = autopilot_console("canary-healthy")
+        asyncio.run(drive_headless(app, 300.0))  # eu-west-1 bakes step 2 (25%), us-east-1 waits its phase
+
+        async def open_eu(pilot: Pilot[None]) -> None:
+            ref = next(r.ref for r in app.backend.snapshot().releases() if r.cluster == "prod-eu-west-1")
+            await pilot.pause()
+            await select_release(pilot, app, ref)
+            await pilot.press("enter")
+            await charts_drawn(pilot)
+
+        assert snap_compare(app, terminal_size=(140, 50), run_before=open_eu)
+
+
+class TestModalSnapshots:
+    def test_confirm_modal(self, snap_compare: SnapCompare) -> None:
+        async def step_up(pilot: Pilot[None]) -> None:
+            await open_payments(pilot)
+            await pilot.press("right_square_bracket")
+            await pilot.pause()
+
+        assert snap_compare(console_at_two_minutes(), terminal_size=SNAPSHOT_SIZE, run_before=step_up)
+
+    def test_confirm_modal_on_a_protected_context(self, snap_compare: SnapCompare) -> None:
+        async def step_up_and_type(pilot: Pilot[None]) -> None:
+            await open_payments(pilot)
+            await pilot.press("right_square_bracket")
+            await pilot.pause()
+            await pilot.press("shift+tab", *"paym")  # half typed: Apply still disabled
+            await pilot.pause()
+
+        app = console_at_two_minutes(ConsoleConfig())
+        assert snap_compare(app, terminal_size=SNAPSHOT_SIZE, run_before=step_up_and_type)

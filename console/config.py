@@ -1,0 +1,187 @@
+"""The console's own config file: where it lives, what it may say, and one-line errors when it is wrong.
+
+``$ROLLDECK_CONFIG`` wins; otherwise ``$XDG_CONFIG_HOME/rolldeck/config.yaml`` (``~/.config`` when
+unset). A missing file means defaults. Unknown keys are errors, so a typo (``protcted:``) never
+silently turns a safety feature off.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from engine.judge import JudgeConfig
+
+CONFIG_ENV = "ROLLDECK_CONFIG"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SloDefaults(_Strict):
+    """The judge's SLO when nothing more specific (a scenario's own SLO) is known."""
+
+    success: Annotated[float, Field(gt=0.5, lt=1.0)] = 0.99
+    latency_ms: Annotated[float, Field(gt=0)] = 500.0
+    slow_budget: Annotated[float, Field(gt=0, lt=0.5)] = 0.01  # share allowed above latency_ms
+    n_min: Annotated[int, Field(ge=1)] = 1000  # canary requests before a Pass is possible
+
+    def judge_config(self) -> JudgeConfig:
+        return JudgeConfig(
+            error_budget=round(1.0 - self.success, 9),
+            slow_budget=self.slow_budget,
+            n_min_errors=self.n_min,
+            n_min_slow=self.n_min,
+            latency_label=f"{self.latency_ms:g} ms",
+        )
+
+
+class ConsoleConfig(_Strict):
+    # kubeconfig context (or simulated cluster) → region, for clusters whose region is not known
+    regions: dict[str, str] = {}
+    # glob patterns (fnmatch, case-sensitive): matching contexts get the PROD skin and typed confirmation
+    protected: list[str] = ["prod-*", "*-prod", "*-prod-*"]
+    read_only: list[str] = []  # glob patterns of contexts where every mutating verb is refused
+    slo: SloDefaults = SloDefaults()
+    weight_steps: list[Annotated[int, Field(ge=0, le=100)]] | None = None  # for releases with the default steps
+    keys: dict[str, str] = {}  # Binding id → keys, e.g. {"step-up": "right_square_bracket,plus"}
+    theme: str = "textual-dark"
+    stale_after_s: Annotated[float, Field(gt=0)] = 30.0  # a cluster not heard from for this long is stale
+    stuck_after_s: Annotated[float, Field(gt=0)] = 120.0  # a split lagging this long is a stuck rollout
+
+    @field_validator("weight_steps")
+    @classmethod
+    def _increasing(cls, steps: list[int] | None) -> list[int] | None:
+        if steps is not None and steps != sorted(set(steps)):
+            raise ValueError("weight steps must be strictly increasing")
+        return steps
+
+    def is_protected(self, context: str) -> bool:
+        return any(fnmatchcase(context, pattern) for pattern in self.protected)
+
+    def is_read_only(self, context: str) -> bool:
+        return any(fnmatchcase(context, pattern) for pattern in self.read_only)
+
+    def region_of(self, context: str, fallback: str) -> str:
+        return self.regions.get(context, fallback)
+
+    def judge_config(self) -> JudgeConfig:
+        return self.slo.judge_config()
+
+
+class ConfigError(Exception):
+    """An invalid config; ``problems`` are ``file:line:col: message`` lines, the first one shown."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__(problems[0])
+        self.problems = list(problems)
+
+    def one_line(self) -> str:
+        more = len(self.problems) - 1
+        return self.problems[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
+
+
+def config_path(env: dict[str, str] | None = None) -> Path:
+    env = dict(os.environ) if env is None else env
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    base = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", str(Path.home()))) / ".config")
+    return Path(base) / "rolldeck" / "config.yaml"
+
+
+def load_config(path: Path) -> ConsoleConfig:
+    """Defaults when the file is missing; ConfigError (with positions) when it is wrong."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return ConsoleConfig()
+    except OSError as error:
+        raise ConfigError([f"{path}:1:1: cannot read: {error.strerror or error}"]) from None
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, source: str) -> ConsoleConfig:
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else f"{source}:1:1"
+        raise ConfigError([f"{where}: YAML syntax: {error.problem or error}"]) from None
+    except yaml.YAMLError as error:
+        raise ConfigError([f"{source}:1:1: YAML: {error}"]) from None
+    if data is None:
+        return ConsoleConfig()  # an empty file is a valid "all defaults"
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}:1:1: the config must be a mapping of keys to values"])
+    try:
+        config = ConsoleConfig.model_validate(data)
+    except ValidationError as error:
+        located = []
+        for item in error.errors(include_url=False):
+            path = tuple(item["loc"])
+            line, column = _position(root, path, at_key=item["type"] == "extra_forbidden")
+            located.append((line, column, _message(path, item)))
+        # In file order, so the line shown first is the first one to fix.
+        raise ConfigError([f"{source}:{line}:{column}: {message}" for line, column, message in sorted(located)]) from None
+    located = [
+        f"{source}:{':'.join(map(str, _position(root, path, at_key)))}: {message}"
+        for path, at_key, message in _cross_checks(config)
+    ]
+    if located:
+        raise ConfigError(located)
+    return config
+
+
+def _cross_checks(config: ConsoleConfig) -> list[tuple[tuple[object, ...], bool, str]]:
+    """Names pydantic cannot check by type: binding ids and themes (both come from Textual)."""
+    from textual.theme import BUILTIN_THEMES
+
+    from console.commands import BINDING_IDS
+
+    problems: list[tuple[tuple[object, ...], bool, str]] = []
+    for binding_id, keys in config.keys.items():
+        if binding_id not in BINDING_IDS:
+            known = ", ".join(sorted(BINDING_IDS))
+            problems.append((("keys", binding_id), True, f"keys.{binding_id}: unknown binding id (known: {known})"))
+        elif any(not key.strip() for key in keys.split(",")):
+            problems.append((("keys", binding_id), False, f"keys.{binding_id}: keys must be comma-separated key names"))
+    if config.theme not in BUILTIN_THEMES:
+        known = ", ".join(sorted(BUILTIN_THEMES))
+        problems.append((("theme",), False, f"theme: unknown theme {config.theme!r} (known: {known})"))
+    return problems
+
+
+def _message(path: tuple[object, ...], item: dict) -> str:  # type: ignore[type-arg]
+    where = ".".join(str(part) for part in path)
+    if item["type"] == "extra_forbidden":
+        return f"{where}: unknown key"
+    text = re.sub(r"^(Value|Assertion) error, ", "", item["msg"])
+    return f"{where}: {text}" if where else text
+
+
+def _position(root: yaml.Node | None, path: Sequence[object], at_key: bool) -> tuple[int, int]:
+    """1-based line and column of the node an error points at (the key itself for unknown keys)."""
+    node = root
+    for index, part in enumerate(path):
+        last = index == len(path) - 1
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if match is None:
+                break  # a missing key: point at the mapping that lacks it
+            node = match[0] if (last and at_key) else match[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+    if node is None:
+        return 1, 1
+    return node.start_mark.line + 1, node.start_mark.column + 1

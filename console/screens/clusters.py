@@ -1,0 +1,111 @@
+"""The clusters view (``:clusters``): per context, is it reachable, how fresh, how fast, what runs there."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.widget import Widget
+from textual.widgets import Label
+
+from console import format as fmt
+from console.config import ConsoleConfig
+from console.screens.base import ConsoleScreen, Frame
+from console.widgets.keyed_table import KeyedTable, Row
+from engine.model import ClusterState
+
+CLUSTER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("cluster", "cluster"),
+    ("region", "region"),
+    ("safety", "safety"),
+    ("reachable", "reachable"),
+    ("age", "last event"),
+    ("latency", "API ms"),
+    ("watches", "watches"),
+    ("argo", "Argo Rollouts"),
+    ("flagger", "Flagger"),
+    ("argocd", "Argo CD"),
+    ("releases", "releases"),
+    ("warnings", "warnings"),
+)
+
+# ClusterHealth.controllers names the APIs found; these three are the ones that own releases.
+CONTROLLER_COLUMNS = (("argo", "argo-rollouts"), ("flagger", "flagger"), ("argocd", "argo-cd"))
+
+
+def _present(cluster: ClusterState, api: str, simulated: bool) -> Text:
+    if simulated:
+        return Text("sim", style="dim")
+    return Text("✓", style="green") if api in cluster.health.controllers else Text("—", style="dim")
+
+
+def safety_cell(cluster: ClusterState, config: ConsoleConfig, read_only: bool) -> Text:
+    text = Text()
+    if config.is_protected(cluster.name):
+        text.append("PROD", style="bold white on red")
+    if read_only or cluster.read_only or config.is_read_only(cluster.name):
+        text.append(" ⊘ RO" if text else "⊘ RO", style="bold yellow")
+    return text
+
+
+def cluster_row(cluster: ClusterState, config: ConsoleConfig, *, simulated: bool, read_only: bool, stale_after_s: float) -> Row:
+    health = cluster.health
+    if not health.reachable:
+        reachable = Text(f"✗ {health.error or 'unreachable'}", style="bold red")
+    else:
+        reachable = Text("✓ yes", style="green")
+    stale = health.last_update_age_s > stale_after_s
+    age = Text(fmt.age(health.last_update_age_s), style="bold yellow" if stale else "")
+    latency = fmt.NO_DATA if health.api_latency_ms is None else f"{health.api_latency_ms:.0f}"
+    warnings = "; ".join(health.warnings)
+    return (
+        cluster.name,
+        config.region_of(cluster.name, cluster.region),
+        safety_cell(cluster, config, read_only),
+        reachable,
+        age,
+        latency,
+        str(health.watches) if not simulated else Text("sim", style="dim"),
+        *(_present(cluster, api, simulated) for _, api in CONTROLLER_COLUMNS),
+        str(len(cluster.releases)),
+        Text(warnings, style="yellow") if warnings else Text(fmt.NO_DATA, style="dim"),
+    )
+
+
+def cluster_text(cluster: ClusterState, region: str) -> str:
+    return " ".join((cluster.name, region, cluster.health.error, *cluster.health.controllers, *cluster.health.warnings))
+
+
+class ClustersTable(KeyedTable):
+    pass
+
+
+class ClustersScreen(ConsoleScreen):
+    AUTO_FOCUS = "#clusters-table"
+
+    def __init__(self) -> None:
+        super().__init__(id="clusters")
+
+    def compose_body(self) -> ComposeResult:
+        yield Label("clusters", classes="section-title")
+        yield ClustersTable(CLUSTER_COLUMNS, id="clusters-table")
+
+    def main_widget(self) -> Widget | None:
+        return self.query_one(ClustersTable)
+
+    def show_state(self, frame: Frame) -> None:
+        app = self.app
+        config: ConsoleConfig = app.config  # type: ignore[attr-defined]
+        read_only: bool = app.operator.read_only  # type: ignore[attr-defined]
+        rows: dict[str, Row] = {}
+        for cluster in frame.state.clusters():
+            region = config.region_of(cluster.name, cluster.region)
+            if frame.scope.admits_cluster(cluster.name) and self.filter_admits(cluster_text(cluster, region)):
+                rows[cluster.name] = cluster_row(
+                    cluster, config, simulated=frame.state.simulated, read_only=read_only, stale_after_s=config.stale_after_s
+                )
+        self.query_one(ClustersTable).sync(rows)
+
+    def context_in_view(self) -> str | None:
+        if not self._ready:
+            return None
+        return self.query_one(ClustersTable).selected_key

@@ -1,0 +1,186 @@
+"""Operator verbs and the autopilot switch: key → plan → confirm modal → operator → audit → toast.
+
+A mixin of ``RolldeckApp`` (Textual binds actions to the app, so the verbs are app methods); kept
+apart so the mutation path reads in one place, away from sampling and navigation.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual import work
+
+from console.screens.confirm import ConfirmModal, MirrorModal, Proposal, proposal_for
+from engine.actions import Action, ActionKind
+from engine.audit import AuditRecord
+from engine.model import ReleaseState
+from engine.plans import Plan
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from console.config import ConsoleConfig
+    from console.contexts import PolicyOperator
+    from engine.autopilot import Autopilot
+    from engine.port import Backend
+
+    _Base = App[None]
+else:
+    _Base = object
+
+
+class OperatorVerbs(_Base):
+    """The app's mutating actions. Expects the app's backend, operator, config, autopilot and actor."""
+
+    backend: Backend
+    operator: PolicyOperator
+    config: ConsoleConfig
+    autopilot: Autopilot | None
+    actor: str
+
+    if TYPE_CHECKING:  # provided by RolldeckApp
+
+        def selected_release(self) -> ReleaseState | None: ...
+
+        def refresh_view(self) -> None: ...
+
+    # --- operator verbs --------------------------------------------------------------------------
+
+    def action_step_up(self) -> None:
+        self.propose(ActionKind.STEP_UP)
+
+    def action_step_down(self) -> None:
+        self.propose(ActionKind.STEP_DOWN)
+
+    def action_promote(self) -> None:
+        self.propose(ActionKind.PROMOTE)
+
+    def action_abort(self) -> None:
+        self.propose(ActionKind.ABORT)
+
+    def action_switch_slot(self) -> None:
+        self.propose(ActionKind.SWITCH_SLOT)
+
+    def action_retry(self) -> None:
+        self.propose(ActionKind.RETRY)
+
+    def action_undo(self) -> None:
+        self.propose(ActionKind.UNDO)
+
+    def action_pause_resume(self) -> None:
+        release = self.selected_release()
+        self.propose(ActionKind.RESUME if release is not None and release.paused else ActionKind.PAUSE)
+
+    def _target(self) -> ReleaseState | None:
+        if isinstance(self.screen, ConfirmModal):
+            return None  # one decision at a time: a verb key inside a dialog does nothing
+        release = self.selected_release()
+        if release is None:
+            self.notify("no release selected", severity="warning")
+        return release
+
+    def propose(self, kind: ActionKind) -> None:
+        """Plan the verb on the selected release; refuse with a toast or ask for confirmation."""
+        release = self._target()
+        if release is None:
+            return
+        plan = self.operator.plan(Action(kind, release.ref))
+        if not plan.ok:
+            self.notify(plan.refusal or f"cannot {kind.value}", severity="warning")
+            return
+        modal = ConfirmModal(proposal_for(plan, protected=self.config.is_protected(release.cluster)), plan)
+        self.push_screen(modal, callback=partial(self._confirmed, modal))
+
+    def action_mirror(self) -> None:
+        release = self._target()
+        if release is None:
+            return
+        current = release.mirror[1] if release.mirror else 0
+        ref = release.ref
+
+        def make_plan(percent: int) -> Plan:
+            return self.operator.plan(Action(ActionKind.SET_MIRROR, ref, weight=percent))
+
+        # Refuse at once what no percent can fix (owner, router, read-only): the dialog is for the percent.
+        probe = make_plan(10 if current != 10 else 20)
+        if not probe.ok:
+            self.notify(probe.refusal or "cannot set-mirror", severity="warning")
+            return
+        modal = MirrorModal(make_plan, current, protected=self.config.is_protected(release.cluster))
+        self.push_screen(modal, callback=partial(self._confirmed, modal))
+
+    def _confirmed(self, modal: ConfirmModal, apply: bool | None) -> None:
+        if apply and modal.plan is not None:
+            self.execute_plan(modal.plan)
+
+    @work(group="operator", exit_on_error=False)
+    async def execute_plan(self, plan: Plan) -> None:
+        try:
+            outcome = await self.operator.execute(plan, actor=self.actor)
+        except Exception as error:  # a backend bug must not take the console down mid-incident
+            self.notify(f"failed: {type(error).__name__}: {error}", severity="error")
+            return
+        self.notify(outcome.message, severity="information" if outcome.ok else "error")
+        self.refresh_view()
+
+    # --- the autopilot switch ----------------------------------------------------------------------
+
+    def action_toggle_autopilot(self) -> None:
+        self.propose_autopilot(None)
+
+    def propose_autopilot(self, enabled: bool | None) -> None:
+        pilot = self.autopilot
+        if pilot is None:
+            self.notify("no autopilot in this console (start it with --autopilot)", severity="warning")
+            return
+        turn_on = not pilot.enabled if enabled is None else enabled
+        if turn_on == pilot.enabled:
+            self.notify(f"the autopilot is already {'on' if turn_on else 'off'}", severity="information")
+            return
+        tracks = pilot.views()
+        names = ", ".join(str(t.ref) for t in tracks[:3]) + (" …" if len(tracks) > 3 else "")
+        active = [t for t in tracks if t.state.value not in ("done", "aborted", "halted")]
+        if turn_on:
+            diff = f"autopilot on: it resumes {len(active)} release(s) from their current step ({names})"
+            warnings: tuple[str, ...] = ("it acts on its next look: steps, holds and aborts go through the operator",)
+        else:
+            diff = f"autopilot off: {len(active)} release(s) return to manual control ({names})"
+            warnings = ("releases stay at their current weight; nothing steps, holds or aborts them until you do",)
+        clusters = sorted({t.ref.cluster for t in tracks})
+        proposal = Proposal(
+            verb=f"autopilot {'on' if turn_on else 'off'}",
+            context=", ".join(clusters) or "no releases",
+            region="all",
+            diff=diff,
+            checks=((not self.operator.read_only, "console is not read-only"),),
+            warnings=warnings,
+            ok=not self.operator.read_only,
+        )
+        modal = ConfirmModal(proposal)
+        self.push_screen(modal, callback=partial(self._autopilot_confirmed, turn_on, diff))
+
+    def _autopilot_confirmed(self, turn_on: bool, diff: str, apply: bool | None) -> None:
+        pilot = self.autopilot
+        if not apply or pilot is None or self.operator.read_only:
+            return
+        before = pilot.enabled
+        pilot.enabled = turn_on
+        audit = self.operator.audit
+        audit.append(
+            AuditRecord(
+                actor=self.actor,
+                wall_time=audit.wall_time(),
+                backend_time=self.backend.clock.now(),
+                cluster="*",
+                region="*",
+                release="*",
+                action=f"autopilot-{'on' if turn_on else 'off'}",
+                diff=diff,
+                before={"autopilot": before},
+                after={"autopilot": turn_on},
+                result="applied",
+            )
+        )
+        self.notify(diff, title="autopilot", severity="information")
+        self.refresh_view()

@@ -1,0 +1,54 @@
+"""The attention queue as a table: worst first, one row per release or cluster that needs a human."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+
+from console.attention import AttentionItem, Severity
+from console.commands import Scope, bindings
+from console.widgets.keyed_table import KeyedTable, Row
+
+ATTENTION_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("kind", "needs"),
+    ("app", "app"),
+    ("cluster", "cluster"),
+    ("region", "region"),
+    ("detail", "why"),
+)
+
+SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
+SEVERITY_MARKS = {Severity.ERROR: "✗", Severity.WARNING: "⚠"}
+
+
+def attention_row(item: AttentionItem) -> Row:
+    style = SEVERITY_STYLES[item.severity]
+    return (
+        Text(f"{SEVERITY_MARKS[item.severity]} {item.kind}", style=style),
+        item.release.name if item.release else "—",
+        item.cluster,
+        item.region,
+        item.detail,
+    )
+
+
+def attention_text(item: AttentionItem) -> str:
+    """What a ``/`` filter matches against."""
+    return " ".join((item.kind, item.release.name if item.release else "", item.cluster, item.region, item.detail))
+
+
+class AttentionTable(KeyedTable):
+    BINDINGS = bindings(Scope.FLEET)  # enter opens the release, as in the fleet table
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(ATTENTION_COLUMNS, **kwargs)
+        self.items: dict[str, AttentionItem] = {}
+
+    def show(self, items: Sequence[AttentionItem]) -> None:
+        self.items = {item.key: item for item in items}
+        self.sync({key: attention_row(item) for key, item in self.items.items()})
+
+    def selected_item(self) -> AttentionItem | None:
+        key = self.selected_key
+        return self.items.get(key) if key is not None else None

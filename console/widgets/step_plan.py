@@ -1,0 +1,57 @@
+"""The step plan on one line: done steps ticked, the current one highlighted with its countdown."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from console import format as fmt
+from console.step_plans import PlannedStep, StepPlanView
+
+
+def _step_label(step: PlannedStep) -> str:
+    label = step.label
+    if step.bake_s is not None:
+        label += f" {fmt.duration(step.bake_s)}"
+    if step.approval:
+        label += " approve"
+    return label
+
+
+def step_plan_text(view: StepPlanView | None, paused: bool = False) -> Text:
+    if view is None:
+        return Text("no step plan: a manual release", style="dim")
+    text = Text()
+    owner = f"{view.source}" + (f" · {view.state}" if view.state else "")
+    text.append(f"plan ({owner})  ", style="bold")
+    if not view.steps:
+        position = f"step {view.current + 1 if view.current is not None else '—'} of {view.step_count}"
+        text.append(position, style="bold cyan")
+        return text
+    for index, step in enumerate(view.steps):
+        if index:
+            text.append("  ")
+        if view.current is None or index > view.current:
+            text.append(f"· {_step_label(step)}", style="dim")
+        elif index < view.current:
+            text.append(f"✓ {_step_label(step)}", style="green")
+        else:
+            text.append(f"▶ {_step_label(step)}", style="bold reverse cyan")
+            if view.countdown_s is not None:
+                text.append(f" {fmt.duration(view.countdown_s)} left", style="bold cyan")
+            elif paused:
+                text.append(" paused", style="bold yellow")
+    return text
+
+
+class StepPlanLine(Static):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self._shown: tuple[StepPlanView | None, bool] | None = None
+
+    def show(self, view: StepPlanView | None, paused: bool) -> None:
+        key = (view, paused)
+        if key == self._shown:
+            return
+        self._shown = key
+        self.update(step_plan_text(view, paused))

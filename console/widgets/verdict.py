@@ -1,0 +1,64 @@
+"""The judge's verdict: a fleet cell, and the release screen's panel with the evidence meter (n / n_min)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from console import format as fmt
+from console.verdicts import ReleaseVerdict
+from engine.judge import Verdict
+
+VERDICT_STYLES = {
+    Verdict.PASS: "bold green",
+    Verdict.FAIL: "bold white on red",
+    Verdict.INCONCLUSIVE: "bold yellow",
+    Verdict.ERROR: "bold magenta",
+}
+VERDICT_MARKS = {Verdict.PASS: "✓", Verdict.FAIL: "✗", Verdict.INCONCLUSIVE: "…", Verdict.ERROR: "?"}
+METER_WIDTH = 20
+
+
+def verdict_label(verdict: Verdict) -> Text:
+    return Text(f"{VERDICT_MARKS[verdict]} {verdict.value}", style=VERDICT_STYLES[verdict])
+
+
+def verdict_cell(verdict: ReleaseVerdict | None) -> Text:
+    """Compact: '✓ Pass', '✗ Fail', '… 45%' (inconclusive: share of the evidence gathered), '? Error'."""
+    if verdict is None or verdict.verdict is None:
+        return Text("")
+    if verdict.verdict is Verdict.INCONCLUSIVE and not verdict.environment:
+        share = min(100, verdict.n * 100 // verdict.n_min) if verdict.n_min else 100
+        return Text(f"… {share}%", style=VERDICT_STYLES[Verdict.INCONCLUSIVE])
+    return verdict_label(verdict.verdict)
+
+
+def evidence_meter(n: int, n_min: int, width: int = METER_WIDTH) -> Text:
+    """'████████░░░░ 1,240 / 2,000': how much of the evidence gate is met."""
+    full = n >= n_min
+    text = Text(fmt.meter(n, n_min, width), style="green" if full else "yellow")
+    text.append(f" {fmt.count(n)} / {fmt.count(n_min)}", style="bold" if full else "")
+    return text
+
+
+def verdict_text(verdict: ReleaseVerdict | None) -> Text:
+    if verdict is None or verdict.verdict is None:
+        return Text("no verdict yet: the judge looks at canaries while a step bakes", style="dim")
+    text = Text.assemble(("verdict   ", "bold"), verdict_label(verdict.verdict), "   evidence ")
+    text.append_text(evidence_meter(verdict.n, verdict.n_min))
+    text.append("   by the autopilot" if verdict.by_autopilot else "   by the console's judge", style="dim")
+    text.append("\n")
+    text.append(verdict.evidence, style="italic")
+    return text
+
+
+class VerdictPanel(Static):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__("", **kwargs)  # type: ignore[arg-type]
+        self._shown: ReleaseVerdict | None | bool = False
+
+    def show(self, verdict: ReleaseVerdict | None) -> None:
+        if verdict == self._shown:
+            return
+        self._shown = verdict
+        self.update(verdict_text(verdict))

@@ -1,0 +1,149 @@
+"""The autopilot in the console: looks from the app's own timer, notifies, shows verdicts and plans,
+and is switched on and off only through a confirmation; without it the console still judges canaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Label, Static
+
+from console.app import RolldeckApp, make_app
+from console.screens.confirm import ConfirmModal
+from console.screens.fleet import FleetScreen, FleetTable
+from console.screens.release import ReleaseScreen
+from console.widgets.attention_table import AttentionTable
+from engine.autopilot import TrackState
+from engine.judge import Verdict
+from simulator.backend import SimulatorBackend
+
+from .helpers import (
+    NORMAL,
+    WALL_CLOCK,
+    advance_live,
+    audit_records,
+    autopilot_console,
+    notifications,
+    paused_backend,
+    select_release,
+)
+
+SIZE = (140, 40)
+FAST = 0.05  # a fast sampler, so the app's own timer drives the looks without slowing the suite
+
+
+def only_release(app: RolldeckApp):  # type: ignore[no-untyped-def]
+    (release,) = list(app.backend.snapshot().releases())
+    return release
+
+
+class TestAutopilotDrives:
+    @pytest.mark.asyncio
+    async def test_the_app_looks_when_due_acts_through_the_operator_and_notifies(self, audit_path: Path) -> None:
+        app = autopilot_console("canary-5xx", audit_path, refresh_s=FAST)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await advance_live(pilot, app, 300.0, step=10.0)  # the fault starts at 4m; the judge fails it
+            assert app.autopilot is not None
+            kinds = [e.kind for e in app.autopilot.events]
+            assert kinds[:1] == ["step"] and "abort" in kinds
+            toasts = notifications(app)
+            assert ("information", f"{only_release(app).ref}: step 1/4: 10% reached the data plane") in toasts
+            assert any(sev == "error" and "aborted: eu-west-1: canary" in msg for sev, msg in toasts)
+            release = only_release(app)
+            assert release.aborted
+            queue = app.screen.query_one(AttentionTable)
+            assert [item.kind for item in queue.items.values()] == ["DEGRADED"]
+        records = audit_records(audit_path)
+        assert [(r["actor"], r["action"]) for r in records] == [("autopilot", "set-weight"), ("autopilot", "abort")]
+        assert "4× worse" in str(records[-1]["evidence"]) or "worse" in str(records[-1]["evidence"])
+
+    @pytest.mark.asyncio
+    async def test_release_screen_shows_verdict_meter_plan_and_countdown(self) -> None:
+        app = autopilot_console("canary-healthy", refresh_s=FAST)
+        async with app.run_test(size=SIZE) as pilot:
+            await advance_live(pilot, app, 120.0, step=10.0)
+            eu = next(r for r in app.backend.snapshot().releases() if r.cluster == "prod-eu-west-1")
+            await select_release(pilot, app, eu.ref)
+            await pilot.press("enter")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, ReleaseScreen)
+            plan = str(screen.query_one("#step-plan", Static).content)
+            assert "plan (autopilot · baking)" in plan
+            assert "✓ 5%" in plan and "▶ 25% 5m" in plan and "4m10s left" in plan  # baking since 70 s
+            verdict = str(screen.query_one("#verdict", Static).content)
+            assert "Pass" in verdict and "by the autopilot" in verdict and "/ 1,000" in verdict
+            fleet_step = app.frame.tracks[eu.ref]  # type: ignore[union-attr]
+            assert fleet_step.state is TrackState.BAKING and fleet_step.verdict is Verdict.PASS
+            assert str(screen.query_one("#autopilot-marker", Label).render()) == "autopilot on"
+
+
+class TestAutopilotSwitch:
+    @pytest.mark.asyncio
+    async def test_toggle_goes_through_a_modal_with_cancel_focused_and_is_audited(self, audit_path: Path) -> None:
+        app = autopilot_console("canary-5xx", audit_path, refresh_s=FAST)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await advance_live(pilot, app, 30.0, step=10.0)
+            assert app.autopilot is not None and app.autopilot.enabled
+            await pilot.press("A")
+            await pilot.pause()
+            modal = app.screen
+            assert isinstance(modal, ConfirmModal) and modal.proposal.verb == "autopilot off"
+            assert app.focused is not None and app.focused.id == "cancel"
+            await pilot.press("enter")  # reflexive enter: Cancel
+            await pilot.pause()
+            assert app.autopilot.enabled
+
+            await pilot.press("A", "tab", "enter")  # Apply
+            await pilot.pause()
+            assert not app.autopilot.enabled
+            assert str(app.screen.query_one("#autopilot-marker", Label).render()) == "autopilot off"
+            events = len(app.autopilot.events)
+            await advance_live(pilot, app, 300.0, step=30.0)  # the fault fires; nobody acts
+            assert len(app.autopilot.events) == events
+            assert not only_release(app).aborted
+            queue = app.screen.query_one(AttentionTable)
+            assert [item.kind for item in queue.items.values()] == ["FAILING"]  # the console's own judge
+
+            await pilot.press("A", "tab", "enter")  # and back on: it aborts on its next look
+            await advance_live(pilot, app, 320.0, step=10.0)
+            assert only_release(app).aborted
+        actions = [(r["actor"], r["action"]) for r in audit_records(audit_path)]
+        assert actions == [
+            ("autopilot", "set-weight"),
+            ("alice", "autopilot-off"),
+            ("alice", "autopilot-on"),
+            ("autopilot", "abort"),
+        ]
+
+    @pytest.mark.asyncio
+    async def test_the_switch_is_dimmed_without_an_autopilot_and_when_read_only(self, backend: SimulatorBackend) -> None:
+        plain = make_app(backend, wall_clock=lambda: WALL_CLOCK, config=NORMAL)
+        async with plain.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert plain.screen.active_bindings["A"].enabled is False
+            assert not plain.screen.query_one("#autopilot-marker").display
+        locked = autopilot_console("canary-5xx", read_only=True)
+        async with locked.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert locked.screen.active_bindings["A"].enabled is False
+
+
+class TestAttentionWithoutAutopilot:
+    @pytest.mark.asyncio
+    async def test_a_failing_canary_enters_the_queue(self) -> None:
+        app = make_app(paused_backend("canary-5xx", at=0.0), wall_clock=lambda: WALL_CLOCK, config=NORMAL, refresh_s=FAST)
+        async with app.run_test(size=SIZE) as pilot:
+            await advance_live(pilot, app, 200.0, step=20.0)  # healthy so far
+            queue = app.screen.query_one(AttentionTable)
+            assert not queue.items
+            assert app.screen.query_one("#attention-empty").display
+            await advance_live(pilot, app, 300.0, step=20.0)  # 3% errors since 4m
+            (item,) = queue.items.values()
+            assert item.kind == "FAILING"
+            assert (item.cluster, item.region) == ("prod-eu-west-1", "eu-west-1")
+            assert "worse" in item.detail
+            assert queue.rendered(item.key)[1:4] == ("checkout", "prod-eu-west-1", "eu-west-1")  # type: ignore[index]
+            fleet = app.screen.query_one(FleetTable)
+            assert "Fail" in fleet.rendered(str(item.release))[7]  # type: ignore[index]
+            assert isinstance(app.screen, FleetScreen)

@@ -1,0 +1,136 @@
+"""The console's pure view models: attention queue, live verdicts, step plans, chart downsampling,
+per-context policy. Hand-built releases, no app."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from console.attention import AttentionTracker, Severity
+from console.config import ConsoleConfig
+from console.contexts import with_weight_steps
+from console.step_plans import PlannedStep, StepClock, step_plan_view
+from console.verdicts import LiveJudge, ReleaseVerdict
+from console.widgets.charts import downsample
+from engine.judge import JudgeConfig, Verdict
+from engine.model import ClusterHealth, ClusterState, FleetState, Phase, RegionState, ReleaseState, Signals, Split
+
+from .fake_backend import default_fleet
+
+
+def fleet(*releases: ReleaseState, time: float = 0.0, health: ClusterHealth = ClusterHealth()) -> FleetState:
+    clusters: dict[tuple[str, str], list[ReleaseState]] = {}
+    for release in releases:
+        clusters.setdefault((release.region, release.cluster), []).append(release)
+    regions: dict[str, list[ClusterState]] = {}
+    for (region, name), members in clusters.items():
+        regions.setdefault(region, []).append(ClusterState(name, region, tuple(members), health))
+    return FleetState(time, "test", tuple(RegionState(r, tuple(cs)) for r, cs in regions.items()))
+
+
+def canary() -> ReleaseState:
+    return replace(default_fleet()[0], phase=Phase.PROGRESSING)
+
+
+def with_totals(release: ReleaseState, canary_counts: tuple[int, int], stable_counts: tuple[int, int]) -> ReleaseState:
+    stable, candidate = release.versions
+    return replace(
+        release,
+        versions=(
+            replace(stable, totals=Signals(requests=stable_counts[0], errors=stable_counts[1])),
+            replace(candidate, totals=Signals(requests=canary_counts[0], errors=canary_counts[1])),
+        ),
+    )
+
+
+class TestAttention:
+    def test_failing_verdict_comes_first_and_names_cluster_and_region(self) -> None:
+        release = canary()
+        paused = replace(default_fleet()[1], paused=True)
+        failing = ReleaseVerdict(Verdict.FAIL, "12× worse", 5000, 700, by_autopilot=False)
+        items = AttentionTracker().items(fleet(release, paused), {release.ref: failing}, {})
+        assert [(i.kind, i.cluster, i.region, i.severity) for i in items] == [
+            ("FAILING", "eu-prod-1", "eu-west", Severity.ERROR),
+            ("WAITING", "us-prod-1", "us-east", Severity.WARNING),
+        ]
+
+    def test_a_split_that_lags_too_long_is_stuck(self) -> None:
+        tracker = AttentionTracker(stuck_after_s=60)
+        lagging = replace(canary(), desired=Split.of(stable=75, canary=25))
+        assert tracker.items(fleet(lagging, time=100.0), {}, {}) == []
+        assert tracker.items(fleet(lagging, time=150.0), {}, {}) == []
+        (item,) = tracker.items(fleet(lagging, time=161.0), {}, {})
+        assert item.kind == "STUCK" and "61s" in item.detail
+        assert tracker.items(fleet(canary(), time=170.0), {}, {}) == []  # caught up: forgotten
+
+    def test_cluster_items_and_region_mapping(self) -> None:
+        down = ClusterHealth(reachable=False, last_update_age_s=40, error="API server unavailable")
+        (item,) = AttentionTracker().items(fleet(canary(), health=down), {}, {}, {"eu-prod-1": "europe"})
+        assert (item.kind, item.release, item.region) == ("UNREACHABLE", None, "europe")
+
+    def test_metrics_outage_is_no_data(self) -> None:
+        release = replace(canary(), metrics_error="metrics provider unavailable")
+        (item,) = AttentionTracker().items(fleet(release), {}, {})
+        assert item.kind == "NO DATA" and item.detail == "metrics provider unavailable"
+
+
+class TestLiveJudge:
+    def test_counts_start_when_the_desired_weight_changes(self) -> None:
+        judge = LiveJudge(JudgeConfig(n_min_errors=100, n_min_slow=100))
+        before = with_totals(canary(), (1000, 100), (10000, 10))  # a bad past at the old weight
+        ref = before.ref
+        assert judge.update(fleet(before, time=1.0))[ref].verdict is Verdict.FAIL  # since watching began
+        stepped = replace(before, desired=Split.of(stable=90, canary=10))
+        judge.update(fleet(stepped, time=2.0))  # the step begins here
+        later = with_totals(stepped, (1500, 101), (15000, 15))  # 1 error in 500 since
+        judgement = judge.update(fleet(later, time=3.0))[ref]
+        assert judgement.verdict is Verdict.PASS and judgement.canary_requests == 500
+
+    def test_one_judgement_per_backend_instant(self) -> None:
+        judge = LiveJudge(JudgeConfig())
+        state = fleet(with_totals(canary(), (10, 0), (100, 0)), time=5.0)
+        assert judge.update(state) is judge.update(state)
+
+    def test_no_totals_is_an_error_never_a_pass(self) -> None:
+        judgement = LiveJudge(JudgeConfig()).update(fleet(canary(), time=1.0))[canary().ref]
+        assert judgement.verdict is Verdict.ERROR
+
+
+class TestStepPlans:
+    def test_controller_steps_count_down_from_a_step_the_console_saw_begin(self) -> None:
+        steps = (PlannedStep("5%", 120.0), PlannedStep("25%", 300.0), PlannedStep("100%"))
+        clock = StepClock()
+        release = replace(canary(), step=0, paused=False)
+        clock.update(fleet(release, time=10.0))
+        view = step_plan_view(release, 10.0, None, {}, {str(release.ref): steps}, clock)
+        assert view is not None and view.current == 0 and view.countdown_s is None  # started before we looked
+        moved = replace(release, step=1)
+        clock.update(fleet(moved, time=50.0))
+        view = step_plan_view(moved, 80.0, None, {}, {str(moved.ref): steps}, clock)
+        assert view is not None and view.current == 1 and view.countdown_s == 270.0
+
+    def test_step_n_of_m_when_only_the_count_is_known(self) -> None:
+        release = replace(canary(), step=2, step_count=5)
+        view = step_plan_view(release, 0.0, None, {}, {}, StepClock())
+        assert view is not None and view.steps == () and view.step_count == 5
+
+
+class TestChartsAndPolicy:
+    def test_downsample_keeps_the_worst_of_each_bucket(self) -> None:
+        points = [(float(i), 100.0) for i in range(100)]
+        points[37] = (37.0, 50.0)  # one bad sample
+        reduced = downsample(points, 10, min)
+        assert len(reduced) == 10 and min(y for _, y in reduced) == 50.0
+        assert downsample(points[:5], 10, min) == points[:5]
+
+    def test_config_weight_steps_apply_only_to_releases_with_the_default_steps(self) -> None:
+        release = canary()
+        state = fleet(release)
+        stepped = with_weight_steps(state, release.ref, (0, 2, 100))
+        assert stepped.release(release.ref).weight_steps == (0, 2, 100)  # type: ignore[union-attr]
+        own = replace(release, weight_steps=(0, 10, 100))
+        assert with_weight_steps(fleet(own), own.ref, (0, 2, 100)).release(own.ref).weight_steps == (0, 10, 100)  # type: ignore[union-attr]
+
+    def test_patterns(self) -> None:
+        config = ConsoleConfig(protected=["prod-*"], read_only=["*-dr"])
+        assert config.is_protected("prod-eu") and not config.is_protected("staging-prod")
+        assert config.is_read_only("prod-eu-dr")
