@@ -28,6 +28,12 @@ test: $(STAMP_TEST)
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/sim_throughput.py
+	$(BIN)/python bench/sim_throughput.py --all-features
+	$(BIN)/python bench/sim_accuracy.py
+
+# README screenshots: needs Debian's librsvg2-bin (rsvg-convert) and, for exact glyphs, fonts-firacode.
+screenshots: $(STAMP_RUN)
+	$(BIN)/python docs/screenshots/render.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--context", default=None, help="contexts A,B or 'all'")
     live.add_argument("--namespace", default=None)
     live.add_argument("--readonly", action="store_true")
+    live.add_argument("--audit", type=Path, default=None, help=f"audit log (default {default_audit_path()})")
+    live.add_argument(
+        "--default-config", action="store_true", help="start with the default config when the config file is invalid"
+    )
 
     drill = sub.add_parser("drill", help="run a scenario headless and write a report")
     drill.add_argument("scenario")
@@ -195,6 +199,10 @@ def _run_live(args: argparse.Namespace) -> int:
 
     config = tui_config(args)  # the same console config as `rolldeck sim`
     if config is None:
+        return 1
+    signals, problem = live_signals(config)
+    if problem:
+        print(f"rolldeck: {problem}", file=sys.stderr)
         return 2
     # Flagger's gate webhooks: ROLLDECK_GATES=host:port (default 127.0.0.1:8797; port 0 picks a free one)
     host, _, port = os.environ.get("ROLLDECK_GATES", "127.0.0.1:8797").rpartition(":")
@@ -209,6 +217,7 @@ def _run_live(args: argparse.Namespace) -> int:
             gates=gates,
             actor=actor,
             audit_path=audit_path,
+            signals=signals,
         )
     except KubeconfigError as error:
         print(f"rolldeck: {error}", file=sys.stderr)
@@ -224,6 +233,36 @@ def _run_live(args: argparse.Namespace) -> int:
     app = make_app(backend, audit_path=audit_path, actor=actor, read_only=args.readonly, wall_clock=time.time, briefing="", config=config)
     app.run()
     return app.return_code or 0
+
+
+def live_signals(config, env: dict[str, str] | None = None):
+    """The live metrics source from the config's ``metrics`` section: (source or None, problem or "")."""
+    metrics = config.metrics
+    if metrics.prometheus is None:
+        return None, ""
+    from engine.kube.metrics_targets import APP_SELECTOR, ISTIO_SELECTOR, MetricsRule, MetricsTargets
+    from engine.kube.signals import TargetedSignals
+    from engine.metrics import BearerToken, PrometheusSource
+
+    env = os.environ if env is None else env
+    auth = None
+    if metrics.token_env:
+        token = env.get(metrics.token_env)
+        if not token:
+            return None, f"config metrics.token_env: environment variable {metrics.token_env} is not set"
+        auth = BearerToken(token)
+    slo_s = config.slo.latency_ms / 1000.0
+
+    def rule(spec) -> MetricsRule:
+        default = ISTIO_SELECTOR if spec.templates == "istio" else APP_SELECTOR
+        return MetricsRule(spec.templates, dict(spec.selector or default), spec.window_s, slo_s, dict(spec.params))
+
+    try:
+        source = PrometheusSource(metrics.prometheus, auth=auth, timeout_s=metrics.timeout_s)
+    except ValueError as error:
+        return None, f"config metrics.prometheus: {error}"
+    targets = MetricsTargets(rule(metrics.default), {name: rule(spec) for name, spec in metrics.releases.items()})
+    return TargetedSignals(source, targets.target_for), ""
 
 
 def _check(files: list[Path]) -> int:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -44,6 +44,26 @@ class SloDefaults(_Strict):
         )
 
 
+class MetricsRuleConfig(_Strict):
+    """What to query for a release: a template set and per-version label selectors with placeholders
+    {name} {namespace} {cluster} {version} {revision} (see engine/kube/metrics_targets.py)."""
+
+    templates: Literal["istio", "app"] = "istio"
+    selector: dict[str, str] | None = None  # None: the template set's default (Istio canonical labels / app+version)
+    window_s: Annotated[float, Field(gt=0)] = 60.0
+    params: dict[str, str] = {}
+
+
+class MetricsConfig(_Strict):
+    """Where live releases get their signals. Credentials never live in this file: name an env var."""
+
+    prometheus: str | None = None  # e.g. http://127.0.0.1:9090; none: live releases show "no data"
+    token_env: str | None = None  # environment variable holding a bearer token for Prometheus
+    timeout_s: Annotated[float, Field(gt=0, le=60)] = 5.0
+    default: MetricsRuleConfig = MetricsRuleConfig()
+    releases: dict[str, MetricsRuleConfig] = {}  # keyed "cluster/name" or "name"
+
+
 class ConsoleConfig(_Strict):
     # kubeconfig context (or simulated cluster) → region, for clusters whose region is not known
     regions: dict[str, str] = {}
@@ -56,6 +76,7 @@ class ConsoleConfig(_Strict):
     theme: str = "textual-dark"
     stale_after_s: Annotated[float, Field(gt=0)] = 30.0  # a cluster not heard from for this long is stale
     stuck_after_s: Annotated[float, Field(gt=0)] = 120.0  # a split lagging this long is a stuck rollout
+    metrics: MetricsConfig = MetricsConfig()
 
     @field_validator("weight_steps")
     @classmethod

@@ -51,7 +51,8 @@ class MetricsTargets:
                 "namespace": release.namespace,
                 "cluster": release.cluster,
                 "version": version.name,
-                "revision": version.revision,
+                # the image tag: live revisions read "v2 (rev 2)" — the tag is what pods are labelled with
+                "revision": version.revision.split(" ", 1)[0],
             }
             selectors[version.name] = {label: pattern.format(**values) for label, pattern in rule.selector.items()}
         if not selectors:
