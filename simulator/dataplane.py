@@ -77,6 +77,7 @@ def serve_tick(
             if version.name == target and index != stable_index:
                 shadow[index] = int(streams.arrivals.binomial(counts[stable_index], percent / 100.0))
                 offered[index] += offered[stable_index] * percent / 100.0
+    dependency_s = shared_dependency_delay(release, (counts.sum() + sum(shadow)) / dt)
     for index, (version, n) in enumerate(zip(release.versions, counts)):
         row = np.zeros(FIRST_LE + buckets.le_count + 1)
         total_n = int(n) + shadow[index]
@@ -88,11 +89,24 @@ def serve_tick(
         if total_n > 0:
             _serve_version(
                 release, version, total_n, shadow[index], now, dt, streams, buckets, samples, node_speed, row,
-                offered=float(offered[index]),
+                offered=float(offered[index]), dependency_s=dependency_s,
             )
         else:
             _drain(version, release, dt, node_speed)
         version.record(tick, row)
+
+
+def shared_dependency_delay(release: ReleaseSim, load_rps: float) -> float:
+    """Time each request spends on the release's shared dependency (a database both versions use).
+
+    Every request — mirrored copies included — loads it, so shadow traffic slows stable too: the call
+    costs ``latency_ms`` plus M/M/1 queueing at the dependency's utilisation (capped at 0.95).
+    """
+    dependency = release.spec.shared_dependency
+    if dependency is None:
+        return 0.0
+    rho = min(load_rps / dependency.capacity_rps, 0.95)
+    return dependency.latency_ms / 1000.0 / (1.0 - rho)
 
 
 def _capacity(release: ReleaseSim, version: VersionSim, mean_s: float, node_speed: dict[int, float]) -> float:
@@ -122,6 +136,7 @@ def _serve_version(
     row: np.ndarray,
     *,
     offered: float | None = None,
+    dependency_s: float = 0.0,
 ) -> None:
     """Serve ``n`` arrivals (``shadow`` of them mirrored copies); ``offered`` is their Poisson mean."""
     spec = release.spec
@@ -141,7 +156,8 @@ def _serve_version(
     if version.cold_factor > 1.0 and version.serving_since is not None:
         cold = 1.0 + (version.cold_factor - 1.0) * math.exp(-(now - version.serving_since) / version.cold_decay_s)
     factor = version.latency_factor * cold
-    mean_s = profile.mean_s * factor + version.latency_add_s
+    added_s = version.latency_add_s + dependency_s
+    mean_s = profile.mean_s * factor + added_s
     capacity = _capacity(release, version, mean_s, node_speed)
     # The steady-state waits need the arrival rate λ, not this tick's count: n/dt would add the Poisson
     # noise a second time (±6 % at 288 rps puts ticks at ρ 0.97, and p99 at ρ = 0.9 came out 87 % high
@@ -166,7 +182,7 @@ def _serve_version(
     latencies = np.empty(0)
     timeouts = fast = app_errors = 0
     if k > 0:
-        service = draw_service_times(streams.latency, k, profile.components) * factor + version.latency_add_s
+        service = draw_service_times(streams.latency, k, profile.components) * factor + added_s
         # Pods on a slow node serve at their node's speed: scale those samples' service times.
         speeds = np.array([node_speed.get(p.node, 1.0) for p in ready])
         if (speeds != 1.0).any():

@@ -96,6 +96,13 @@ class SLO(Strict):
     latency_threshold_s: Annotated[float, Field(gt=0)] = 0.5
 
 
+class SharedDependency(Strict):
+    """A dependency every version calls (a database): its utilisation adds latency to all of them."""
+
+    capacity_rps: Annotated[float, Field(gt=0)]
+    latency_ms: Annotated[float, Field(ge=0)] = 5.0
+
+
 class ReleaseSpec(Strict):
     name: str
     cluster: str
@@ -123,6 +130,7 @@ class ReleaseSpec(Strict):
     progress_deadline: Duration = 600.0  # rolling: no progress this long → ProgressDeadlineExceeded
     abort_scale_down_delay: Duration | None = None  # canary: scale an aborted candidate down (None: keep it)
     mirror: Weight = 0  # canary: percent of stable's requests copied to the candidate from the start
+    shared_dependency: SharedDependency | None = None
     slo: SLO = SLO()
 
 
