@@ -71,6 +71,21 @@ def next_speed(current: float, direction: int) -> float:
     return next((s for s in reversed(SPEED_STEPS) if s < current - 1e-9), SPEED_STEPS[0])
 
 
+
+# Console verbs → the engine action kinds they may plan (pause/resume toggles), for RBAC dimming.
+_ACTION_KINDS: dict[str, tuple[str, ...]] = {
+    "step_up": ("step-up",),
+    "step_down": ("step-down",),
+    "promote": ("promote",),
+    "abort": ("abort",),
+    "switch_slot": ("switch-slot",),
+    "retry": ("retry",),
+    "undo": ("undo",),
+    "mirror": ("set-mirror",),
+    "pause_resume": ("pause", "resume"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class AutopilotSetup:
     """What the console needs to run an autopilot; the app builds it on its own operator."""
@@ -284,6 +299,8 @@ class RolldeckApp(OperatorVerbs, App[None]):
             context = self.context_in_view()
             if context is not None and self.context_read_only(self.backend.snapshot(), context):
                 return None
+            if self._denied_by_rbac(action):
+                return None  # the cluster's access review refuses it: dimmed, the planner says why
         if action in SIM_ACTIONS and self.paced is None:
             return None
         base = self._base_screen()
@@ -292,6 +309,14 @@ class RolldeckApp(OperatorVerbs, App[None]):
         if action == "back":
             return not isinstance(base, FleetScreen) or base.row_filter is not None
         return True
+
+    def _denied_by_rbac(self, action: str) -> bool:
+        release = self.selected_release() if self.is_mounted else None
+        if release is None or not release.denied:
+            return False
+        denied = dict(release.denied)
+        kinds = _ACTION_KINDS.get(action, ())
+        return bool(kinds) and all(kind in denied for kind in kinds)
 
     def locked_actions(self) -> frozenset[str]:
         return frozenset(a for a in MUTATING_ACTIONS | SIM_ACTIONS if self.check_action(a, ()) is None)

@@ -8,6 +8,8 @@ cannot blow through it.
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -88,6 +90,14 @@ def details_text(proposal: Proposal) -> Text:
     return Text("\n").join(lines)
 
 
+DRY_RUN_TIMEOUT_S = 5.0
+
+
+def one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:200]
+
+
 class ConfirmModal(ModalScreen[bool]):
     AUTO_FOCUS = "#cancel"
     BINDINGS = [Binding("escape", "cancel", "cancel", id="confirm-cancel")]
@@ -106,6 +116,7 @@ class ConfirmModal(ModalScreen[bool]):
             yield Static(Text(self.proposal.diff, style="bold"), id="confirm-diff")
             yield from self.compose_extra()
             yield Static(details_text(self.proposal), id="confirm-preconditions")
+            yield Static("", id="confirm-dry-run")
             if protected:
                 yield Label(
                     f"{self.proposal.context} is protected: type the release name, {self.proposal.typed_name}, to enable Apply",
@@ -121,6 +132,23 @@ class ConfirmModal(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#confirm-prod-badge").display = self.proposal.typed_name is not None
+        dry_run = getattr(self.app, "backend", None) and getattr(self.app.backend, "dry_run", None)
+        self.query_one("#confirm-dry-run").display = bool(dry_run and self.plan is not None and self.plan.ok)
+        if dry_run and self.plan is not None and self.plan.ok:
+            self.query_one("#confirm-dry-run", Static).update(Text("server dry run: asking the API server…", style="dim"))
+            self.run_worker(self._dry_run(dry_run, self.plan), exclusive=True, group="dry-run", exit_on_error=False)
+
+    async def _dry_run(self, dry_run, plan: Plan) -> None:
+        """Ask the API server what the change would do (dryRun=All): nothing is stored."""
+        try:
+            answer = await asyncio.wait_for(dry_run(plan), DRY_RUN_TIMEOUT_S)
+            text = Text(f"server dry run: {answer}", style="green")
+        except asyncio.TimeoutError:
+            text = Text(f"server dry run: no answer within {DRY_RUN_TIMEOUT_S:.0f}s", style="yellow")
+        except Exception as error:  # a failed preview never blocks the decision, it only informs it
+            text = Text(f"server dry run failed: {one_line(error)}", style="yellow")
+        if self.is_attached:
+            self.query_one("#confirm-dry-run", Static).update(text)
 
     def typed_ok(self) -> bool:
         if self.proposal.typed_name is None:

@@ -1,0 +1,75 @@
+"""On real clusters the confirm modal shows the API server's dry run, and verbs RBAC refuses are dimmed."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from console.app import make_app
+from console.screens.confirm import ConfirmModal
+from console.screens.fleet import FleetTable, row_key
+from engine.kube import KubeBackend
+from engine.model import ReleaseRef
+from tests.adapter import scenes
+from tests.adapter.helpers import FAST_WITH_UI, wait_for
+from tests.fakekube import Allow, ClusterSpec
+
+SIZE = (160, 48)
+CONTEXT = "kind-test"
+PROMOTER = ClusterSpec("test", tokens={"promoter": ("bob", [Allow("get,list,watch"), Allow("patch", "rollouts/status", namespace="shop")])})
+
+
+async def open_console(backend, tmp_path):
+    return make_app(backend, audit_path=tmp_path / "audit.jsonl", actor="alice", wall_clock=lambda: 1_790_000_000.0)
+
+
+async def select(app, pilot, backend, ref):
+    await wait_for(lambda: backend.snapshot().release(ref) is not None, what=str(ref))
+    await pilot.pause(0.6)  # one sampler tick puts the row on screen
+    table = app.screen.query_one("#fleet-table", FleetTable)
+    table.move_cursor(row=table.get_row_index(row_key(ref)))
+    await pilot.pause()
+
+
+@pytest.mark.asyncio
+async def test_the_confirm_modal_shows_the_servers_dry_run_and_stores_nothing(fake_cluster, tmp_path):
+    scenes.vs_canary(fake_cluster.store)
+    backend = KubeBackend.from_kubeconfig(fake_cluster.context, kubeconfig=fake_cluster.kubeconfig_path,
+                                          tuning=FAST_WITH_UI, key_dir=tmp_path / "keys", actor="alice")
+    app = await open_console(backend, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(lambda: any(True for _ in backend.snapshot().releases()), what="a release")
+        ref = next(iter(backend.snapshot().releases())).ref
+        await select(app, pilot, backend, ref)
+        before = fake_cluster.store.rv
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        line = app.screen.query_one("#confirm-dry-run")
+        await wait_for(lambda: "server dry run:" in str(line.render()) and "asking" not in str(line.render()), what="the dry run")
+        assert any(r.param("dryRun") == "All" for r in fake_cluster.requests if r.method == "PATCH")
+        await pilot.press("escape")
+        await pilot.pause()
+    assert fake_cluster.store.rv == before  # a dry run stores nothing, and Cancel applied nothing
+
+
+@pytest.mark.asyncio
+@pytest.mark.fakekube(PROMOTER)
+async def test_verbs_rbac_refuses_are_dimmed_and_do_nothing(fake_clusters, tmp_path):
+    cluster = fake_clusters[CONTEXT]
+    document = cluster.kubeconfig_dict()
+    document["users"][0]["user"]["token"] = "promoter"
+    path = tmp_path / "bob.yaml"
+    path.write_text(yaml.safe_dump(document))
+    scenes.argo_canary(cluster.store, step=3, status={"phase": "Progressing"})
+    backend = KubeBackend.from_kubeconfig(CONTEXT, kubeconfig=path, tuning=FAST_WITH_UI, key_dir=tmp_path / "keys", actor="bob")
+    app = await open_console(backend, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        ref = ReleaseRef(CONTEXT, "checkout")
+        await select(app, pilot, backend, ref)
+        await wait_for(lambda: "pause" in dict(backend.snapshot().release(ref).denied), what="the access review")
+        assert app.check_action("pause_resume", ()) is None  # dimmed: bob may not patch the Rollout spec
+        assert app.check_action("abort", ()) is True  # status patches are allowed
+        await pilot.press("space")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmModal)
