@@ -90,7 +90,7 @@ def step_plan_view(
     if steps:
         current = release.step if release.step is not None and release.step < len(steps) else None
         countdown = None
-        started = clock.started_at(release.ref)
+        started = release.step_started if release.step_started is not None else clock.started_at(release.ref)
         bake = steps[current].bake_s if current is not None else None
         if started is not None and bake is not None and not release.paused:
             countdown = max(0.0, started + bake - now)

@@ -185,6 +185,7 @@ class ReleaseState:
     preview_slot: str | None = None  # blue-green only
     message: str = ""
     metrics_error: str = ""  # non-empty when the metrics source failed: signals are missing, not zero
+    step_started: float | None = None  # backend time the current step began, when the backend knows it
     # Detail real clusters provide (engine.kube); the defaults fit the simulator.
     step_count: int | None = None  # steps in the controller's plan (Argo: len(steps)); step == step_count: all done
     waiting_on: str = ""  # the human decision a controller waits for: "CanaryPauseStep", "confirm-promotion", …

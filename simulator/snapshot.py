@@ -79,6 +79,7 @@ def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ..
         router={Strategy.CANARY: "VirtualService", Strategy.BLUE_GREEN: "Service"}.get(release.strategy, ""),
         mirror=release.mirror,
         step_count=len(release.spec.steps) if release.spec.steps else None,
+        step_started=release.step_started if release.spec.steps else None,
     )
 
 
