@@ -34,7 +34,7 @@ from engine.kube.mapping.objects import label_selector_string, spec
 from engine.kube.mapping.sources import Discovered
 from engine.kube.mapping.unmanaged import percentages
 from engine.kube.reflector import TRANSPORT_ERRORS
-from engine.kube.signals import ReleaseSignals
+from engine.kube.signals import ReleaseSignals, RunningTotals
 from engine.model import ClusterState, FleetState, Owner, RegionState, ReleaseRef, ReleaseState, Signals, Split
 from engine.plans import Plan
 from engine.port import ApplyError, ApplyResult
@@ -86,6 +86,7 @@ class KubeBackend:
         self._unknown = set(unknown_contexts)
         self._signals_source = signals
         self._signals: dict[ReleaseRef, Mapping[str, Signals] | str] = {}
+        self._totals = RunningTotals()  # cumulative counts for the judge, from successive windows
         self._signals_version = 0
         self.gates = gates if gates is not None else (FlaggerGates(on_event=self._on_gate_event) if serve_gates else None)
         if self.gates is not None and self.gates._on_event is None:
@@ -314,7 +315,10 @@ class KubeBackend:
         if isinstance(answer, str):
             changes["metrics_error"] = answer
         elif answer:
-            versions = tuple(replace(v, signals=answer[v.name]) if v.name in answer else v for v in release.versions)
+            versions = tuple(
+                replace(v, signals=answer[v.name], totals=self._totals.get(str(release.ref), v.name)) if v.name in answer else v
+                for v in release.versions
+            )
             changes["versions"] = versions
             total = sum(answer[v.name].requests for v in release.versions if v.name in answer)
             if total > 0:
@@ -447,6 +451,7 @@ class KubeBackend:
                     answer = f"metrics source failed: {describe(error)}"
                 if isinstance(answer, Mapping):
                     value: Mapping[str, Signals] | str = dict(answer)
+                    self._totals.add(str(release.ref), value, self._clock.now())
                 else:
                     value = one_line(str(answer))
                 if self._signals.get(release.ref) != value:

@@ -69,3 +69,39 @@ def test_credentials_in_the_prometheus_url_are_refused_without_echoing_them():
 
 def test_no_prometheus_means_no_source():
     assert live_signals(parse_config("{}", "config.yaml")) == (None, "")
+
+
+def test_running_totals_add_each_window_scaled_to_the_time_since_the_last_poll():
+    from engine.kube.signals import RunningTotals
+    from engine.model import Signals
+
+    window = Signals(window_s=60.0, requests=600, errors=6, slow=12, bounds=(0.5,), cumulative=(588.0, 600.0))
+    totals = RunningTotals()
+    totals.add("c/app", {"canary": window}, now=100.0)
+    first = totals.get("c/app", "canary")
+    assert (first.requests, first.errors, first.slow) == (600, 6, 12)
+    totals.add("c/app", {"canary": window}, now=115.0)  # 15 s later: a quarter of the window is new
+    second = totals.get("c/app", "canary")
+    assert (second.requests, second.errors, second.slow) == (750, 8, 15)
+    assert second.cumulative == (735.0, 750.0) and second.window_s == 75.0
+    assert totals.get("c/app", "stable") is None  # never answered: no data, not zeros
+
+
+@pytest.mark.asyncio
+async def test_live_releases_carry_totals_the_judge_can_use(fake_cluster, prometheus, tmp_path):
+    from engine.judge import JudgeConfig, Verdict, judge_since
+
+    for revision, requests, errors in (("v1", 10000, 10), ("v2", 1000, 40)):
+        needle = f'version="{revision}"'
+        prometheus.on("requests", needle, scalar(requests))
+        prometheus.on("errors", needle, scalar(errors))
+        prometheus.on("buckets", needle, buckets({k: v * requests / 1000 for k, v in LE.items()}))
+    signals, _ = live_signals(config_for(prometheus.url))
+    scenes.argo_canary(fake_cluster.store)
+    async with running_backend(fake_cluster.kubeconfig_path, context=fake_cluster.context, key_dir=tmp_path / "k",
+                               signals=signals) as backend:
+        release = await wait_release(backend, CONTEXT, "checkout", lambda r: r.version("canary") is not None
+                                     and r.version("canary").totals is not None)
+    judgement = judge_since(release, None, JudgeConfig())
+    assert judgement.verdict is Verdict.FAIL  # 4 % canary errors vs 0.1 % stable
+    assert "canary 40 errors in 1,000 requests vs stable 10 in 10,000" in judgement.evidence
