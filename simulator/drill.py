@@ -158,7 +158,8 @@ def build_report(backend: SimulatorBackend, operator: Operator, pilot: Autopilot
     bounds = tuple(world.scenario.latency_buckets_s)
     edges = log_bucket_upper_edges()
     releases = []
-    for state, sim in zip(snapshot.releases(), _in_snapshot_order(world, snapshot)):
+    for state in snapshot.releases():
+        sim = world.release(state.ref)
         versions = []
         for version in sim.versions:
             totals = signals_of(version.totals, world.now, bounds)
@@ -205,11 +206,6 @@ def build_report(backend: SimulatorBackend, operator: Operator, pilot: Autopilot
         "audit": audit,
         "autopilot": [asdict(event) for event in pilot.events] if pilot else None,
     }
-
-
-def _in_snapshot_order(world, snapshot):
-    by_ref = {r.ref: r for r in world.releases}
-    return [by_ref[state.ref] for state in snapshot.releases()]
 
 
 def _fine_quantile(fine: np.ndarray, edges: np.ndarray, q: float) -> float | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from engine.model import FleetState, Phase, ReleaseRef, Role, Strategy
+from engine.model import FleetState, ReleaseRef, Role, Strategy
 from engine.plans import Change
 from simulator.controlplane import ControlPlane
 from simulator.dataplane import Buckets, Streams, diurnal_factor, serve_tick
@@ -217,7 +217,3 @@ class World:
             self.control.apply_change(release, command.change, now)
             self.command_log.append(LoggedCommand(tick, str(command.ref), command.label))
             self._digest.update(f"{tick}:{command.ref}:{command.label}".encode())
-
-    def release_phase(self, ref: ReleaseRef) -> Phase | None:
-        release = self.release(ref)
-        return release.phase if release else None
