@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.buckets import histogram_quantile
-from engine.judge import Counts, JudgeConfig, Verdict, judge_release
-from simulator.scenario import Scenario
-from simulator.state import ERRORS, FIRST_LE, REQUESTS, SLOW
-from simulator.world import World
+from rolldeck.engine.buckets import histogram_quantile
+from rolldeck.engine.judge import Counts, JudgeConfig, Verdict, judge_release
+from rolldeck.simulator.scenario import Scenario
+from rolldeck.simulator.state import ERRORS, FIRST_LE, REQUESTS, SLOW
+from rolldeck.simulator.world import World
 
 MINUTES = 30
 RPS = 100

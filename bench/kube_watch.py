@@ -36,8 +36,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.kube import KubeBackend  # noqa: E402
-from engine.model import ReleaseRef  # noqa: E402
+from rolldeck.engine.kube import KubeBackend  # noqa: E402
+from rolldeck.engine.model import ReleaseRef  # noqa: E402
 from tests.fakekube import ClusterSpec, FakeCluster  # noqa: E402
 from tests.fakekube import objects as ko  # noqa: E402
 from tests.fakekube.kubeconfig import write_kubeconfig  # noqa: E402

@@ -29,7 +29,7 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.oracle lives beside the tests
 
-from simulator.world import World  # noqa: E402
+from rolldeck.simulator.world import World  # noqa: E402
 from tests.oracle import ServiceLaw, simulate  # noqa: E402
 from tests.oracle.fluid import hist_quantile, one_release_scenario, serving_version  # noqa: E402
 

@@ -22,9 +22,9 @@ import time
 import numpy as np
 import simpy
 
-from simulator.scenario import Scenario
-from simulator.state import REQUESTS
-from simulator.world import World
+from rolldeck.simulator.scenario import Scenario
+from rolldeck.simulator.state import REQUESTS
+from rolldeck.simulator.world import World
 
 REGIONS = ("eu-west-1", "us-east-1", "ap-southeast-1")
 

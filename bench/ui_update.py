@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 
 import textual
 
-from console.app import RolldeckApp, make_app
-from console.config import ConsoleConfig
-from console.screens.release import ReleaseScreen
-from console.widgets.charts import MetricChart
-from simulator.backend import SimulatorBackend
-from simulator.scenario import Scenario
+from rolldeck.console.app import RolldeckApp, make_app
+from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.screens.release import ReleaseScreen
+from rolldeck.console.widgets.charts import MetricChart
+from rolldeck.simulator.backend import SimulatorBackend
+from rolldeck.simulator.scenario import Scenario
 
 REGIONS = ("eu-west-1", "us-east-1", "ap-southeast-1")
 SIZE = (160, 50)

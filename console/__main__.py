@@ -1,7 +1,7 @@
-"""``python -m console`` runs the same command line as the ``rolldeck`` script."""
+"""``python -m rolldeck.console`` runs the same command line as the ``rolldeck`` script."""
 
 import sys
 
-from console.cli import main
+from rolldeck.console.cli import main
 
 sys.exit(main())

@@ -19,12 +19,12 @@ from textual import work
 from textual.app import App
 from textual.screen import Screen
 
-from console import format as fmt
-from console.attention import AttentionTracker
-from console.commands import MUTATING_ACTIONS, SIM_ACTIONS, Arg, RolldeckCommands, Scope, bindings
-from console.config import ConsoleConfig
-from console.contexts import PolicyOperator
-from console.navigation import (
+from rolldeck.console import format as fmt
+from rolldeck.console.attention import AttentionTracker
+from rolldeck.console.commands import MUTATING_ACTIONS, SIM_ACTIONS, Arg, RolldeckCommands, Scope, bindings
+from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.contexts import PolicyOperator
+from rolldeck.console.navigation import (
     Command,
     CommandError,
     GoTo,
@@ -40,24 +40,24 @@ from console.navigation import (
     View,
     parse_command,
 )
-from console.screens.audit import AuditScreen
-from console.screens.base import ConsoleScreen, Frame, ViewScope
-from console.screens.clusters import ClustersScreen
-from console.screens.fleet import FleetScreen
-from console.screens.help import HelpScreen
-from console.screens.release import ReleaseScreen
-from console.step_plans import PlannedStep, StepClock, StepPlanView, autopilot_steps, step_plan_view
-from console.verbs import OperatorVerbs
-from console.verdicts import LiveJudge, release_verdicts
-from console.widgets.command_line import COMMAND, FILTER
-from console.widgets.signal_history import SignalHistory
-from console.widgets.status_bar import StatusView
-from engine.audit import AuditLog
-from engine.autopilot import Autopilot, AutopilotEvent
-from engine.judge import JudgeConfig
-from engine.model import FleetState, ReleaseState
-from engine.port import Backend, PacedBackend
-from engine.rollout_plans import RolloutPlan
+from rolldeck.console.screens.audit import AuditScreen
+from rolldeck.console.screens.base import ConsoleScreen, Frame, ViewScope
+from rolldeck.console.screens.clusters import ClustersScreen
+from rolldeck.console.screens.fleet import FleetScreen
+from rolldeck.console.screens.help import HelpScreen
+from rolldeck.console.screens.release import ReleaseScreen
+from rolldeck.console.step_plans import PlannedStep, StepClock, StepPlanView, autopilot_steps, step_plan_view
+from rolldeck.console.verbs import OperatorVerbs
+from rolldeck.console.verdicts import LiveJudge, release_verdicts
+from rolldeck.console.widgets.command_line import COMMAND, FILTER
+from rolldeck.console.widgets.signal_history import SignalHistory
+from rolldeck.console.widgets.status_bar import StatusView
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.autopilot import Autopilot, AutopilotEvent
+from rolldeck.engine.judge import JudgeConfig
+from rolldeck.engine.model import FleetState, ReleaseState
+from rolldeck.engine.port import Backend, PacedBackend
+from rolldeck.engine.rollout_plans import RolloutPlan
 
 REFRESH_INTERVAL_S = 0.5  # 2 Hz: fresh enough to watch a split converge, cheap enough for big fleets
 SPEED_STEPS: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)

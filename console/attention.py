@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
-from engine.autopilot import TrackState, TrackView
-from engine.judge import Verdict
-from engine.model import FleetState, Phase, ReleaseRef, ReleaseState
+from rolldeck.engine.autopilot import TrackState, TrackView
+from rolldeck.engine.judge import Verdict
+from rolldeck.engine.model import FleetState, Phase, ReleaseRef, ReleaseState
 
-from console.verdicts import ReleaseVerdict
+from rolldeck.console.verdicts import ReleaseVerdict
 
 
 class Severity(IntEnum):

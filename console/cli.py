@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from simulator.durations import parse_duration
-from simulator.scenario import ScenarioError
+from rolldeck.simulator.durations import parse_duration
+from rolldeck.simulator.scenario import ScenarioError
 
 if TYPE_CHECKING:
-    from console.config import ConsoleConfig
+    from rolldeck.console.config import ConsoleConfig
 
 
 def default_audit_path() -> Path:
@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command is None:
-            from simulator.library import DEFAULT_SCENARIO
+            from rolldeck.simulator.library import DEFAULT_SCENARIO
 
             return _run_tui(DEFAULT_SCENARIO, args)
         if args.command == "sim":
@@ -118,7 +118,7 @@ def tui_config(args: argparse.Namespace) -> ConsoleConfig | None:
 
     With ``--default-config`` an invalid file is reported and the defaults are used instead.
     """
-    from console.config import ConfigError, config_path, load_config
+    from rolldeck.console.config import ConfigError, config_path, load_config
 
     path = config_path()
     try:
@@ -126,7 +126,7 @@ def tui_config(args: argparse.Namespace) -> ConsoleConfig | None:
     except ConfigError as error:
         print(error.one_line(), file=sys.stderr)
         if getattr(args, "default_config", False):
-            from console.config import ConsoleConfig
+            from rolldeck.console.config import ConsoleConfig
 
             print(f"rolldeck: starting with the default config (--default-config); {path} was not used", file=sys.stderr)
             return ConsoleConfig()
@@ -135,7 +135,7 @@ def tui_config(args: argparse.Namespace) -> ConsoleConfig | None:
 
 
 def _config_command(action: str) -> int:
-    from console.config import ConfigError, config_path, load_config
+    from rolldeck.console.config import ConfigError, config_path, load_config
 
     path = config_path()
     if action == "path":
@@ -151,8 +151,8 @@ def _config_command(action: str) -> int:
 
 
 def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
-    from simulator.backend import SimulatorBackend
-    from simulator.library import load_scenario
+    from rolldeck.simulator.backend import SimulatorBackend
+    from rolldeck.simulator.library import load_scenario
 
     config = tui_config(args)
     if config is None:
@@ -163,9 +163,9 @@ def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
         return 2
     backend = SimulatorBackend(scenario, speed=args.speed, autopilot=args.autopilot)
 
-    from console.app import AutopilotSetup, make_app  # Textual only when a TUI opens
-    from console.step_plans import PlannedStep
-    from simulator.autopilot_plans import judge_config, rollout_plans
+    from rolldeck.console.app import AutopilotSetup, make_app  # Textual only when a TUI opens
+    from rolldeck.console.step_plans import PlannedStep
+    from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans
 
     autopilot = None
     if args.autopilot and scenario.autopilot is not None:
@@ -194,8 +194,8 @@ def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
 
 def _run_live(args: argparse.Namespace) -> int:
     """``rolldeck live``: the console on kubeconfig contexts (KUBECONFIG or ~/.kube/config, as kubectl)."""
-    from engine.kube import KubeBackend, KubeconfigError
-    from engine.kube.flagger_gates import FlaggerGates
+    from rolldeck.engine.kube import KubeBackend, KubeconfigError
+    from rolldeck.engine.kube.flagger_gates import FlaggerGates
 
     config = tui_config(args)  # the same console config as `rolldeck sim`
     if config is None:
@@ -228,7 +228,7 @@ def _run_live(args: argparse.Namespace) -> int:
     for problem in backend.problems:  # the other contexts keep working; say what was skipped
         print(f"rolldeck: {problem}", file=sys.stderr)
 
-    from console.app import make_app  # Textual only when a TUI opens
+    from rolldeck.console.app import make_app  # Textual only when a TUI opens
 
     app = make_app(backend, audit_path=audit_path, actor=actor, read_only=args.readonly, wall_clock=time.time, briefing="", config=config)
     app.run()
@@ -240,9 +240,9 @@ def live_signals(config, env: dict[str, str] | None = None):
     metrics = config.metrics
     if metrics.prometheus is None:
         return None, ""
-    from engine.kube.metrics_targets import APP_SELECTOR, ISTIO_SELECTOR, MetricsRule, MetricsTargets
-    from engine.kube.signals import TargetedSignals
-    from engine.metrics import BearerToken, PrometheusSource
+    from rolldeck.engine.kube.metrics_targets import APP_SELECTOR, ISTIO_SELECTOR, MetricsRule, MetricsTargets
+    from rolldeck.engine.kube.signals import TargetedSignals
+    from rolldeck.engine.metrics import BearerToken, PrometheusSource
 
     env = os.environ if env is None else env
     auth = None
@@ -266,7 +266,7 @@ def live_signals(config, env: dict[str, str] | None = None):
 
 
 def _check(files: list[Path]) -> int:
-    from simulator.scenario import load_scenario_file
+    from rolldeck.simulator.scenario import load_scenario_file
 
     problems: list[str] = []
     for path in files:
@@ -282,7 +282,7 @@ def _check(files: list[Path]) -> int:
 
 
 def _list_scenarios() -> int:
-    from simulator.library import DEFAULT_SCENARIO, list_scenarios
+    from rolldeck.simulator.library import DEFAULT_SCENARIO, list_scenarios
 
     entries = list_scenarios()
     width = max(len(e.name) for e in entries)
@@ -293,8 +293,8 @@ def _list_scenarios() -> int:
 
 
 def _drill(args: argparse.Namespace) -> int:
-    from simulator.drill import load_actions, run_drill, write_report
-    from simulator.library import load_scenario
+    from rolldeck.simulator.drill import load_actions, run_drill, write_report
+    from rolldeck.simulator.library import load_scenario
 
     scenario = load_scenario(args.scenario)
     if args.autopilot and scenario.autopilot is None:

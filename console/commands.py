@@ -18,7 +18,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
 if TYPE_CHECKING:
-    from console.app import RolldeckApp
+    from rolldeck.console.app import RolldeckApp
 
 
 class Scope(StrEnum):

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from engine.judge import JudgeConfig
+from rolldeck.engine.judge import JudgeConfig
 
 CONFIG_ENV = "ROLLDECK_CONFIG"
 
@@ -166,7 +166,7 @@ def _cross_checks(config: ConsoleConfig) -> list[tuple[tuple[object, ...], bool,
     """Names pydantic cannot check by type: binding ids and themes (both come from Textual)."""
     from textual.theme import BUILTIN_THEMES
 
-    from console.commands import BINDING_IDS
+    from rolldeck.console.commands import BINDING_IDS
 
     problems: list[tuple[tuple[object, ...], bool, str]] = []
     for binding_id, keys in config.keys.items():

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engine.actions import Action, ActionKind
-from engine.audit import AuditLog
-from engine.model import DEFAULT_WEIGHT_STEPS, FleetState, ReleaseRef
-from engine.operator import Operator
-from engine.plans import Plan, plan_action
-from engine.port import Backend
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.model import DEFAULT_WEIGHT_STEPS, FleetState, ReleaseRef
+from rolldeck.engine.operator import Operator
+from rolldeck.engine.plans import Plan, plan_action
+from rolldeck.engine.port import Backend
 
-from console.config import ConsoleConfig
+from rolldeck.console.config import ConsoleConfig
 
 STEP_KINDS = (ActionKind.STEP_UP, ActionKind.STEP_DOWN)
 

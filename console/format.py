@@ -5,7 +5,7 @@ No Textual here, so every rule (rounding, dashes for "no data", arrows for lag) 
 
 from __future__ import annotations
 
-from engine.model import ReleaseState, Role, Split, Strategy, VersionState
+from rolldeck.engine.model import ReleaseState, Role, Split, Strategy, VersionState
 
 NO_DATA = "—"
 ARROW = "→"

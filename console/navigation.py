@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from console.commands import COMMANDS_BY_ID, LINE_COMMANDS_BY_NAME
+from rolldeck.console.commands import COMMANDS_BY_ID, LINE_COMMANDS_BY_NAME
 
 
 class View(StrEnum):

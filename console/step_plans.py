@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from engine.autopilot import Autopilot, TrackView
-from engine.model import FleetState, ReleaseRef, ReleaseState
-from engine.rollout_plans import BlueGreenPlan, CanaryPlan
+from rolldeck.engine.autopilot import Autopilot, TrackView
+from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState
+from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan
 
 
 @dataclass(frozen=True, slots=True)

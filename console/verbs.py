@@ -11,19 +11,19 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from console.screens.confirm import ConfirmModal, MirrorModal, Proposal, proposal_for
-from engine.actions import Action, ActionKind
-from engine.audit import AuditRecord
-from engine.model import ReleaseState
-from engine.plans import Plan
+from rolldeck.console.screens.confirm import ConfirmModal, MirrorModal, Proposal, proposal_for
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditRecord
+from rolldeck.engine.model import ReleaseState
+from rolldeck.engine.plans import Plan
 
 if TYPE_CHECKING:
     from textual.app import App
 
-    from console.config import ConsoleConfig
-    from console.contexts import PolicyOperator
-    from engine.autopilot import Autopilot
-    from engine.port import Backend
+    from rolldeck.console.config import ConsoleConfig
+    from rolldeck.console.contexts import PolicyOperator
+    from rolldeck.engine.autopilot import Autopilot
+    from rolldeck.engine.port import Backend
 
     _Base = App[None]
 else:

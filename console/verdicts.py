@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.autopilot import Autopilot, TrackView
-from engine.judge import Counts, JudgeConfig, Judgement, Verdict, judge_since, release_totals
-from engine.model import FleetState, ReleaseRef, ReleaseState, Strategy
+from rolldeck.engine.autopilot import Autopilot, TrackView
+from rolldeck.engine.judge import Counts, JudgeConfig, Judgement, Verdict, judge_since, release_totals
+from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState, Strategy
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from engine.model import ReleaseRef
+from rolldeck.engine.model import ReleaseRef
 
 
 class ActionKind(StrEnum):

@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from engine.actions import Action, ActionKind
-from engine.judge import Counts, JudgeConfig, Judgement, Verdict, counts_since, judge_release, release_totals
-from engine.model import FleetState, ReleaseRef, ReleaseState
-from engine.operator import Operator
-from engine.rollout_plans import BlueGreenPlan, CanaryPlan, RolloutPlan
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.judge import Counts, JudgeConfig, Judgement, Verdict, counts_since, judge_release, release_totals
+from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState
+from rolldeck.engine.operator import Operator
+from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan, RolloutPlan
 
 ACTOR = "autopilot"
 

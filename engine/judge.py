@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from scipy.special import bdtrc
 
-from engine.model import ReleaseState, Signals
+from rolldeck.engine.model import ReleaseState, Signals
 
 
 class Verdict(StrEnum):

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from engine.buckets import DEFAULT_LE_BOUNDS, count_above, histogram_quantile
+from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS, count_above, histogram_quantile
 
 
 class Strategy(StrEnum):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.actions import Action
-from engine.audit import AuditLog, AuditRecord
-from engine.plans import Plan, plan_action
-from engine.port import ApplyError, Backend
+from rolldeck.engine.actions import Action
+from rolldeck.engine.audit import AuditLog, AuditRecord
+from rolldeck.engine.plans import Plan, plan_action
+from rolldeck.engine.port import ApplyError, Backend
 
 
 @dataclass(frozen=True, slots=True)

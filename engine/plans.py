@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.actions import Action, ActionKind
-from engine.model import FleetState, Owner, Phase, ReleaseState, Role, Strategy
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.model import FleetState, Owner, Phase, ReleaseState, Role, Strategy
 
 
 @dataclass(frozen=True, slots=True)

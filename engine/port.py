@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from engine.model import FleetState
-from engine.plans import Plan
+from rolldeck.engine.model import FleetState
+from rolldeck.engine.plans import Plan
 
 
 class ApplyError(Exception):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.judge import JudgeConfig
-from engine.rollout_plans import BlueGreenPlan, CanaryPlan, CanaryStepPlan, RegionPhase, RolloutPlan
-from simulator.scenario import Scenario
+from rolldeck.engine.judge import JudgeConfig
+from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan, CanaryStepPlan, RegionPhase, RolloutPlan
+from rolldeck.simulator.scenario import Scenario
 
 
 def rollout_plans(scenario: Scenario) -> list[RolloutPlan]:

@@ -12,11 +12,11 @@ import asyncio
 import contextlib
 import time
 
-from engine.model import FleetState
-from engine.plans import Plan
-from engine.port import ApplyError, ApplyResult
-from simulator.scenario import Scenario
-from simulator.world import Command, World
+from rolldeck.engine.model import FleetState
+from rolldeck.engine.plans import Plan
+from rolldeck.engine.port import ApplyError, ApplyResult
+from rolldeck.simulator.scenario import Scenario
+from rolldeck.simulator.world import Command, World
 
 FRAME_S = 0.05  # 20 frames per second
 BUDGET_S = 0.015  # simulation work allowed per frame

@@ -12,11 +12,11 @@ from collections.abc import Callable
 
 import simpy
 
-from engine.model import Phase, Role, Strategy
-from simulator.scenario import pods_of
-from engine.plans import Change
-from simulator.pods import PodLifecycle
-from simulator.state import ReleaseSim, VersionSim
+from rolldeck.engine.model import Phase, Role, Strategy
+from rolldeck.simulator.scenario import pods_of
+from rolldeck.engine.plans import Change
+from rolldeck.simulator.pods import PodLifecycle
+from rolldeck.simulator.state import ReleaseSim, VersionSim
 
 
 # Conditions that belong to a revision's template, so they follow it when it is promoted.

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.latency import LOG_BUCKETS, draw_service_times, draw_waits, log_bucket_index, wait_shape
-from simulator.state import ERRORS, FIRST_LE, REQUESTS, SHADOW, SHED, SLOW, TIMEOUTS, USER_BAD, ReleaseSim, VersionSim
+from rolldeck.simulator.latency import LOG_BUCKETS, draw_service_times, draw_waits, log_bucket_index, wait_shape
+from rolldeck.simulator.state import ERRORS, FIRST_LE, REQUESTS, SHADOW, SHED, SLOW, TIMEOUTS, USER_BAD, ReleaseSim, VersionSim
 
 FAST_ERROR_LATENCY_S = 0.002  # a 503 from the proxy: no endpoints, shed, DNS or TLS failure
 

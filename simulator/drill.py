@@ -18,17 +18,17 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
-from engine.actions import Action, ActionKind
-from engine.audit import AuditLog
-from engine.autopilot import Autopilot
-from engine.model import ReleaseRef
-from engine.operator import Operator
-from simulator.autopilot_plans import judge_config, rollout_plans
-from simulator.backend import SimulatorBackend
-from simulator.durations import parse_duration
-from simulator.latency import log_bucket_upper_edges
-from simulator.scenario import Problem, Scenario, ScenarioError, format_problem
-from simulator.snapshot import signals_of
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.autopilot import Autopilot
+from rolldeck.engine.model import ReleaseRef
+from rolldeck.engine.operator import Operator
+from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans
+from rolldeck.simulator.backend import SimulatorBackend
+from rolldeck.simulator.durations import parse_duration
+from rolldeck.simulator.latency import log_bucket_upper_edges
+from rolldeck.simulator.scenario import Problem, Scenario, ScenarioError, format_problem
+from rolldeck.simulator.snapshot import signals_of
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 import simpy
 
-from engine.model import Role
-from simulator import scenario as sc
-from simulator.pods import PodState
+from rolldeck.engine.model import Role
+from rolldeck.simulator import scenario as sc
+from rolldeck.simulator.pods import PodState
 
 if TYPE_CHECKING:
-    from simulator.state import ReleaseSim, VersionSim
-    from simulator.world import World
+    from rolldeck.simulator.state import ReleaseSim, VersionSim
+    from rolldeck.simulator.world import World
 
 
 def schedule_faults(env: simpy.Environment, scenario: sc.Scenario, world: World) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from simulator.scenario import Scenario, ScenarioError, load_scenario_file, load_scenario_text
+from rolldeck.simulator.scenario import Scenario, ScenarioError, load_scenario_file, load_scenario_text
 
 DEFAULT_SCENARIO = "fleet-default"
 
@@ -18,7 +18,7 @@ class LibraryEntry:
 
 
 def _library_files() -> dict[str, resources.abc.Traversable]:
-    root = resources.files("rolldeck_scenarios")
+    root = resources.files("rolldeck.scenarios")
     return {
         entry.name.removesuffix(".yaml"): entry
         for entry in root.iterdir()

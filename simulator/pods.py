@@ -17,7 +17,7 @@ import numpy as np
 import simpy
 
 if TYPE_CHECKING:
-    from simulator.state import ReleaseSim, VersionSim
+    from rolldeck.simulator.state import ReleaseSim, VersionSim
 
 BACKOFF_START_S = 10.0
 BACKOFF_CAP_S = 300.0

@@ -17,9 +17,9 @@ from typing import Annotated, Literal, Union
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from engine.buckets import DEFAULT_LE_BOUNDS
-from engine.model import DEFAULT_WEIGHT_STEPS
-from simulator.durations import parse_duration
+from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS
+from rolldeck.engine.model import DEFAULT_WEIGHT_STEPS
+from rolldeck.simulator.durations import parse_duration
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]

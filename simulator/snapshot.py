@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.model import (
+from rolldeck.engine.model import (
     ClusterHealth,
     ClusterState,
     FleetState,
@@ -19,10 +19,10 @@ from engine.model import (
     Strategy,
     VersionState,
 )
-from simulator.state import ERRORS, FIRST_LE, REQUESTS, SLOW, ReleaseSim, VersionSim
+from rolldeck.simulator.state import ERRORS, FIRST_LE, REQUESTS, SLOW, ReleaseSim, VersionSim
 
 if TYPE_CHECKING:
-    from simulator.world import World
+    from rolldeck.simulator.world import World
 
 
 def signals_of(row: np.ndarray, window_s: float, bounds: tuple[float, ...]) -> Signals:

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from engine.model import Phase, ReleaseRef, Role, Strategy
-from simulator.latency import LOG_BUCKETS
-from simulator.pods import Pod, PodState
-from simulator.scenario import ReleaseSpec, VersionSpec
+from rolldeck.engine.model import Phase, ReleaseRef, Role, Strategy
+from rolldeck.simulator.latency import LOG_BUCKETS
+from rolldeck.simulator.pods import Pod, PodState
+from rolldeck.simulator.scenario import ReleaseSpec, VersionSpec
 
 # Columns of a per-tick signal row: requests, errors, slow, shed (503 at the queue limit), timeouts,
 # shadow (mirrored copies, part of requests), user-facing bad (errors or slow, shadow excluded), then

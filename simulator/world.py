@@ -14,17 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from engine.model import FleetState, ReleaseRef, Role, Strategy
-from engine.plans import Change
-from simulator.controlplane import ControlPlane
-from simulator.dataplane import Buckets, Streams, diurnal_factor, serve_tick
-from simulator.faults import schedule_faults
-from simulator.latency import le_mapping
-from simulator.pods import PodLifecycle
-from simulator.rng import stream
-from simulator.scenario import ReleaseSpec, Scenario
-from simulator.snapshot import build_snapshot
-from simulator.state import Profile, ReleaseSim, VersionSim
+from rolldeck.engine.model import FleetState, ReleaseRef, Role, Strategy
+from rolldeck.engine.plans import Change
+from rolldeck.simulator.controlplane import ControlPlane
+from rolldeck.simulator.dataplane import Buckets, Streams, diurnal_factor, serve_tick
+from rolldeck.simulator.faults import schedule_faults
+from rolldeck.simulator.latency import le_mapping
+from rolldeck.simulator.pods import PodLifecycle
+from rolldeck.simulator.rng import stream
+from rolldeck.simulator.scenario import ReleaseSpec, Scenario
+from rolldeck.simulator.snapshot import build_snapshot
+from rolldeck.simulator.state import Profile, ReleaseSim, VersionSim
 
 
 @dataclass(frozen=True)

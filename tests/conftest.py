@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.backend import SimulatorBackend
-from simulator.library import load_scenario
+from rolldeck.simulator.backend import SimulatorBackend
+from rolldeck.simulator.library import load_scenario
 
 # The fake Kubernetes API server's fixtures (fake_cluster, fake_clusters, start_fake_clusters).
 pytest_plugins = ["tests.fakekube.plugin"]

@@ -6,8 +6,8 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Label
 
-from console.screens.base import ConsoleScreen, Frame
-from console.widgets.event_log import AuditTable, entries
+from rolldeck.console.screens.base import ConsoleScreen, Frame
+from rolldeck.console.widgets.event_log import AuditTable, entries
 
 AUDIT_LIMIT = 500
 

@@ -12,15 +12,15 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from console.attention import AttentionItem
-from console.navigation import CommandError, RowFilter, compile_filter
-from console.verdicts import ReleaseVerdict
-from console.widgets.command_line import COMMAND, FILTER, CommandBar
-from console.widgets.signal_history import SignalHistory
-from console.widgets.status_bar import StatusBar, StatusView
-from engine.audit import AuditLog
-from engine.autopilot import AutopilotEvent, TrackView
-from engine.model import FleetState, ReleaseRef, ReleaseState
+from rolldeck.console.attention import AttentionItem
+from rolldeck.console.navigation import CommandError, RowFilter, compile_filter
+from rolldeck.console.verdicts import ReleaseVerdict
+from rolldeck.console.widgets.command_line import COMMAND, FILTER, CommandBar
+from rolldeck.console.widgets.signal_history import SignalHistory
+from rolldeck.console.widgets.status_bar import StatusBar, StatusView
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.autopilot import AutopilotEvent, TrackView
+from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +119,7 @@ class ConsoleScreen(Screen[None]):
         return self._ready and self.query_one(CommandBar).is_open
 
     def open_prompt(self, mode: str) -> None:
-        from console.app import RolldeckApp  # the screen asks the app for the shared history
+        from rolldeck.console.app import RolldeckApp  # the screen asks the app for the shared history
 
         app = self.app
         assert isinstance(app, RolldeckApp)
@@ -144,7 +144,7 @@ class ConsoleScreen(Screen[None]):
                 self.notify(str(error), severity="error")
             return
         if event.mode == COMMAND and event.text:
-            from console.app import RolldeckApp
+            from rolldeck.console.app import RolldeckApp
 
             app = self.app
             assert isinstance(app, RolldeckApp)

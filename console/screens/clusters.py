@@ -7,11 +7,11 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Label
 
-from console import format as fmt
-from console.config import ConsoleConfig
-from console.screens.base import ConsoleScreen, Frame
-from console.widgets.keyed_table import KeyedTable, Row
-from engine.model import ClusterState
+from rolldeck.console import format as fmt
+from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.screens.base import ConsoleScreen, Frame
+from rolldeck.console.widgets.keyed_table import KeyedTable, Row
+from rolldeck.engine.model import ClusterState
 
 CLUSTER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("cluster", "cluster"),

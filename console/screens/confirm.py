@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from engine.plans import Plan
+from rolldeck.engine.plans import Plan
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,16 +9,16 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Label
 
-from console import format as fmt
-from console.commands import Scope, bindings
-from console.screens.base import ConsoleScreen, Frame
-from console.verdicts import ReleaseVerdict
-from console.widgets.attention_table import AttentionTable, attention_text
-from console.widgets.keyed_table import Row
-from console.widgets.row_grid import RowGrid
-from console.widgets.verdict import verdict_cell
-from engine.autopilot import TrackView
-from engine.model import FleetState, Phase, ReleaseRef, ReleaseState
+from rolldeck.console import format as fmt
+from rolldeck.console.commands import Scope, bindings
+from rolldeck.console.screens.base import ConsoleScreen, Frame
+from rolldeck.console.verdicts import ReleaseVerdict
+from rolldeck.console.widgets.attention_table import AttentionTable, attention_text
+from rolldeck.console.widgets.keyed_table import Row
+from rolldeck.console.widgets.row_grid import RowGrid
+from rolldeck.console.widgets.verdict import verdict_cell
+from rolldeck.engine.autopilot import TrackView
+from rolldeck.engine.model import FleetState, Phase, ReleaseRef, ReleaseState
 
 FLEET_COLUMNS: tuple[tuple[str, str], ...] = (
     ("region", "region"),

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from console.commands import CATALOGUE, KEY_GLYPHS, LINE_COMMANDS, Scope
+from rolldeck.console.commands import CATALOGUE, KEY_GLYPHS, LINE_COMMANDS, Scope
 
 SCOPE_NAMES = {Scope.APP: "everywhere", Scope.FLEET: "fleet", Scope.RELEASE: "release"}
 

@@ -8,16 +8,16 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
-from console.commands import Scope, bindings
-from console.screens.base import ConsoleScreen, Frame
-from console.step_plans import StepPlanView
-from console.widgets.charts import VersionCharts
-from console.widgets.event_log import EventPane, entries
-from console.widgets.planes import ControlPlanePanel, DataPlaneTable
-from console.widgets.split_bar import SplitBar
-from console.widgets.step_plan import StepPlanLine
-from console.widgets.verdict import VerdictPanel
-from engine.model import ReleaseRef, ReleaseState
+from rolldeck.console.commands import Scope, bindings
+from rolldeck.console.screens.base import ConsoleScreen, Frame
+from rolldeck.console.step_plans import StepPlanView
+from rolldeck.console.widgets.charts import VersionCharts
+from rolldeck.console.widgets.event_log import EventPane, entries
+from rolldeck.console.widgets.planes import ControlPlanePanel, DataPlaneTable
+from rolldeck.console.widgets.split_bar import SplitBar
+from rolldeck.console.widgets.step_plan import StepPlanLine
+from rolldeck.console.widgets.verdict import VerdictPanel
+from rolldeck.engine.model import ReleaseRef, ReleaseState
 
 
 def release_heading(release: ReleaseState, region: str) -> Text:

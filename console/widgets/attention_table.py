@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from console.attention import AttentionItem, Severity
-from console.commands import Scope, bindings
-from console.widgets.keyed_table import KeyedTable, Row
+from rolldeck.console.attention import AttentionItem, Severity
+from rolldeck.console.commands import Scope, bindings
+from rolldeck.console.widgets.keyed_table import KeyedTable, Row
 
 ATTENTION_COLUMNS: tuple[tuple[str, str], ...] = (
     ("kind", "needs"),

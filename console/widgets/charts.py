@@ -16,9 +16,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual_plotext import PlotextPlot
 
-from console.widgets.signal_history import Sample, SignalHistory
-from console.widgets.split_bar import ROLE_COLOURS, UNKNOWN_COLOUR, VERSION_COLOURS
-from engine.model import ReleaseState
+from rolldeck.console.widgets.signal_history import Sample, SignalHistory
+from rolldeck.console.widgets.split_bar import ROLE_COLOURS, UNKNOWN_COLOUR, VERSION_COLOURS
+from rolldeck.engine.model import ReleaseState
 
 MIN_REDRAW_S = 2.0
 Reduce = Callable[[Sequence[float]], float]

@@ -13,7 +13,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label
 
-from console.navigation import History
+from rolldeck.console.navigation import History
 
 COMMAND, FILTER = ":", "/"
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
-from console import format as fmt
-from console.widgets.keyed_table import KeyedTable, Row
-from engine.audit import AuditRecord
-from engine.autopilot import AutopilotEvent
+from rolldeck.console import format as fmt
+from rolldeck.console.widgets.keyed_table import KeyedTable, Row
+from rolldeck.engine.audit import AuditRecord
+from rolldeck.engine.autopilot import AutopilotEvent
 
 RESULT_STYLES = {"applied": "bold green", "refused": "bold yellow", "failed": "bold red"}
 SEVERITY_STYLES = {"information": "cyan", "warning": "bold yellow", "error": "bold red"}

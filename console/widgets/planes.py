@@ -11,9 +11,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from console import format as fmt
-from console.widgets.keyed_table import KeyedTable, Row
-from engine.model import ReleaseState, Strategy, VersionState
+from rolldeck.console import format as fmt
+from rolldeck.console.widgets.keyed_table import KeyedTable, Row
+from rolldeck.engine.model import ReleaseState, Strategy, VersionState
 
 LAG_STYLE = "bold yellow"
 

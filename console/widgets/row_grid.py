@@ -21,7 +21,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.widgets.keyed_table import Cell, Row
+from rolldeck.console.widgets.keyed_table import Cell, Row
 
 GAP = 2  # spaces between columns
 

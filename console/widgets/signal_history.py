@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.model import FleetState
+from rolldeck.engine.model import FleetState
 
 HISTORY_POINTS = 300
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.model import ReleaseState, Role, Split
+from rolldeck.engine.model import ReleaseState, Role, Split
 
 BAR_WIDTH = 50
 # Fixed colours, not theme variables: a slot's colour is part of its meaning (blue is blue).

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
-from console import format as fmt
+from rolldeck.console import format as fmt
 
 
 @dataclass(frozen=True, slots=True)

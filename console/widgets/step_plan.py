@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from console import format as fmt
-from console.step_plans import PlannedStep, StepPlanView
+from rolldeck.console import format as fmt
+from rolldeck.console.step_plans import PlannedStep, StepPlanView
 
 
 def _step_label(step: PlannedStep) -> str:

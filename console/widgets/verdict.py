@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from console import format as fmt
-from console.verdicts import ReleaseVerdict
-from engine.judge import Verdict
+from rolldeck.console import format as fmt
+from rolldeck.console.verdicts import ReleaseVerdict
+from rolldeck.engine.judge import Verdict
 
 VERDICT_STYLES = {
     Verdict.PASS: "bold green",

@@ -16,13 +16,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from console.app import AutopilotSetup, RolldeckApp, make_app
-from console.config import ConsoleConfig
-from console.step_plans import PlannedStep
-from console.widgets.charts import VersionCharts
-from simulator.autopilot_plans import judge_config, rollout_plans
-from simulator.backend import SimulatorBackend
-from simulator.library import load_scenario
+from rolldeck.console.app import AutopilotSetup, RolldeckApp, make_app
+from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.step_plans import PlannedStep
+from rolldeck.console.widgets.charts import VersionCharts
+from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans
+from rolldeck.simulator.backend import SimulatorBackend
+from rolldeck.simulator.library import load_scenario
 
 HERE = Path(__file__).parent
 SIZE = (150, 42)

@@ -8,7 +8,7 @@ Only this package imports kubernetes_asyncio; the engine core never does.
 
 
 
-from engine.kube.backend import KubeBackend
-from engine.kube.kubeconfig import KubeconfigError
+from rolldeck.engine.kube.backend import KubeBackend
+from rolldeck.engine.kube.kubeconfig import KubeconfigError
 
 __all__ = ["KubeBackend", "KubeconfigError"]

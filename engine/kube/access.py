@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from kubernetes_asyncio.client import ApiClient, AuthorizationV1Api
 
-from engine.actions import ActionKind
-from engine.kube.errors import one_line
-from engine.kube.resources import read_json
-from engine.model import Owner, ReleaseState, Strategy
+from rolldeck.engine.actions import ActionKind
+from rolldeck.engine.kube.errors import one_line
+from rolldeck.engine.kube.resources import read_json
+from rolldeck.engine.model import Owner, ReleaseState, Strategy
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,22 +22,22 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from engine.audit import AuditLog, AuditRecord
-from engine.kube import verbs
-from engine.kube.access import requirements
-from engine.kube.cluster import BackendTuning, ClusterConnection
-from engine.kube.errors import HttpError, describe, one_line
-from engine.kube.flagger_gates import FlaggerGates, GateEvent
-from engine.kube.kubeconfig import Kubeconfig, KubeconfigError, private_key_dir, shred_key_files
-from engine.kube.mapping import map_cluster
-from engine.kube.mapping.objects import label_selector_string, spec
-from engine.kube.mapping.sources import Discovered
-from engine.kube.mapping.unmanaged import percentages
-from engine.kube.reflector import TRANSPORT_ERRORS
-from engine.kube.signals import ReleaseSignals, RunningTotals
-from engine.model import ClusterState, FleetState, Owner, RegionState, ReleaseRef, ReleaseState, Signals, Split
-from engine.plans import Plan
-from engine.port import ApplyError, ApplyResult
+from rolldeck.engine.audit import AuditLog, AuditRecord
+from rolldeck.engine.kube import verbs
+from rolldeck.engine.kube.access import requirements
+from rolldeck.engine.kube.cluster import BackendTuning, ClusterConnection
+from rolldeck.engine.kube.errors import HttpError, describe, one_line
+from rolldeck.engine.kube.flagger_gates import FlaggerGates, GateEvent
+from rolldeck.engine.kube.kubeconfig import Kubeconfig, KubeconfigError, private_key_dir, shred_key_files
+from rolldeck.engine.kube.mapping import map_cluster
+from rolldeck.engine.kube.mapping.objects import label_selector_string, spec
+from rolldeck.engine.kube.mapping.sources import Discovered
+from rolldeck.engine.kube.mapping.unmanaged import percentages
+from rolldeck.engine.kube.reflector import TRANSPORT_ERRORS
+from rolldeck.engine.kube.signals import ReleaseSignals, RunningTotals
+from rolldeck.engine.model import ClusterState, FleetState, Owner, RegionState, ReleaseRef, ReleaseState, Signals, Split
+from rolldeck.engine.plans import Plan
+from rolldeck.engine.port import ApplyError, ApplyResult
 
 MAX_ATTEMPTS = 3  # a write that keeps conflicting is someone else's active edit: stop and say so
 REBUILD_EVERY_S = 1.0  # health ages in the snapshot stay this fresh without any event

@@ -19,13 +19,13 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api
 
-from engine.kube.access import AccessCache
-from engine.kube.errors import HttpError, describe
-from engine.kube.kubeconfig import ContextAuth, Kubeconfig, KubeconfigError, prepare_context
-from engine.kube.mapping.objects import Objects
-from engine.kube.reflector import TRANSPORT_ERRORS, Backoff, Reflector, ReflectorTuning, Store, slim
-from engine.kube.resources import CLUSTER_WIDE, Kind, discover, get_call, list_call, read_json
-from engine.model import ClusterHealth
+from rolldeck.engine.kube.access import AccessCache
+from rolldeck.engine.kube.errors import HttpError, describe
+from rolldeck.engine.kube.kubeconfig import ContextAuth, Kubeconfig, KubeconfigError, prepare_context
+from rolldeck.engine.kube.mapping.objects import Objects
+from rolldeck.engine.kube.reflector import TRANSPORT_ERRORS, Backoff, Reflector, ReflectorTuning, Store, slim
+from rolldeck.engine.kube.resources import CLUSTER_WIDE, Kind, discover, get_call, list_call, read_json
+from rolldeck.engine.model import ClusterHealth
 
 REGION_LABELS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
 UNKNOWN_REGION = "unknown"

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from engine.kube.mapping.flagger import GATE_PATH, GATE_TYPES
+from rolldeck.engine.kube.mapping.flagger import GATE_PATH, GATE_TYPES
 
 WAIT_MEMORY_S = 120.0  # a refusal older than this no longer says what Flagger waits for
 

@@ -36,7 +36,7 @@ from kubernetes_asyncio.client import ApiClient, Configuration
 from kubernetes_asyncio.config import kube_config
 from kubernetes_asyncio.config.config_exception import ConfigException
 
-from engine.kube.errors import one_line
+from rolldeck.engine.kube.errors import one_line
 
 REGION_EXTENSION = "rolldeck"  # extensions: [{name: rolldeck, extension: {region: eu-west-1}}]
 EXEC_TIMEOUT_S = 60.0

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from engine.metrics import MetricsTarget
-from engine.model import ReleaseState
+from rolldeck.engine.metrics import MetricsTarget
+from rolldeck.engine.model import ReleaseState
 
 ISTIO_SELECTOR = {
     "destination_workload_namespace": "{namespace}",

@@ -25,8 +25,8 @@ from typing import Any
 
 import aiohttp
 
-from engine.kube.errors import HttpError, describe, http_error, one_line
-from engine.kube.resources import Call, Kind, read_json
+from rolldeck.engine.kube.errors import HttpError, describe, http_error, one_line
+from rolldeck.engine.kube.resources import Call, Kind, read_json
 
 log = logging.getLogger(__name__)
 

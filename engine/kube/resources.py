@@ -16,7 +16,7 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient, ApisApi, AppsV1Api, CoreV1Api, CustomObjectsApi
 
-from engine.kube.errors import http_error
+from rolldeck.engine.kube.errors import http_error
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"

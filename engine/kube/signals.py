@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Protocol, runtime_checkable
 
-from engine.model import ReleaseState, Signals
+from rolldeck.engine.model import ReleaseState, Signals
 
 
 @runtime_checkable

@@ -5,9 +5,9 @@ PromQL query sets (``istio``, ``app``), ``parse`` the API answer decoding, ``pro
 adapter. Imports httpx only: no textual, simpy or kubernetes_asyncio (engine core rule).
 """
 
-from engine.metrics.prometheus import BasicAuth, BearerToken, PrometheusSource
-from engine.metrics.source import ErrorKind, MetricsError, MetricsTarget, SignalsSource
-from engine.metrics.templates import APP, ISTIO, TEMPLATE_SETS, Matcher, QueryKind, TemplateSet
+from rolldeck.engine.metrics.prometheus import BasicAuth, BearerToken, PrometheusSource
+from rolldeck.engine.metrics.source import ErrorKind, MetricsError, MetricsTarget, SignalsSource
+from rolldeck.engine.metrics.templates import APP, ISTIO, TEMPLATE_SETS, Matcher, QueryKind, TemplateSet
 
 __all__ = [
     "APP",

@@ -15,9 +15,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from engine.buckets import count_above
-from engine.metrics.source import ErrorKind, MetricsError
-from engine.model import Signals
+from rolldeck.engine.buckets import count_above
+from rolldeck.engine.metrics.source import ErrorKind, MetricsError
+from rolldeck.engine.model import Signals
 
 _MAX_REASON = 200
 

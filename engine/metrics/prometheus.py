@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from engine.metrics.parse import Vector, build_signals, histogram, one_line, parse_response, total
-from engine.metrics.source import ErrorKind, MetricsError, MetricsTarget
-from engine.metrics.templates import QueryKind, promql_duration
-from engine.model import Signals
+from rolldeck.engine.metrics.parse import Vector, build_signals, histogram, one_line, parse_response, total
+from rolldeck.engine.metrics.source import ErrorKind, MetricsError, MetricsTarget
+from rolldeck.engine.metrics.templates import QueryKind, promql_duration
+from rolldeck.engine.model import Signals
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Protocol, runtime_checkable
 
-from engine.metrics.templates import TEMPLATE_SETS, Matcher, TemplateSet
-from engine.model import Signals
+from rolldeck.engine.metrics.templates import TEMPLATE_SETS, Matcher, TemplateSet
+from rolldeck.engine.model import Signals
 
 
 def _matchers(version: str, selector: Mapping[str, str] | Sequence[Matcher]) -> tuple[Matcher, ...]:

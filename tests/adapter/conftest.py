@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest_asyncio
 
-from engine.actions import Action, ActionKind
-from engine.audit import AuditLog
-from engine.kube.backend import KubeBackend
-from engine.model import ReleaseRef
-from engine.operator import Operator, Outcome
-from engine.plans import Plan
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.kube.backend import KubeBackend
+from rolldeck.engine.model import ReleaseRef
+from rolldeck.engine.operator import Operator, Outcome
+from rolldeck.engine.plans import Plan
 from tests.adapter.helpers import in_sync, running_backend
 
 CONTEXT = "kind-test"

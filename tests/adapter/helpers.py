@@ -10,10 +10,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from engine.kube.backend import KubeBackend
-from engine.kube.cluster import BackendTuning
-from engine.kube.reflector import ReflectorTuning
-from engine.model import FleetState, ReleaseRef, ReleaseState
+from rolldeck.engine.kube.backend import KubeBackend
+from rolldeck.engine.kube.cluster import BackendTuning
+from rolldeck.engine.kube.reflector import ReflectorTuning
+from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState
 
 # Seconds instead of minutes, so every resilience path runs inside a test's few-second budget.
 FAST = BackendTuning(

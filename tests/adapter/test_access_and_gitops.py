@@ -8,12 +8,12 @@ import time
 import pytest
 import yaml
 
-from engine.actions import Action, ActionKind
-from engine.audit import AuditLog
-from engine.model import ReleaseRef, Signals
-from engine.operator import Operator
-from engine.plans import plan_action
-from engine.kube.signals import StaticSignals
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.model import ReleaseRef, Signals
+from rolldeck.engine.operator import Operator
+from rolldeck.engine.plans import plan_action
+from rolldeck.engine.kube.signals import StaticSignals
 from tests.adapter import scenes
 from tests.adapter.conftest import CONTEXT
 from tests.adapter.helpers import in_sync, running_backend, wait_release

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from console.app import make_app
-from console.screens.confirm import ConfirmModal
-from console.screens.fleet import FleetTable, row_key
-from engine.kube import KubeBackend
-from engine.model import ReleaseRef
+from rolldeck.console.app import make_app
+from rolldeck.console.screens.confirm import ConfirmModal
+from rolldeck.console.screens.fleet import FleetTable, row_key
+from rolldeck.engine.kube import KubeBackend
+from rolldeck.engine.model import ReleaseRef
 from tests.adapter import scenes
 from tests.adapter.helpers import FAST_WITH_UI, wait_for
 from tests.fakekube import Allow, ClusterSpec

@@ -9,13 +9,13 @@ import sys
 
 import pytest
 
-from console.app import make_app
-from console.screens.confirm import ConfirmModal
-from console.screens.fleet import FleetTable, row_key
-from console.screens.release import ReleaseScreen
-from engine.audit import AuditLog
-from engine.kube import KubeBackend
-from engine.model import ReleaseRef
+from rolldeck.console.app import make_app
+from rolldeck.console.screens.confirm import ConfirmModal
+from rolldeck.console.screens.fleet import FleetTable, row_key
+from rolldeck.console.screens.release import ReleaseScreen
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.kube import KubeBackend
+from rolldeck.engine.model import ReleaseRef
 from tests.adapter import scenes
 from tests.adapter.helpers import FAST_WITH_UI, wait_for
 from tests.fakekube import ClusterSpec
@@ -68,7 +68,7 @@ async def test_console_renders_every_live_release_shape_and_applies_a_verb(fake_
 
 def test_rolldeck_live_without_a_kubeconfig_is_one_line(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "console.cli", "live", "--context", "all"],
+        [sys.executable, "-m", "rolldeck.console.cli", "live", "--context", "all"],
         capture_output=True, text=True, timeout=60, env={"KUBECONFIG": str(tmp_path / "none"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
         cwd=str(Path(__file__).parents[2]),
     )

@@ -6,9 +6,9 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from engine.actions import Action, ActionKind
-from engine.audit import AuditLog
-from engine.model import ReleaseRef
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.model import ReleaseRef
 from tests.adapter import scenes
 from tests.adapter.conftest import CONTEXT, writes
 from tests.adapter.helpers import in_sync, wait_release

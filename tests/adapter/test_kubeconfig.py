@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-import engine.kube.kubeconfig as kubeconfig_module
-from engine.kube import KubeBackend, KubeconfigError
-from engine.kube.kubeconfig import Kubeconfig
+import rolldeck.engine.kube.kubeconfig as kubeconfig_module
+from rolldeck.engine.kube import KubeBackend, KubeconfigError
+from rolldeck.engine.kube.kubeconfig import Kubeconfig
 from tests.adapter.helpers import cluster_health, running_backend, wait_for, wait_release
 from tests.fakekube import ClusterSpec
 from tests.fakekube import objects as ko
@@ -222,7 +222,7 @@ def test_token_free_error_text():
     """Nothing in an ApiException's str() (headers, body) reaches our one-liners."""
     from kubernetes_asyncio.client.exceptions import ApiException
 
-    from engine.kube.errors import describe
+    from rolldeck.engine.kube.errors import describe
 
     class Response:
         status, reason = 401, "Unauthorized"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
-from console.cli import live_signals
-from console.config import parse_config
+from rolldeck.console.cli import live_signals
+from rolldeck.console.config import parse_config
 from tests.adapter import scenes
 from tests.adapter.helpers import running_backend, wait_release
 from tests.metrics.stub_prometheus import StubPrometheus, buckets, scalar
@@ -72,8 +72,8 @@ def test_no_prometheus_means_no_source():
 
 
 def test_running_totals_add_each_window_scaled_to_the_time_since_the_last_poll():
-    from engine.kube.signals import RunningTotals
-    from engine.model import Signals
+    from rolldeck.engine.kube.signals import RunningTotals
+    from rolldeck.engine.model import Signals
 
     window = Signals(window_s=60.0, requests=600, errors=6, slow=12, bounds=(0.5,), cumulative=(588.0, 600.0))
     totals = RunningTotals()
@@ -89,7 +89,7 @@ def test_running_totals_add_each_window_scaled_to_the_time_since_the_last_poll()
 
 @pytest.mark.asyncio
 async def test_live_releases_carry_totals_the_judge_can_use(fake_cluster, prometheus, tmp_path):
-    from engine.judge import JudgeConfig, Verdict, judge_since
+    from rolldeck.engine.judge import JudgeConfig, Verdict, judge_since
 
     for revision, requests, errors in (("v1", 10000, 10), ("v2", 1000, 40)):
         needle = f'version="{revision}"'

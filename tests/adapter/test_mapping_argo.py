@@ -6,15 +6,15 @@ import copy
 
 import pytest
 
-from engine.kube.mapping import Objects, map_cluster
-from engine.kube.mapping.argo import (
+from rolldeck.engine.kube.mapping import Objects, map_cluster
+from rolldeck.engine.kube.mapping.argo import (
     actual_canary_weight,
     claimed_objects,
     current_set_weight,
     release_from_rollout,
     rollout_phase,
 )
-from engine.model import Owner, Phase, Role, Strategy
+from rolldeck.engine.model import Owner, Phase, Role, Strategy
 from tests.fakekube import objects as ko
 
 STEPS = [{"setWeight": 20}, {"pause": {}}, {"setWeight": 50}, {"analysis": {"templates": [{"templateName": "rate"}]}}]

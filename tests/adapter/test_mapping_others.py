@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.kube.mapping import Objects, map_cluster
-from engine.kube.mapping.argocd import gitops_for
-from engine.kube.mapping.flagger import release_from_canary
-from engine.kube.mapping.unmanaged import percentages, release_from_http_route, release_from_service, release_from_virtual_service
-from engine.model import Owner, Phase, Role, Strategy
+from rolldeck.engine.kube.mapping import Objects, map_cluster
+from rolldeck.engine.kube.mapping.argocd import gitops_for
+from rolldeck.engine.kube.mapping.flagger import release_from_canary
+from rolldeck.engine.kube.mapping.unmanaged import percentages, release_from_http_route, release_from_service, release_from_virtual_service
+from rolldeck.engine.model import Owner, Phase, Role, Strategy
 from tests.fakekube import objects as ko
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.kube.metrics_targets import APP_SELECTOR, MetricsRule, MetricsTargets
+from rolldeck.engine.kube.metrics_targets import APP_SELECTOR, MetricsRule, MetricsTargets
 from tests.engine.factories import canary_release
 
 

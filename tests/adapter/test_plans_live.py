@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.actions import Action, ActionKind
-from engine.model import GitOpsState, Owner, Phase
-from engine.plans import plan_action
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.model import GitOpsState, Owner, Phase
+from rolldeck.engine.plans import plan_action
 from tests.engine.factories import BLUE_GREEN, CANARY, blue_green_release, canary_release, fleet
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.actions import Action, ActionKind
-from engine.audit import AuditLog
-from engine.model import ReleaseRef
-from engine.operator import Operator
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.model import ReleaseRef
+from rolldeck.engine.operator import Operator
 from tests.adapter import scenes
 from tests.adapter.conftest import CONTEXT, writes
 from tests.adapter.helpers import in_sync, running_backend, wait_for, wait_release

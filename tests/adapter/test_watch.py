@@ -10,7 +10,7 @@ import time
 import pytest
 import yaml
 
-from engine.model import Owner, ReleaseRef
+from rolldeck.engine.model import Owner, ReleaseRef
 from tests.adapter.helpers import cluster_health, running_backend, wait_for, wait_release
 from tests.fakekube import Allow, ClusterSpec
 from tests.fakekube import objects as ko

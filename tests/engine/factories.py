@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engine.model import (
+from rolldeck.engine.model import (
     ClusterHealth,
     ClusterState,
     FleetState,

@@ -1,6 +1,6 @@
 import pytest
 
-from engine.buckets import count_above, histogram_quantile
+from rolldeck.engine.buckets import count_above, histogram_quantile
 
 BOUNDS = (0.1, 0.5, 1.0)
 

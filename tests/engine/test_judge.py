@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.judge import Counts, JudgeConfig, Verdict, binomial_tail, judge_region, judge_release
+from rolldeck.engine.judge import Counts, JudgeConfig, Verdict, binomial_tail, judge_region, judge_release
 
 CFG = JudgeConfig()
 

@@ -7,14 +7,14 @@ import os
 
 import pytest
 
-from engine.actions import Action, ActionKind
-from engine.audit import AuditLog
-from engine.model import ReleaseRef
-from engine.operator import Operator
-from engine.plans import Plan
-from engine.port import ApplyError, ApplyResult
-from simulator.backend import SimulatorBackend
-from simulator.library import load_scenario
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.model import ReleaseRef
+from rolldeck.engine.operator import Operator
+from rolldeck.engine.plans import Plan
+from rolldeck.engine.port import ApplyError, ApplyResult
+from rolldeck.simulator.backend import SimulatorBackend
+from rolldeck.simulator.library import load_scenario
 
 CHECKOUT = ReleaseRef("prod-eu-west-1", "checkout")
 WALL = 1_790_000_000.0

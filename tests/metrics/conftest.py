@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest_asyncio
 
-from engine.metrics import PrometheusSource
+from rolldeck.engine.metrics import PrometheusSource
 from tests.metrics.stub_prometheus import StubPrometheus
 
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from engine.buckets import DEFAULT_LE_BOUNDS
+from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS
 
 ISTIO_MS: tuple[float, ...] = (0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000,
                                60000, 300000, 600000, 1800000, 3600000)

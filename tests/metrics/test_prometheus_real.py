@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from engine.buckets import DEFAULT_LE_BOUNDS, histogram_quantile
-from engine.metrics import ErrorKind, MetricsError, MetricsTarget, PrometheusSource, TemplateSet
+from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS, histogram_quantile
+from rolldeck.engine.metrics import ErrorKind, MetricsError, MetricsTarget, PrometheusSource, TemplateSet
 from tests.metrics.exporter import ISTIO_MS, Batch, Exporter
 
 PROMETHEUS = Path("/usr/bin/prometheus")

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from engine.buckets import DEFAULT_LE_BOUNDS, histogram_quantile
-from engine.metrics import (
+from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS, histogram_quantile
+from rolldeck.engine.metrics import (
     BasicAuth,
     BearerToken,
     ErrorKind,
@@ -18,7 +18,7 @@ from engine.metrics import (
     PrometheusSource,
     SignalsSource,
 )
-from engine.model import Signals
+from rolldeck.engine.model import Signals
 from tests.metrics.stub_prometheus import TS, Reply, api_error, buckets, scalar, vector
 
 APP_TARGET = MetricsTarget(
@@ -283,7 +283,7 @@ def test_credentials_in_the_url_are_refused():
 @pytest.mark.asyncio
 async def test_unexpected_bug_becomes_an_internal_error(stub, source, monkeypatch):
     healthy(stub)
-    monkeypatch.setattr("engine.metrics.prometheus.build_signals", lambda **_: 1 / 0)
+    monkeypatch.setattr("rolldeck.engine.metrics.prometheus.build_signals", lambda **_: 1 / 0)
     expect_error(await source.fetch(APP_TARGET), ErrorKind.INTERNAL, "ZeroDivisionError")
 
 

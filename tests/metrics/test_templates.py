@@ -9,8 +9,8 @@ import sys
 import pytest
 from pydantic import TypeAdapter
 
-from engine.metrics import APP, ISTIO, TEMPLATE_SETS, Matcher, MetricsTarget, QueryKind, TemplateSet
-from engine.metrics.templates import promql_duration
+from rolldeck.engine.metrics import APP, ISTIO, TEMPLATE_SETS, Matcher, MetricsTarget, QueryKind, TemplateSet
+from rolldeck.engine.metrics.templates import promql_duration
 
 
 def test_template_sets_by_name():

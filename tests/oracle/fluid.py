@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from simulator.latency import GAMMA, log_bucket_upper_edges
-from simulator.scenario import Scenario
-from simulator.state import VersionSim
-from simulator.world import World
+from rolldeck.simulator.latency import GAMMA, log_bucket_upper_edges
+from rolldeck.simulator.scenario import Scenario
+from rolldeck.simulator.state import VersionSim
+from rolldeck.simulator.world import World
 from tests.oracle.model import ServiceLaw
 
 _UPPER = log_bucket_upper_edges()

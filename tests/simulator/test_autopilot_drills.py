@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from simulator.drill import run_drill
-from simulator.library import load_scenario
+from rolldeck.simulator.drill import run_drill
+from rolldeck.simulator.library import load_scenario
 
 
 def drill(name: str, until: float | None = None) -> dict:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from engine.actions import Action, ActionKind
-from engine.audit import AuditLog
-from engine.autopilot import Autopilot, TrackState
-from engine.model import ReleaseRef
-from engine.operator import Operator
-from engine.rollout_plans import CanaryPlan, CanaryStepPlan, RolloutPlan
-from simulator.autopilot_plans import judge_config
-from simulator.backend import SimulatorBackend
-from simulator.library import load_scenario
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.autopilot import Autopilot, TrackState
+from rolldeck.engine.model import ReleaseRef
+from rolldeck.engine.operator import Operator
+from rolldeck.engine.rollout_plans import CanaryPlan, CanaryStepPlan, RolloutPlan
+from rolldeck.simulator.autopilot_plans import judge_config
+from rolldeck.simulator.backend import SimulatorBackend
+from rolldeck.simulator.library import load_scenario
 
 CHECKOUT = ReleaseRef("prod-eu-west-1", "checkout")
 

@@ -14,9 +14,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.scenario import Scenario
-from simulator.state import ERRORS, FIRST_LE, REQUESTS, SHADOW, SHED, SLOW, TIMEOUTS, USER_BAD
-from simulator.world import World
+from rolldeck.simulator.scenario import Scenario
+from rolldeck.simulator.state import ERRORS, FIRST_LE, REQUESTS, SHADOW, SHED, SLOW, TIMEOUTS, USER_BAD
+from rolldeck.simulator.world import World
 
 TICKS = 60
 TOLERANCE = 1e-6  # relative, on float totals

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from simulator.drill import DrillAction, run_drill
-from simulator.library import load_scenario
+from rolldeck.simulator.drill import DrillAction, run_drill
+from rolldeck.simulator.library import load_scenario
 
 ACTIONS = [
     DrillAction(at=95.0, release="prod-eu-west-1/payments", action="step-up"),
@@ -48,7 +48,7 @@ def test_commands_change_the_outcome():
 
 def test_budgeted_advance_matches_a_straight_run():
     """The live pacing path (many small budgeted advances) gives the headless result."""
-    from simulator.backend import SimulatorBackend
+    from rolldeck.simulator.backend import SimulatorBackend
 
     straight = SimulatorBackend(load_scenario("canary-healthy"), paused=True)
     straight.run_until(300)
@@ -65,7 +65,7 @@ def test_budgeted_advance_matches_a_straight_run():
 async def test_live_pacing_advances_with_speed_and_stops_when_paused():
     import asyncio
 
-    from simulator.backend import SimulatorBackend
+    from rolldeck.simulator.backend import SimulatorBackend
 
     backend = SimulatorBackend(load_scenario("canary-healthy"), speed=200)
     await backend.start()

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.actions import Action, ActionKind
-from engine.audit import AuditLog
-from engine.model import ReleaseRef
-from engine.operator import Operator
-from simulator.drill import DrillAction, load_actions, run_drill
-from simulator.library import load_scenario
-from simulator.scenario import ScenarioError
-from simulator.state import ERRORS, REQUESTS
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.model import ReleaseRef
+from rolldeck.engine.operator import Operator
+from rolldeck.simulator.drill import DrillAction, load_actions, run_drill
+from rolldeck.simulator.library import load_scenario
+from rolldeck.simulator.scenario import ScenarioError
+from rolldeck.simulator.state import ERRORS, REQUESTS
 
 CHECKOUT = ReleaseRef("prod-eu-west-1", "checkout")
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from engine.actions import Action, ActionKind
-from engine.audit import AuditLog
-from engine.model import Phase, ReleaseRef
-from engine.operator import Operator
-from engine.port import ApplyError
-from simulator.backend import SimulatorBackend
-from simulator.drill import run_drill
-from simulator.library import list_scenarios, load_scenario
-from simulator.pods import PodState
-from simulator.state import ERRORS, REQUESTS, SHADOW, USER_BAD
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.model import Phase, ReleaseRef
+from rolldeck.engine.operator import Operator
+from rolldeck.engine.port import ApplyError
+from rolldeck.simulator.backend import SimulatorBackend
+from rolldeck.simulator.drill import run_drill
+from rolldeck.simulator.library import list_scenarios, load_scenario
+from rolldeck.simulator.pods import PodState
+from rolldeck.simulator.state import ERRORS, REQUESTS, SHADOW, USER_BAD
 
 
 def backend(name: str, **changes) -> SimulatorBackend:
@@ -124,7 +124,7 @@ async def test_set_mirror_zero_stops_the_copies():
 
 
 def test_region_outage_with_failover_moves_users_to_the_survivors():
-    from simulator.scenario import RegionOutageFault
+    from rolldeck.simulator.scenario import RegionOutageFault
 
     scenario = load_scenario("region-outage")
     fault = RegionOutageFault(type="region_outage", at=180, target={"region": "eu-west-1"}, params={"failover": True})

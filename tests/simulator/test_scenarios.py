@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-from engine.model import Strategy
-from simulator.backend import SimulatorBackend
-from simulator.library import DEFAULT_SCENARIO, list_scenarios, load_scenario
-from simulator.scenario import ScenarioError, load_scenario_text
+from rolldeck.engine.model import Strategy
+from rolldeck.simulator.backend import SimulatorBackend
+from rolldeck.simulator.library import DEFAULT_SCENARIO, list_scenarios, load_scenario
+from rolldeck.simulator.scenario import ScenarioError, load_scenario_text
 
 VALID = textwrap.dedent(
     """\

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.actions import Action, ActionKind
-from engine.audit import AuditLog
-from engine.model import ReleaseRef
-from engine.operator import Operator
-from simulator.state import REQUESTS
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.model import ReleaseRef
+from rolldeck.engine.operator import Operator
+from rolldeck.simulator.state import REQUESTS
 
 CHECKOUT = ReleaseRef("prod-eu-west-1", "checkout")
 
@@ -95,8 +95,8 @@ def test_blue_green_preview_pods_start_with_a_readiness_delay(fleet_backend):
 
 def test_a_version_without_ready_pods_answers_with_fast_503s(fleet_backend):
     """Traffic sent to a slot with no endpoints fails; capacity comes from ready pods."""
-    from engine.plans import Change
-    from simulator.world import Command
+    from rolldeck.engine.plans import Change
+    from rolldeck.simulator.world import Command
 
     ref = ReleaseRef("prod-us-east-2", "catalog")
     fleet_backend.run_until(2)  # green not ready yet; force a switch below the planner's guard

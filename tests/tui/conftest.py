@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from console.app import RolldeckApp, make_app
-from simulator.backend import SimulatorBackend
+from rolldeck.console.app import RolldeckApp, make_app
+from rolldeck.simulator.backend import SimulatorBackend
 
 from .helpers import NORMAL, TEST_REFRESH_S, WALL_CLOCK, paused_backend
 

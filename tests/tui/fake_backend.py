@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from engine.model import (
+from rolldeck.engine.model import (
     ClusterHealth,
     ClusterState,
     GitOpsState,
@@ -26,8 +26,8 @@ from engine.model import (
     Strategy,
     VersionState,
 )
-from engine.plans import Plan
-from engine.port import ApplyResult
+from rolldeck.engine.plans import Plan
+from rolldeck.engine.port import ApplyResult
 
 
 class ManualClock:

@@ -10,13 +10,13 @@ from textual.pilot import Pilot
 
 from textual.widgets import Label
 
-from console.app import RolldeckApp
-from console.config import ConsoleConfig
-from console.screens.fleet import FleetTable
-from engine.audit import AuditLog
-from engine.model import FleetState, ReleaseRef, ReleaseState, Strategy
-from simulator.backend import SimulatorBackend
-from simulator.library import load_scenario
+from rolldeck.console.app import RolldeckApp
+from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.screens.fleet import FleetTable
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState, Strategy
+from rolldeck.simulator.backend import SimulatorBackend
+from rolldeck.simulator.library import load_scenario
 
 START_S = 120.0  # past start-up: every pod ready, first canary steps applied
 WALL_CLOCK = 1_790_000_000.0  # fixed, so audit records compare exactly
@@ -94,8 +94,8 @@ async def type_line(pilot: Pilot[None], prefix: str, text: str) -> None:
 
 def autopilot_console(scenario_name: str, audit_path: Path | None = None, **options: object) -> RolldeckApp:
     """A console with the scenario's autopilot on, over a paused simulator at t = 0."""
-    from console.app import AutopilotSetup, make_app
-    from simulator.autopilot_plans import judge_config, rollout_plans
+    from rolldeck.console.app import AutopilotSetup, make_app
+    from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans
 
     scenario = load_scenario(scenario_name)
     assert scenario.autopilot is not None

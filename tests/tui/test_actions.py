@@ -8,12 +8,12 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 
-from console.app import RolldeckApp, make_app
-from console.config import ConsoleConfig
-from console.screens.confirm import ConfirmModal, MirrorModal
-from console.screens.fleet import FleetScreen
-from engine.model import ReleaseRef, ReleaseState
-from simulator.backend import SimulatorBackend
+from rolldeck.console.app import RolldeckApp, make_app
+from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.screens.confirm import ConfirmModal, MirrorModal
+from rolldeck.console.screens.fleet import FleetScreen
+from rolldeck.engine.model import ReleaseRef, ReleaseState
+from rolldeck.simulator.backend import SimulatorBackend
 
 from .fake_backend import FakeBackend, controller_fleet
 from .helpers import (

@@ -8,10 +8,10 @@ import pytest
 from textual.app import App
 from textual.binding import Binding
 
-from console.app import RolldeckApp, make_app, next_speed
-from console.screens.confirm import ConfirmModal
-from engine.port import PacedBackend
-from simulator.backend import SimulatorBackend
+from rolldeck.console.app import RolldeckApp, make_app, next_speed
+from rolldeck.console.screens.confirm import ConfirmModal
+from rolldeck.engine.port import PacedBackend
+from rolldeck.simulator.backend import SimulatorBackend
 
 from .fake_backend import FakeBackend
 from .helpers import WALL_CLOCK, first_release, is_canary_at, select_release

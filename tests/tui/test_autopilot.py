@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 from textual.widgets import Label, Static
 
-from console.app import RolldeckApp, make_app
-from console.screens.confirm import ConfirmModal
-from console.screens.fleet import FleetScreen, FleetTable
-from console.screens.release import ReleaseScreen
-from console.widgets.attention_table import AttentionTable
-from engine.autopilot import TrackState
-from engine.judge import Verdict
-from simulator.backend import SimulatorBackend
+from rolldeck.console.app import RolldeckApp, make_app
+from rolldeck.console.screens.confirm import ConfirmModal
+from rolldeck.console.screens.fleet import FleetScreen, FleetTable
+from rolldeck.console.screens.release import ReleaseScreen
+from rolldeck.console.widgets.attention_table import AttentionTable
+from rolldeck.engine.autopilot import TrackState
+from rolldeck.engine.judge import Verdict
+from rolldeck.simulator.backend import SimulatorBackend
 
 from .helpers import (
     NORMAL,

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from console.app import make_app
-from console.config import ConsoleConfig
-from console.screens.clusters import ClustersScreen, ClustersTable
-from console.screens.fleet import FleetScreen
-from console.widgets.attention_table import AttentionTable
-from engine.model import ClusterHealth
+from rolldeck.console.app import make_app
+from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.screens.clusters import ClustersScreen, ClustersTable
+from rolldeck.console.screens.fleet import FleetScreen
+from rolldeck.console.widgets.attention_table import AttentionTable
+from rolldeck.engine.model import ClusterHealth
 
 from .fake_backend import FakeBackend
 from .helpers import NORMAL, WALL_CLOCK, type_line

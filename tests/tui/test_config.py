@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from console.app import make_app
-from console.cli import tui_config
-from console.config import ConfigError, ConsoleConfig, config_path, load_config, parse_config
-from console.screens.confirm import ConfirmModal
-from console.screens.fleet import FleetScreen, FleetTable
-from simulator.backend import SimulatorBackend
+from rolldeck.console.app import make_app
+from rolldeck.console.cli import tui_config
+from rolldeck.console.config import ConfigError, ConsoleConfig, config_path, load_config, parse_config
+from rolldeck.console.screens.confirm import ConfirmModal
+from rolldeck.console.screens.fleet import FleetScreen, FleetTable
+from rolldeck.simulator.backend import SimulatorBackend
 
 from .helpers import WALL_CLOCK, first_release, is_canary_at, select_release
 

@@ -8,11 +8,11 @@ import pytest
 from rich.console import Console
 from textual.widgets import Label, Static
 
-from console.app import RolldeckApp
-from console.screens.fleet import REGION_PREFIX, FleetScreen, FleetTable
-from console.screens.help import HelpScreen
-from console.commands import CATALOGUE
-from simulator.backend import SimulatorBackend
+from rolldeck.console.app import RolldeckApp
+from rolldeck.console.screens.fleet import REGION_PREFIX, FleetScreen, FleetTable
+from rolldeck.console.screens.help import HelpScreen
+from rolldeck.console.commands import CATALOGUE
+from rolldeck.simulator.backend import SimulatorBackend
 from .helpers import TICK_S, START_S
 
 SIZE = (140, 40)

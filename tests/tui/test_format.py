@@ -7,10 +7,10 @@ from dataclasses import replace
 import pytest
 from textual.widgets import DataTable
 
-from console import format as fmt
-from console.commands import CATALOGUE, Scope
-from console.widgets.split_bar import BAR_WIDTH, block_widths
-from engine.model import ReleaseState, Split, Strategy
+from rolldeck.console import format as fmt
+from rolldeck.console.commands import CATALOGUE, Scope
+from rolldeck.console.widgets.split_bar import BAR_WIDTH, block_widths
+from rolldeck.engine.model import ReleaseState, Split, Strategy
 
 from .fake_backend import default_fleet
 

@@ -6,9 +6,9 @@ import pytest
 from textual import events
 from textual.widgets import Input
 
-from console.app import RolldeckApp
-from console.commands import LINE_COMMANDS
-from console.navigation import (
+from rolldeck.console.app import RolldeckApp
+from rolldeck.console.commands import LINE_COMMANDS
+from rolldeck.console.navigation import (
     CommandError,
     GoTo,
     History,
@@ -23,12 +23,12 @@ from console.navigation import (
     compile_filter,
     parse_command,
 )
-from console.screens.audit import AuditScreen
-from console.screens.clusters import ClustersScreen, ClustersTable
-from console.screens.confirm import ConfirmModal
-from console.screens.fleet import REGION_PREFIX, FleetScreen, FleetTable
-from console.widgets.event_log import AuditTable
-from simulator.backend import SimulatorBackend
+from rolldeck.console.screens.audit import AuditScreen
+from rolldeck.console.screens.clusters import ClustersScreen, ClustersTable
+from rolldeck.console.screens.confirm import ConfirmModal
+from rolldeck.console.screens.fleet import REGION_PREFIX, FleetScreen, FleetTable
+from rolldeck.console.widgets.event_log import AuditTable
+from rolldeck.simulator.backend import SimulatorBackend
 
 from .helpers import first_release, is_canary_at, notifications, select_release, type_line
 

@@ -8,17 +8,17 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
-from console.app import RolldeckApp, make_app
-from console.screens.confirm import ConfirmModal
-from console.screens.fleet import FleetScreen
-from console.screens.release import ReleaseScreen
-from console.step_plans import PlannedStep
-from console.widgets import charts as charts_module
-from console.widgets.charts import MetricChart
-from console.widgets.event_log import EventPane
-from console.widgets.planes import ControlPlanePanel, DataPlaneTable
-from console.widgets.split_bar import SplitBar
-from simulator.backend import SimulatorBackend
+from rolldeck.console.app import RolldeckApp, make_app
+from rolldeck.console.screens.confirm import ConfirmModal
+from rolldeck.console.screens.fleet import FleetScreen
+from rolldeck.console.screens.release import ReleaseScreen
+from rolldeck.console.step_plans import PlannedStep
+from rolldeck.console.widgets import charts as charts_module
+from rolldeck.console.widgets.charts import MetricChart
+from rolldeck.console.widgets.event_log import EventPane
+from rolldeck.console.widgets.planes import ControlPlanePanel, DataPlaneTable
+from rolldeck.console.widgets.split_bar import SplitBar
+from rolldeck.simulator.backend import SimulatorBackend
 
 from .helpers import TICK_S, NORMAL, WALL_CLOCK, first_release, is_canary_at, select_release
 

@@ -11,9 +11,9 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
-from console.app import RolldeckApp, make_app
-from console.config import ConsoleConfig
-from console.widgets.charts import VersionCharts
+from rolldeck.console.app import RolldeckApp, make_app
+from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.widgets.charts import VersionCharts
 
 from .helpers import (
     NORMAL,

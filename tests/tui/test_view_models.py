@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from console.attention import AttentionTracker, Severity
-from console.config import ConsoleConfig
-from console.contexts import with_weight_steps
-from console.step_plans import PlannedStep, StepClock, step_plan_view
-from console.verdicts import LiveJudge, ReleaseVerdict
-from console.widgets.charts import downsample
-from engine.judge import JudgeConfig, Verdict
-from engine.model import ClusterHealth, ClusterState, FleetState, Phase, RegionState, ReleaseState, Signals, Split
+from rolldeck.console.attention import AttentionTracker, Severity
+from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.contexts import with_weight_steps
+from rolldeck.console.step_plans import PlannedStep, StepClock, step_plan_view
+from rolldeck.console.verdicts import LiveJudge, ReleaseVerdict
+from rolldeck.console.widgets.charts import downsample
+from rolldeck.engine.judge import JudgeConfig, Verdict
+from rolldeck.engine.model import ClusterHealth, ClusterState, FleetState, Phase, RegionState, ReleaseState, Signals, Split
 
 from .fake_backend import default_fleet
 

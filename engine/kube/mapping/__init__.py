@@ -10,11 +10,11 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
 
-from engine.kube.mapping import argo, flagger, unmanaged
-from engine.kube.mapping.argocd import gitops_for
-from engine.kube.mapping.objects import LabelIndex, Obj, Objects, name_of, namespace_of
-from engine.kube.mapping.sources import Discovered
-from engine.model import ReleaseRef
+from rolldeck.engine.kube.mapping import argo, flagger, unmanaged
+from rolldeck.engine.kube.mapping.argocd import gitops_for
+from rolldeck.engine.kube.mapping.objects import LabelIndex, Obj, Objects, name_of, namespace_of
+from rolldeck.engine.kube.mapping.sources import Discovered
+from rolldeck.engine.model import ReleaseRef
 
 __all__ = ["Discovered", "Objects", "map_cluster"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.kube.mapping.objects import (
+from rolldeck.engine.kube.mapping.objects import (
     Obj,
     OwnedIndex,
     controller_of,
@@ -25,8 +25,8 @@ from engine.kube.mapping.objects import (
     status,
     workload_replicas,
 )
-from engine.kube.mapping.sources import Discovered, Sources
-from engine.model import (
+from rolldeck.engine.kube.mapping.sources import Discovered, Sources
+from rolldeck.engine.model import (
     DEFAULT_WEIGHT_STEPS,
     Owner,
     Phase,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.kube.mapping.objects import Obj, annotations, labels, name_of, namespace_of, spec, status
-from engine.model import GitOpsState
+from rolldeck.engine.kube.mapping.objects import Obj, annotations, labels, name_of, namespace_of, spec, status
+from rolldeck.engine.model import GitOpsState
 
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 TRACKING_ID = "argocd.argoproj.io/tracking-id"

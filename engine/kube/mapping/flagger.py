@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlparse
 
-from engine.kube.mapping.objects import (
+from rolldeck.engine.kube.mapping.objects import (
     Obj,
     image_tag,
     int_or,
@@ -23,8 +23,8 @@ from engine.kube.mapping.objects import (
     status,
     workload_replicas,
 )
-from engine.kube.mapping.sources import Discovered, Sources
-from engine.model import Owner, Phase, ReleaseRef, ReleaseState, Replicas, Role, Split, Strategy, VersionState
+from rolldeck.engine.kube.mapping.sources import Discovered, Sources
+from rolldeck.engine.model import Owner, Phase, ReleaseRef, ReleaseState, Replicas, Role, Split, Strategy, VersionState
 
 PHASES = {
     "Waiting": Phase.PAUSED,

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.model import Replicas
+from rolldeck.engine.model import Replicas
 
 Obj = dict[str, Any]
 

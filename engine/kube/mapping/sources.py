@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.model import Owner, ReleaseState
+from rolldeck.engine.model import Owner, ReleaseState
 
 
 @dataclass(frozen=True, slots=True)

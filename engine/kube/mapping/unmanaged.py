@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.kube.mapping.objects import (
+from rolldeck.engine.kube.mapping.objects import (
     LabelIndex,
     Obj,
     OwnedIndex,
@@ -34,8 +34,8 @@ from engine.kube.mapping.objects import (
     template_labels,
     workload_replicas,
 )
-from engine.kube.mapping.sources import Backend, Discovered, Sources
-from engine.model import Owner, Phase, ReleaseRef, ReleaseState, Replicas, Role, Split, Strategy, VersionState
+from rolldeck.engine.kube.mapping.sources import Backend, Discovered, Sources
+from rolldeck.engine.model import Owner, Phase, ReleaseRef, ReleaseState, Replicas, Role, Split, Strategy, VersionState
 
 DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
 

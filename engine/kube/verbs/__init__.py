@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from engine.actions import ActionKind
-from engine.kube.mapping.objects import Obj
-from engine.kube.mapping.sources import Sources
-from engine.kube.resources import Kind
-from engine.kube.verbs import argo, deployment, flagger, routes, service
-from engine.kube.verbs.write import GateDecision, Intent, StateChanged, Write, send
-from engine.model import Owner, ReleaseState, Strategy
-from engine.plans import Plan
+from rolldeck.engine.actions import ActionKind
+from rolldeck.engine.kube.mapping.objects import Obj
+from rolldeck.engine.kube.mapping.sources import Sources
+from rolldeck.engine.kube.resources import Kind
+from rolldeck.engine.kube.verbs import argo, deployment, flagger, routes, service
+from rolldeck.engine.kube.verbs.write import GateDecision, Intent, StateChanged, Write, send
+from rolldeck.engine.model import Owner, ReleaseState, Strategy
+from rolldeck.engine.plans import Plan
 
 __all__ = ["GateDecision", "Intent", "Live", "StateChanged", "Write", "build", "needed", "send"]
 

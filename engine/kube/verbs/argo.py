@@ -10,10 +10,10 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.kube.mapping import argo as argo_mapping
-from engine.kube.mapping.objects import Obj, int_or, name_of, namespace_of, owned_by, revision_of, spec, status
-from engine.kube.resources import JSON_PATCH, MERGE_PATCH, Kind
-from engine.kube.verbs.write import Intent, StateChanged, Write, pointer
+from rolldeck.engine.kube.mapping import argo as argo_mapping
+from rolldeck.engine.kube.mapping.objects import Obj, int_or, name_of, namespace_of, owned_by, revision_of, spec, status
+from rolldeck.engine.kube.resources import JSON_PATCH, MERGE_PATCH, Kind
+from rolldeck.engine.kube.verbs.write import Intent, StateChanged, Write, pointer
 
 
 def _is_inconclusive(rollout: Mapping[str, Any]) -> bool:

@@ -6,9 +6,9 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.kube.mapping.objects import Obj, annotations, name_of, namespace_of, owned_by, revision_of, spec
-from engine.kube.resources import DEPLOYMENTS, JSON_PATCH, STRATEGIC_MERGE_PATCH
-from engine.kube.verbs.write import Intent, StateChanged, Write, pointer
+from rolldeck.engine.kube.mapping.objects import Obj, annotations, name_of, namespace_of, owned_by, revision_of, spec
+from rolldeck.engine.kube.resources import DEPLOYMENTS, JSON_PATCH, STRATEGIC_MERGE_PATCH
+from rolldeck.engine.kube.verbs.write import Intent, StateChanged, Write, pointer
 
 REVISION = "deployment.kubernetes.io/revision"
 POD_TEMPLATE_HASH = "pod-template-hash"

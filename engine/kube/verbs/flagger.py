@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from engine.kube.mapping.flagger import GATE_PATH
-from engine.kube.mapping.objects import Obj, name_of, namespace_of, spec, status
-from engine.kube.resources import DEPLOYMENTS, MERGE_PATCH, STRATEGIC_MERGE_PATCH, Kind
-from engine.kube.verbs.write import GateDecision, Intent, StateChanged, Write
+from rolldeck.engine.kube.mapping.flagger import GATE_PATH
+from rolldeck.engine.kube.mapping.objects import Obj, name_of, namespace_of, spec, status
+from rolldeck.engine.kube.resources import DEPLOYMENTS, MERGE_PATCH, STRATEGIC_MERGE_PATCH, Kind
+from rolldeck.engine.kube.verbs.write import GateDecision, Intent, StateChanged, Write
 
 RETRY_ANNOTATION = "rolldeck.io/retry-at"
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.kube.mapping.objects import Obj, int_or, name_of, namespace_of, spec
-from engine.kube.mapping.sources import Backend
-from engine.kube.mapping.unmanaged import percentages
-from engine.kube.resources import JSON_PATCH, Kind
-from engine.kube.verbs.write import Intent, StateChanged, Write, pointer
+from rolldeck.engine.kube.mapping.objects import Obj, int_or, name_of, namespace_of, spec
+from rolldeck.engine.kube.mapping.sources import Backend
+from rolldeck.engine.kube.mapping.unmanaged import percentages
+from rolldeck.engine.kube.resources import JSON_PATCH, Kind
+from rolldeck.engine.kube.verbs.write import Intent, StateChanged, Write, pointer
 
 
 def _entries(kind: Kind, route: Obj, rule: int) -> tuple[str, Mapping[str, Any], list[Mapping[str, Any]]]:

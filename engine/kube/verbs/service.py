@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.kube.mapping.objects import Obj, name_of, namespace_of, spec
-from engine.kube.resources import JSON_PATCH, SERVICES
-from engine.kube.verbs.write import Intent, StateChanged, Write, pointer
+from rolldeck.engine.kube.mapping.objects import Obj, name_of, namespace_of, spec
+from rolldeck.engine.kube.resources import JSON_PATCH, SERVICES
+from rolldeck.engine.kube.verbs.write import Intent, StateChanged, Write, pointer
 
 
 def switch_selector(service: Obj, key: str, expected: str | None, target: str) -> Intent:

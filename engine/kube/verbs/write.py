@@ -15,8 +15,8 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from engine.kube.errors import HttpError
-from engine.kube.resources import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, Kind, patch_call, read_json
+from rolldeck.engine.kube.errors import HttpError
+from rolldeck.engine.kube.resources import JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH, Kind, patch_call, read_json
 
 FIELD_MANAGER = "rolldeck"
 WRITE_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
