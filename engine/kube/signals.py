@@ -58,10 +58,14 @@ class RunningTotals:
     since the previous poll (rate × elapsed, the same extrapolation ``increase()`` itself makes); the
     first poll adds the whole window. Missing answers add nothing: the judge then sees the gap as no
     new evidence, never as zeros.
+
+    The shares are kept as floats and rounded once, when a total is read: rounding each poll's share
+    (``round(2 errors × 15/60)`` = 0) would drop every error of a quiet window, which at 1 rps is
+    most of them.
     """
 
     def __init__(self) -> None:
-        self._totals: dict[tuple[str, str], Signals] = {}
+        self._totals: dict[tuple[str, str], _Running] = {}
         self._last: dict[str, float] = {}
 
     def add(self, release: str, answer: Mapping[str, Signals], now: float) -> None:
@@ -70,27 +74,41 @@ class RunningTotals:
         for version, window in answer.items():
             share = 1.0 if previous is None or window.window_s <= 0 else min(1.0, (now - previous) / window.window_s)
             key = (release, version)
-            self._totals[key] = _plus(self._totals.get(key), window, share)
+            running = self._totals.get(key)
+            if running is None or running.bounds != window.bounds:
+                running = self._totals[key] = _Running(window.bounds)
+            running.add(window, share)
 
     def get(self, release: str, version: str) -> Signals | None:
-        return self._totals.get((release, version))
+        running = self._totals.get((release, version))
+        return running.signals() if running is not None else None
 
 
-def _plus(total: Signals | None, window: Signals, share: float) -> Signals:
-    added = [c * share for c in window.cumulative]
-    if total is None or total.bounds != window.bounds:
-        base_requests = base_errors = base_slow = 0
-        base = [0.0] * len(added)
-        seconds = 0.0
-    else:
-        base_requests, base_errors, base_slow = total.requests, total.errors, total.slow
-        base = list(total.cumulative)
-        seconds = total.window_s
-    return Signals(
-        window_s=seconds + window.window_s * share,
-        requests=base_requests + round(window.requests * share),
-        errors=base_errors + round(window.errors * share),
-        slow=base_slow + round(window.slow * share),
-        bounds=window.bounds,
-        cumulative=tuple(a + b for a, b in zip(base, added)),
-    )
+class _Running:
+    """Float sums of one version's windowed shares; rounded only when read."""
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.seconds = 0.0
+        self.requests = 0.0
+        self.errors = 0.0
+        self.slow = 0.0
+        self.cumulative = [0.0] * (len(bounds) + 1)
+
+    def add(self, window: Signals, share: float) -> None:
+        self.seconds += window.window_s * share
+        self.requests += window.requests * share
+        self.errors += window.errors * share
+        self.slow += window.slow * share
+        self.cumulative = [a + b * share for a, b in zip(self.cumulative, window.cumulative)]
+
+    def signals(self) -> Signals:
+        # Rounding is monotone, so errors ≤ requests in the floats stays true in the integers.
+        return Signals(
+            window_s=self.seconds,
+            requests=round(self.requests),
+            errors=round(self.errors),
+            slow=round(self.slow),
+            bounds=self.bounds,
+            cumulative=tuple(self.cumulative),
+        )

@@ -87,6 +87,32 @@ def test_running_totals_add_each_window_scaled_to_the_time_since_the_last_poll()
     assert totals.get("c/app", "stable") is None  # never answered: no data, not zeros
 
 
+def test_running_totals_keep_every_error_at_one_request_per_second():
+    """At 1 rps and 1 % errors a 60 s window holds 0–2 errors; a quarter of it is never a whole error."""
+    import numpy as np
+
+    from rolldeck.engine.kube.signals import RunningTotals
+    from rolldeck.engine.model import Signals
+
+    rng = np.random.default_rng(2024)
+    hour, window, poll = 3600, 60, 15
+    requests = rng.poisson(1.0, hour)  # per second
+    errors = rng.binomial(requests, 0.01)
+    totals = RunningTotals()
+    for now in range(poll, hour + 1, poll):
+        seen = slice(max(0, now - window), now)  # what increase(...[60s]) reports at this poll
+        n, e = int(requests[seen].sum()), int(errors[seen].sum())
+        answer = Signals(window_s=float(window), requests=n, errors=e, slow=0, bounds=(0.5,), cumulative=(float(n), float(n)))
+        totals.add("c/app", {"canary": answer}, now=float(now))
+    kept = totals.get("c/app", "canary")
+    # Each poll estimates its 15 s from the window's rate, so only the edges can differ: the first poll
+    # adds a whole window, and the last minute is still partly unseen.
+    edges = int(errors[:window].sum() + errors[-window:].sum()) + 1
+    assert errors.sum() >= 25  # the hour has enough errors for a loss to show
+    assert abs(kept.errors - int(errors.sum())) <= edges
+    assert abs(kept.requests - int(requests.sum())) <= int(requests[:window].sum() + requests[-window:].sum()) + 1
+
+
 @pytest.mark.asyncio
 async def test_live_releases_carry_totals_the_judge_can_use(fake_cluster, prometheus, tmp_path):
     from rolldeck.engine.judge import JudgeConfig, Verdict, judge_since
