@@ -96,11 +96,11 @@ class OperatorVerbs(_Base):
         release = self._target()
         if release is None:
             return
-        current = release.mirror[1] if release.mirror else 0
+        current = release.mirror.percent if release.mirror else 0.0
         ref = release.ref
 
-        def make_plan(percent: int) -> Plan:
-            return self.operator.plan(Action(ActionKind.SET_MIRROR, ref, weight=percent))
+        def make_plan(percent: float) -> Plan:
+            return self.operator.plan(Action(ActionKind.SET_MIRROR, ref, percent=percent))
 
         # Refuse at once what no percent can fix (owner, router, read-only): the dialog is for the percent.
         probe = make_plan(10 if current != 10 else 20)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS, count_above, histogram_quantile
 
@@ -143,11 +144,23 @@ class Split:
                 return value
         return 0
 
+    @classmethod
+    def only(cls, name: str, names: tuple[str, ...] | list[str]) -> Split:
+        """All traffic to ``name``, none to the other ``names`` (a promotion, an abort, a slot)."""
+        return cls(tuple((n, 100 if n == name else 0) for n in names))
+
     def as_dict(self) -> dict[str, int]:
         return dict(self.weights)
 
     def __str__(self) -> str:
         return " / ".join(f"{name} {value}%" for name, value in self.weights)
+
+
+class Mirror(NamedTuple):
+    """Shadow traffic: ``percent`` of requests copied to ``version`` (a float, as Istio's double)."""
+
+    version: str
+    percent: float
 
 
 DEFAULT_WEIGHT_STEPS: tuple[int, ...] = (0, 1, 5, 10, 25, 50, 100)
@@ -192,7 +205,7 @@ class ReleaseState:
     stale_spec: bool = False  # metadata.generation not yet observed by the controller
     router: str = ""  # what splits traffic: "VirtualService", "HTTPRoute", "Service" (selector), "" (none/simulated)
     revisions: tuple[int, ...] = ()  # rollback targets the cluster still holds, oldest first; the last is current
-    mirror: tuple[str, int] | None = None  # (version, percent) receiving shadow traffic
+    mirror: Mirror | None = None  # the version receiving shadow traffic, and how much
     gitops: GitOpsState | None = None  # the Argo CD Application managing this release's objects
     denied: tuple[tuple[str, str], ...] = ()  # (action kind, reason) the cluster's RBAC refuses this user
 

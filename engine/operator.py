@@ -1,7 +1,9 @@
 """The operator: the single mutation path for humans and the autopilot.
 
-plan → (the caller confirms) → execute: re-plan against the newest snapshot, refuse if anything
-changed for the worse, apply through the backend, and append an audit record whatever happened.
+plan → (the caller confirms) → execute: check the confirmed change's expectations against the newest
+snapshot (the world may have moved while the confirm modal was open: a colleague's kubectl edit, a
+controller's step), re-plan, refuse if anything changed, apply through the backend, and append an
+audit record whatever happened.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 from rolldeck.engine.actions import Action
 from rolldeck.engine.audit import AuditLog, AuditRecord
+from rolldeck.engine.changes import stale
 from rolldeck.engine.plans import Plan, plan_action
 from rolldeck.engine.port import ApplyError, Backend
 
@@ -32,7 +35,9 @@ class Operator:
         return plan_action(self.backend.snapshot(), action, read_only=self.read_only)
 
     async def execute(self, plan: Plan, *, actor: str, evidence: str = "") -> Outcome:
-        # Re-plan: the world may have moved while the confirm modal was open.
+        moved = self._moved(plan)
+        if moved is not None:
+            return self._finish(plan, actor, "refused", moved, evidence)
         fresh = self.plan(plan.action)
         if fresh.ok and fresh.change != plan.change:
             return self._finish(fresh, actor, "refused", "state changed since the plan was shown; review it again", evidence)
@@ -43,6 +48,16 @@ class Operator:
         except ApplyError as error:
             return self._finish(fresh, actor, "failed", str(error), evidence)
         return self._finish(fresh, actor, "applied", result.detail, evidence)
+
+    def _moved(self, plan: Plan) -> str | None:
+        """One line when the release no longer is what the operator confirmed against."""
+        release = self.backend.snapshot().release(plan.action.target)
+        if release is None or plan.change is None:
+            return None  # the re-plan refuses these with its own reason
+        difference = stale(plan.change, release)
+        if difference is None:
+            return None
+        return f"{release.name} changed since you looked: {difference}; review the new plan"
 
     def _finish(self, plan: Plan, actor: str, result: str, reason: str, evidence: str) -> Outcome:
         target = plan.action.target

@@ -9,35 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rolldeck.engine.actions import Action, ActionKind
-from rolldeck.engine.model import FleetState, Owner, Phase, ReleaseState, Role, Strategy
+from rolldeck.engine.changes import (
+    Abort,
+    Change,
+    Pause,
+    Promote,
+    Resume,
+    Retry,
+    SetMirror,
+    SetWeights,
+    SwitchSlot,
+    Undo,
+)
+from rolldeck.engine.model import FleetState, Mirror, Owner, Phase, ReleaseState, Role, Split, Strategy
 
 
 @dataclass(frozen=True, slots=True)
 class Precondition:
     ok: bool
     text: str  # phrased as the condition, e.g. "canary pods ready (3/3)"
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """The exact change a backend must make, in model terms.
-
-    ``weights`` is the new desired split (version name → percent); ``active_slot`` the blue-green
-    slot that should receive traffic; ``paused``/``aborted``/``promoted`` the release flags.
-    ``None`` means "leave as is".
-    """
-
-    weights: tuple[tuple[str, int], ...] | None = None
-    active_slot: str | None = None
-    paused: bool | None = None
-    aborted: bool | None = None
-    promoted: bool = False
-    # Controller verbs (engine.kube). ``step`` is the step the plan was made at: a backend refuses if
-    # the controller moved on meanwhile, so a stale screen never promotes twice.
-    step: int | None = None
-    retry: bool = False
-    undo_to: int | None = None  # revision to roll the candidate back to
-    mirror: tuple[str, int] | None = None  # (version, percent); percent 0 stops mirroring
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +57,53 @@ class Plan:
 
 
 def summarize(release: ReleaseState) -> dict[str, object]:
-    """The fields an audit record keeps as 'before' and 'after'."""
+    """The fields an audit record keeps as 'before' (and, with a change's effects, as 'after')."""
     return {
         "phase": release.phase.value,
         "desired": release.desired.as_dict(),
         "active_slot": release.active_slot,
         "paused": release.paused,
         "aborted": release.aborted,
+        "step": release.step,
+        "mirror": _mirror_field(release.mirror),
     }
+
+
+def _mirror_field(mirror: Mirror | None) -> list[object] | None:
+    return [mirror.version, mirror.percent] if mirror is not None else None
+
+
+def effects(change: Change, release: ReleaseState) -> dict[str, object]:
+    """What ``change`` sets, in ``summarize``'s fields: the audit 'after' derives from the change."""
+    names = [v.name for v in release.versions]
+    next_step = release.step + 1 if release.step is not None else None
+    match change:
+        case SetWeights(weights=weights):
+            return {"desired": weights.as_dict()}
+        case SwitchSlot(to=to):
+            return {"active_slot": to, "desired": Split.only(to, names).as_dict()}
+        case Promote(full=True, to=to):
+            slot = {"active_slot": to} if release.strategy is Strategy.BLUE_GREEN else {}
+            return {**slot, "desired": Split.only(to, names).as_dict(), "paused": False, "phase": Phase.HEALTHY.value}
+        case Promote(full=False):
+            return {"paused": False, "phase": Phase.PROGRESSING.value, "step": next_step}
+        case Pause():
+            return {"paused": True, "phase": Phase.PAUSED.value}
+        case Resume(completes=completes):
+            return {"paused": False, "phase": Phase.PROGRESSING.value, **({"step": next_step} if completes else {})}
+        case Abort(to=to):
+            moved: dict[str, object] = {}
+            if release.strategy is not Strategy.ROLLING:
+                moved["desired"] = Split.only(to, names).as_dict()
+            if release.strategy is Strategy.BLUE_GREEN:
+                moved["active_slot"] = to
+            return {**moved, "aborted": True, "paused": False, "phase": Phase.DEGRADED.value}
+        case Retry():
+            return {"aborted": False, "phase": Phase.PROGRESSING.value, **({"step": 0} if release.step is not None else {})}
+        case Undo():
+            return {"phase": Phase.PROGRESSING.value}
+        case SetMirror(version=version, percent=percent):
+            return {"mirror": _mirror_field(Mirror(version, percent) if percent > 0 else None)}
 
 
 def plan_action(state: FleetState, action: Action, *, read_only: bool = False) -> Plan:
@@ -96,9 +125,9 @@ def plan_action(state: FleetState, action: Action, *, read_only: bool = False) -
     if denied is not None:
         common.append(Precondition(False, denied))
     planner = _PLANNERS[action.kind]
-    specific, change, diff, after = planner(release, action)
+    specific, change, diff = planner(release, action)
     before = summarize(release)
-    merged_after = {**before, **after}
+    after = {**before, **effects(change, release)} if change is not None else dict(before)
     warnings = _gitops_warnings(release, action)
     # The warning rides on the diff too, so every confirm dialog and audit record carries it.
     suffix = "".join(f" ⚠ {w}" for w in warnings)
@@ -109,7 +138,7 @@ def plan_action(state: FleetState, action: Action, *, read_only: bool = False) -
         change=change,
         diff=f"{diff} in {release.ref}{suffix}",
         before=before,
-        after=merged_after,
+        after=after,
         warnings=warnings,
     )
 
@@ -134,7 +163,7 @@ def _gitops_warnings(release: ReleaseState, action: Action) -> tuple[str, ...]:
     return (f"Argo CD app {gitops.app} will show OutOfSync",)
 
 
-_Result = tuple[list[Precondition], Change | None, str, dict[str, object]]
+_Result = tuple[list[Precondition], Change | None, str]
 
 
 def _canary_only(release: ReleaseState) -> Precondition:
@@ -148,13 +177,13 @@ def _owner_allows_weights(release: ReleaseState) -> Precondition:
     )
 
 
-def _weight_change(release: ReleaseState, target: int) -> tuple[Change, str, dict[str, object]]:
+def _weight_change(release: ReleaseState, target: int) -> tuple[Change, str]:
     stable, candidate = release.stable, release.candidate
     assert stable is not None and candidate is not None
-    weights = ((stable.name, 100 - target), (candidate.name, target))
+    weights = Split(((stable.name, 100 - target), (candidate.name, target)))
     current = release.desired.weight(candidate.name)
     diff = f"{candidate.name} {current}% → {target}%"
-    return Change(weights=weights), diff, {"desired": dict(weights)}
+    return SetWeights(weights, expect=release.desired), diff
 
 
 def _plan_set_weight(release: ReleaseState, action: Action, target: int | None = None) -> _Result:
@@ -163,16 +192,16 @@ def _plan_set_weight(release: ReleaseState, action: Action, target: int | None =
     candidate = release.candidate
     if target is None or not 0 <= target <= 100:
         checks.append(Precondition(False, f"weight {target} is within 0–100%"))
-        return checks, None, f"set weight {target}%", {}
+        return checks, None, f"set weight {target}%"
     if candidate is None or release.stable is None or release.strategy is not Strategy.CANARY:
-        return checks, None, f"set weight {target}%", {}
+        return checks, None, f"set weight {target}%"
     current = release.desired.weight(candidate.name)
     checks.append(Precondition(target != current, f"weight differs from the current {current}%"))
     if target > current:
         ready = candidate.replicas.ready
         checks.append(Precondition(ready > 0, f"{candidate.name} has ready pods ({ready}/{candidate.replicas.desired})"))
-    change, diff, after = _weight_change(release, target)
-    return checks, change, diff, after
+    change, diff = _weight_change(release, target)
+    return checks, change, diff
 
 
 def _plan_step(release: ReleaseState, action: Action, direction: int) -> _Result:
@@ -185,12 +214,12 @@ def _plan_step(release: ReleaseState, action: Action, direction: int) -> _Result
         nxt = next((s for s in steps if s > current), None)
         if nxt is None:
             checks = [_canary_only(release), Precondition(False, f"cannot step past {current}% (last step)")]
-            return checks, None, f"step up from {current}%", {}
+            return checks, None, f"step up from {current}%"
     else:
         nxt = next((s for s in reversed(steps) if s < current), None)
         if nxt is None:
             checks = [_canary_only(release), Precondition(False, f"cannot step below {current}% (first step)")]
-            return checks, None, f"step down from {current}%", {}
+            return checks, None, f"step down from {current}%"
     return _plan_set_weight(release, action, target=nxt)
 
 
@@ -203,18 +232,20 @@ def _plan_controller_step(release: ReleaseState, action: Action) -> _Result:
     checks = [Precondition(not release.aborted, "release is not aborted")]
     step, count = release.step, release.step_count
     position = f"step {step}/{count}" if step is not None and count is not None else "the current step"
+    candidate = release.candidate
+    if candidate is None:
+        checks.append(Precondition(False, "a candidate version exists"))
+        return checks, None, "step up"
+    change = Promote(full=False, to=candidate.name, at_step=step)
     if release.owner is Owner.FLAGGER:
         checks.append(_canary_only(release))
         checks.append(Precondition(release.phase is not Phase.HEALTHY, "a canary analysis is running"))
         current = release.candidate_weight[0]
         diff = f"approve the next traffic increase (canary {current}%, {position})"
-        return checks, Change(step=step), diff, {}
+        return checks, change, diff
     if release.strategy is Strategy.BLUE_GREEN:
         checks.append(Precondition(release.paused, "rollout waits for promotion"))
-        return checks, Change(paused=False, step=step), f"promote: cut traffic over to {release.preview_slot or 'the preview'}", {
-            "paused": False,
-            "phase": Phase.PROGRESSING.value,
-        }
+        return checks, change, f"promote: cut traffic over to {release.preview_slot or 'the preview'}"
     if count is not None and step is not None:
         checks.append(Precondition(step < count, f"steps remain ({position})"))
     nxt = f"{step + 1}/{count}" if step is not None and count is not None else "the next step"
@@ -226,7 +257,7 @@ def _plan_controller_step(release: ReleaseState, action: Action) -> _Result:
         diff = f"promote: end the manual pause and skip {position} → {nxt}"
     else:
         diff = f"promote: skip {position} → {nxt}"
-    return checks, Change(paused=False, step=step), diff, {"paused": False, "phase": Phase.PROGRESSING.value}
+    return checks, change, diff
 
 
 def _owner_has(release: ReleaseState, verb: str, *owners: Owner) -> Precondition:
@@ -240,8 +271,7 @@ def _plan_retry(release: ReleaseState, action: Action) -> _Result:
     ]
     candidate = release.candidate
     label = candidate.revision if candidate else "the candidate"
-    diff = f"retry {label} from the first step"
-    return checks, Change(retry=True, aborted=False), diff, {"aborted": False, "phase": Phase.PROGRESSING.value}
+    return checks, Retry(), f"retry {label} from the first step"
 
 
 def _plan_undo(release: ReleaseState, action: Action) -> _Result:
@@ -249,7 +279,7 @@ def _plan_undo(release: ReleaseState, action: Action) -> _Result:
     revisions = sorted(release.revisions)
     if len(revisions) < 2:
         checks.append(Precondition(False, "an earlier revision is still kept"))
-        return checks, None, "undo", {}
+        return checks, None, "undo"
     current = revisions[-1]
     target = action.revision if action.revision is not None else revisions[-2]
     checks.append(Precondition(target in revisions, f"revision {target} is kept (have {', '.join(map(str, revisions))})"))
@@ -258,23 +288,23 @@ def _plan_undo(release: ReleaseState, action: Action) -> _Result:
         # kubectl refuses too: "you cannot rollback a paused deployment; resume it first"
         checks.append(Precondition(not release.paused, "deployment is not paused"))
     diff = f"undo: roll the template back to revision {target} (now {current})"
-    return checks, Change(undo_to=target), diff, {"phase": Phase.PROGRESSING.value}
+    return checks, Undo(target, expect_current=current), diff
 
 
 def _plan_set_mirror(release: ReleaseState, action: Action) -> _Result:
-    percent = action.weight if action.weight is not None else 0
+    percent = action.percent if action.percent is not None else 0.0
     checks = [
         _owner_allows_weights(release),
         Precondition(release.router == "VirtualService", "route supports mirroring (Istio VirtualService)"),
     ]
     candidate = release.candidate
     if candidate is None or not 0 <= percent <= 100:
-        checks.append(Precondition(False, f"mirror {percent}% of traffic to a candidate (0–100%)"))
-        return checks, None, "set mirror", {}
-    now = release.mirror[1] if release.mirror else 0
-    checks.append(Precondition(percent != now, f"mirror differs from the current {now}%"))
-    diff = f"stop mirroring to {candidate.name}" if percent == 0 else f"mirror {percent}% of traffic to {candidate.name} (was {now}%)"
-    return checks, Change(mirror=(candidate.name, percent)), diff, {"mirror": percent}
+        checks.append(Precondition(False, f"mirror {percent:g}% of traffic to a candidate (0–100%)"))
+        return checks, None, "set mirror"
+    now = release.mirror.percent if release.mirror else 0.0
+    checks.append(Precondition(percent != now, f"mirror differs from the current {now:g}%"))
+    diff = f"stop mirroring to {candidate.name}" if percent == 0 else f"mirror {percent:g}% of traffic to {candidate.name} (was {now:g}%)"
+    return checks, SetMirror(candidate.name, float(percent), expect=release.mirror), diff
 
 
 def _plan_promote(release: ReleaseState, action: Action) -> _Result:
@@ -284,26 +314,22 @@ def _plan_promote(release: ReleaseState, action: Action) -> _Result:
         Precondition(not release.aborted, "release is not aborted"),
     ]
     if candidate is None or release.stable is None:
-        return checks, None, "promote", {}
+        return checks, None, "promote"
     if release.strategy is Strategy.ROLLING:
         checks.append(Precondition(False, "a rolling update has no promote: resume it, or abort to roll back"))
-        return checks, None, "promote", {}
+        return checks, None, "promote"
     checks.append(
         Precondition(
             candidate.replicas.all_ready,
             f"{candidate.name} pods ready ({candidate.replicas.ready}/{candidate.replicas.desired})",
         )
     )
+    # Promote is a controller verb too (Argo's promote --full, Flagger's gate): no owner check.
+    change = Promote(full=True, to=candidate.name, at_step=release.step)
     if release.strategy is Strategy.CANARY:
-        # Promote is a controller verb too (Argo's promote --full, Flagger's gate): no owner check.
-        weights = ((release.stable.name, 0), (candidate.name, 100))
         current = release.desired.weight(candidate.name)
-        diff = f"promote {candidate.revision}: {candidate.name} {current}% → 100%, then it becomes stable"
-        after = {"desired": dict(weights), "phase": Phase.HEALTHY.value}
-        return checks, Change(weights=weights, paused=False, promoted=True), diff, after
-    diff = f"promote {candidate.revision}: active slot {release.active_slot} → {candidate.name}"
-    after = {"active_slot": candidate.name, "phase": Phase.HEALTHY.value}
-    return checks, Change(active_slot=candidate.name, paused=False, promoted=True), diff, after
+        return checks, change, f"promote {candidate.revision}: {candidate.name} {current}% → 100%, then it becomes stable"
+    return checks, change, f"promote {candidate.revision}: active slot {release.active_slot} → {candidate.name}"
 
 
 def _plan_pause(release: ReleaseState, action: Action) -> _Result:
@@ -311,12 +337,12 @@ def _plan_pause(release: ReleaseState, action: Action) -> _Result:
         Precondition(not release.paused, "release is not already paused"),
         Precondition(release.phase is not Phase.HEALTHY, "a rollout is in progress"),
     ]
-    return checks, Change(paused=True), "pause rollout", {"paused": True, "phase": Phase.PAUSED.value}
+    return checks, Pause(), "pause rollout"
 
 
 def _plan_resume(release: ReleaseState, action: Action) -> _Result:
     checks = [Precondition(release.paused or release.phase is Phase.PAUSED, "release is paused")]
-    return checks, Change(paused=False), "resume rollout", {"paused": False, "phase": Phase.PROGRESSING.value}
+    return checks, Resume(at_step=release.step, completes=False), "resume rollout"
 
 
 def _plan_abort(release: ReleaseState, action: Action) -> _Result:
@@ -327,26 +353,21 @@ def _plan_abort(release: ReleaseState, action: Action) -> _Result:
     stable, candidate = release.stable, release.candidate
     if stable is None or candidate is None:
         checks.append(Precondition(False, "release has a stable and a candidate version"))
-        return checks, None, "abort", {}
-    after: dict[str, object] = {"aborted": True, "phase": Phase.DEGRADED.value}
+        return checks, None, "abort"
+    change = Abort(to=stable.name)
     if release.strategy is Strategy.ROLLING:
-        diff = f"abort: roll {candidate.revision} back to {stable.revision} (scale the old ReplicaSet up again)"
-        return checks, Change(aborted=True), diff, after
+        return checks, change, f"abort: roll {candidate.revision} back to {stable.revision} (scale the old ReplicaSet up again)"
     if release.strategy is Strategy.CANARY:
         # Abort is every controller's own verb (Argo status.abort, Flagger's rollback gate).
-        weights = ((stable.name, 100), (candidate.name, 0))
         current = release.desired.weight(candidate.name)
-        diff = f"abort: {candidate.name} {current}% → 0%, all traffic to {stable.name} ({candidate.revision} kept for diagnosis)"
-        return checks, Change(weights=weights, aborted=True), diff, {**after, "desired": dict(weights)}
-    diff = f"abort: active slot {release.active_slot} → {stable.name} ({stable.revision}), preview {candidate.name} kept"
-    after["active_slot"] = stable.name
-    return checks, Change(active_slot=stable.name, aborted=True), diff, after
+        return checks, change, f"abort: {candidate.name} {current}% → 0%, all traffic to {stable.name} ({candidate.revision} kept for diagnosis)"
+    return checks, change, f"abort: active slot {release.active_slot} → {stable.name} ({stable.revision}), preview {candidate.name} kept"
 
 
 def _plan_switch(release: ReleaseState, action: Action) -> _Result:
     checks = [Precondition(release.strategy is Strategy.BLUE_GREEN, "release uses the blue-green strategy")]
     if release.strategy is not Strategy.BLUE_GREEN:
-        return checks, None, "switch slot", {}
+        return checks, None, "switch slot"
     if release.owner is Owner.FLAGGER:
         checks.append(Precondition(False, "slots are Flagger's: promote or abort instead"))
     if release.owner is Owner.ARGO_ROLLOUTS:
@@ -357,7 +378,7 @@ def _plan_switch(release: ReleaseState, action: Action) -> _Result:
     target = release.version(target_name) if target_name else None
     checks.append(Precondition(target is not None, f"slot {target_name} exists"))
     if target is None:
-        return checks, None, "switch slot", {}
+        return checks, None, "switch slot"
     checks.append(Precondition(target.name != release.active_slot, f"{target.name} is not already active"))
     checks.append(
         Precondition(
@@ -367,7 +388,7 @@ def _plan_switch(release: ReleaseState, action: Action) -> _Result:
     )
     role = "stable" if target.role is Role.STABLE else "candidate"
     diff = f"switch active slot {release.active_slot} → {target.name} ({target.revision}, {role})"
-    return checks, Change(active_slot=target.name), diff, {"active_slot": target.name}
+    return checks, SwitchSlot(target.name, expect_active=release.active_slot), diff
 
 
 _PLANNERS = {

@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 import simpy
 
-from rolldeck.engine.model import Phase, Role, Strategy
+from rolldeck.engine.changes import Abort, Change, Pause, Promote, Resume, Retry, SetMirror, SetWeights, SwitchSlot, Undo
+from rolldeck.engine.model import Mirror, Phase, Role, Strategy
 from rolldeck.simulator.scenario import pods_of
-from rolldeck.engine.plans import Change
 from rolldeck.simulator.pods import PodLifecycle
 from rolldeck.simulator.state import ReleaseSim, VersionSim
 
@@ -91,51 +91,105 @@ class ControlPlane:
 
     # --- operator commands (phase 0 of a tick) ------------------------------------------------
     def apply_change(self, release: ReleaseSim, change: Change, now: float) -> None:
-        if change.paused is not None:
-            release.paused = change.paused
-            if not change.paused and release.phase is Phase.PAUSED:
-                release.phase = Phase.PROGRESSING
-                self._leave_indefinite_pause(release, now)
-                if release.strategy is Strategy.BLUE_GREEN and change.active_slot is None:
-                    preview = release.preview_slot
-                    if preview and release.version(preview).role is Role.CANDIDATE and not release.autopilot_driven:
-                        self._switch(release, preview, promoted=True, now=now)  # resume = promote here
-        if change.aborted:
-            release.aborted = True
-            release.paused = False
-            release.phase = Phase.DEGRADED
-            release.message = "aborted by operator: traffic back to stable, candidate kept for diagnosis"
+        match change:
+            case SetWeights(weights=weights):
+                self._set_weights(release, weights.as_dict(), now)
+            case SwitchSlot(to=slot):
+                self._switch(release, slot, promoted=False, now=now)
+            case Promote(full=True, to=to):
+                self._unpause(release)
+                if release.strategy is Strategy.BLUE_GREEN:
+                    self._switch(release, to, promoted=True, now=now)
+                else:
+                    self._promote_canary(release, to, now)
+            case Promote(full=False):
+                self._unpause(release)
+                if release.strategy is Strategy.BLUE_GREEN and release.preview_slot:
+                    self._switch(release, release.preview_slot, promoted=True, now=now)
+                elif release.strategy is Strategy.CANARY:
+                    self._advance(release, now)
+            case Pause():
+                release.paused = True
+                if not release.aborted:
+                    release.phase = Phase.PAUSED
+            case Resume():
+                self._resume(release, now)
+            case Abort(to=to):
+                self._abort(release, to, now)
+            case Retry():
+                self._retry(release, now)
+            case Undo():
+                pass  # refused before it is queued (SimulatorBackend.apply): no revision history yet
+            case SetMirror(version=version, percent=percent):
+                release.mirror = Mirror(version, percent) if percent > 0 else None
+
+    def _unpause(self, release: ReleaseSim) -> None:
+        release.paused = False
+        if release.phase is Phase.PAUSED:
+            release.phase = Phase.PROGRESSING
+
+    def _resume(self, release: ReleaseSim, now: float) -> None:
+        was_paused = release.phase is Phase.PAUSED
+        self._unpause(release)
+        if not was_paused:
+            return
+        self._leave_indefinite_pause(release, now)
+        if release.strategy is Strategy.BLUE_GREEN:
+            preview = release.preview_slot
+            if preview and release.version(preview).role is Role.CANDIDATE and not release.autopilot_driven:
+                self._switch(release, preview, promoted=True, now=now)  # resume = promote here
+
+    def _set_weights(self, release: ReleaseSim, weights: dict[str, int], now: float) -> None:
+        self._scale_for(release, weights)
+        self.route_when_ready(release, weights)
+        candidate = self._candidate_name(release)
+        if release.aborted and weights.get(candidate or "", 0) > 0:
+            release.aborted = False  # a manual weight on an aborted canary restarts it
+            release.phase = Phase.PROGRESSING
+        release.step_started = now
+
+    def _scale_for(self, release: ReleaseSim, weights: dict[str, int]) -> None:
+        candidate = release.by_role(Role.CANDIDATE)
+        if candidate is not None:
+            needed = canary_replicas(release, weights.get(candidate.name, 0))
+            if candidate.desired_pods < needed:
+                self.scale(release, candidate, needed)
+
+    def _promote_canary(self, release: ReleaseSim, to: str, now: float) -> None:
+        weights = {v.name: (100 if v.name == to else 0) for v in release.versions}
+        self._scale_for(release, weights)
+        self.route_when_ready(release, weights, then=lambda: self._finish_canary(release, now))
+        release.phase = Phase.PROGRESSING
+        release.message = "promoting to 100%"
+
+    def _abort(self, release: ReleaseSim, to: str, now: float) -> None:
+        release.aborted = True
+        release.paused = False
+        release.phase = Phase.DEGRADED
+        release.message = "aborted by operator: traffic back to stable, candidate kept for diagnosis"
+        candidate = release.by_role(Role.CANDIDATE)
+        if release.strategy is Strategy.CANARY:
             delay = release.spec.abort_scale_down_delay
-            candidate = release.by_role(Role.CANDIDATE)
-            if delay is not None and candidate is not None and release.strategy is Strategy.CANARY:
+            if delay is not None and candidate is not None:
                 release.message = f"aborted by operator: traffic back to stable, candidate scales down in {delay:.0f}s"
                 self.env.process(self._scale_down_aborted(release, candidate, delay))
-            if release.strategy is Strategy.ROLLING:
-                release.message = "rolling back: scaling the old ReplicaSet up again"
-        if change.mirror is not None:
-            name, percent = change.mirror
-            release.mirror = (name, percent) if percent > 0 else None
-        if change.weights is not None:
-            weights = dict(change.weights)
-            candidate = release.by_role(Role.CANDIDATE)
-            if candidate is not None:
-                needed = canary_replicas(release, weights.get(candidate.name, 0))
-                if candidate.desired_pods < needed:
-                    self.scale(release, candidate, needed)
-            if change.promoted:
-                self.route_when_ready(release, weights, then=lambda: self._finish_canary(release, now))
-                release.phase = Phase.PROGRESSING
-                release.message = "promoting to 100%"
-            else:
-                self.route_when_ready(release, weights)
-                if release.aborted and not change.aborted and weights.get(self._candidate_name(release), 0) > 0:
-                    release.aborted = False  # a manual weight on an aborted canary restarts it
-                    release.phase = Phase.PROGRESSING
-                release.step_started = now
-        if change.active_slot is not None:
-            self._switch(release, change.active_slot, promoted=change.promoted, now=now)
-        if change.paused and not release.aborted:
-            release.phase = Phase.PAUSED
+            weights = {v.name: (100 if v.name == to else 0) for v in release.versions}
+            self._scale_for(release, weights)
+            self.route_when_ready(release, weights)
+            release.step_started = now
+        elif release.strategy is Strategy.ROLLING:
+            release.message = "rolling back: scaling the old ReplicaSet up again"
+        else:
+            self._switch(release, to, promoted=False, now=now)
+
+    def _retry(self, release: ReleaseSim, now: float) -> None:
+        """Start the rollout again from its first step (Argo ``status.abort: false``)."""
+        release.aborted = False
+        release.paused = False
+        release.phase = Phase.PROGRESSING
+        if release.strategy is Strategy.CANARY and release.spec.steps:
+            release.step = None
+            self._advance(release, now)
 
     def _candidate_name(self, release: ReleaseSim) -> str | None:
         candidate = release.by_role(Role.CANDIDATE)

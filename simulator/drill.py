@@ -39,8 +39,10 @@ class DrillAction(BaseModel):
     at: Duration
     release: str  # "cluster/name", or a name that is unique in the fleet
     action: Literal[tuple(kind.value for kind in ActionKind)]  # type: ignore[valid-type]
-    weight: Annotated[int, Field(ge=0, le=100)] | None = None
-    slot: str | None = None
+    weight: Annotated[int, Field(ge=0, le=100)] | None = None  # set-weight
+    slot: str | None = None  # switch-slot
+    percent: Annotated[float, Field(ge=0.0, le=100.0)] | None = None  # set-mirror (a float: 0.5 is fine)
+    revision: Annotated[int, Field(ge=1)] | None = None  # undo (default: the previous revision)
     actor: str = "drill"
 
 
@@ -48,7 +50,7 @@ _ACTIONS = TypeAdapter(list[DrillAction])
 
 
 def load_actions(path: Path) -> list[DrillAction]:
-    """Read an actions file: a YAML list of ``{at, release, action[, weight, slot, actor]}``."""
+    """Read an actions file: a YAML list of ``{at, release, action[, weight, slot, percent, revision, actor]}``."""
     try:
         text = path.read_text()
     except OSError as error:
@@ -126,7 +128,8 @@ async def _run(scenario, until, actions, wall_clock, audit_path, chunk, with_aut
         while pending and pending[0].at <= due:
             item = pending.pop(0)
             ref = resolve_release(backend, item.release)
-            plan = operator.plan(Action(ActionKind(item.action), ref, weight=item.weight, slot=item.slot))
+            action = Action(ActionKind(item.action), ref, weight=item.weight, slot=item.slot, revision=item.revision, percent=item.percent)
+            plan = operator.plan(action)
             outcome = await operator.execute(plan, actor=item.actor)
             if not outcome.ok:
                 failures.append(f"at {item.at:.0f}s {item.action} {ref}: {outcome.message}")

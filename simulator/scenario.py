@@ -24,6 +24,7 @@ from rolldeck.simulator.durations import parse_duration
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Weight = Annotated[int, Field(ge=0, le=100)]
+Percent = Annotated[float, Field(ge=0.0, le=100.0)]
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -129,7 +130,7 @@ class ReleaseSpec(Strict):
     max_unavailable: Annotated[str, BeforeValidator(_percent_or_count)] = "25%"  # rolling: pods that may be missing
     progress_deadline: Duration = 600.0  # rolling: no progress this long → ProgressDeadlineExceeded
     abort_scale_down_delay: Duration | None = None  # canary: scale an aborted candidate down (None: keep it)
-    mirror: Weight = 0  # canary: percent of stable's requests copied to the candidate from the start
+    mirror: Percent = 0.0  # canary: percent (a float, 0.5 is fine) of stable's requests copied to the candidate from the start
     shared_dependency: SharedDependency | None = None
     slo: SLO = SLO()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rolldeck.engine.model import Phase, ReleaseRef, Role, Strategy
+from rolldeck.engine.model import Mirror, Phase, ReleaseRef, Role, Strategy
 from rolldeck.simulator.latency import LOG_BUCKETS
 from rolldeck.simulator.pods import Pod, PodState
 from rolldeck.simulator.scenario import ReleaseSpec, VersionSpec
@@ -143,7 +143,7 @@ class ReleaseSim:
     active_slot: str | None = None
     preview_slot: str | None = None
     preview_ready_at: float | None = None
-    mirror: tuple[str, int] | None = None  # (version, percent of stable's requests copied to it)
+    mirror: Mirror | None = None  # the version stable's requests are copied to, and what percent
     autopilot_driven: bool = False  # the engine's autopilot plays this release's rollout controller
     region_down: bool = False  # a region outage: no capacity in this cluster
     rate_factor: float = 1.0  # traffic spike multiplier, set by the fault timeline

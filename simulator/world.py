@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from rolldeck.engine.model import FleetState, ReleaseRef, Role, Strategy
-from rolldeck.engine.plans import Change
+from rolldeck.engine.model import FleetState, Mirror, ReleaseRef, Role, Strategy
+from rolldeck.engine.changes import Change
 from rolldeck.simulator.controlplane import ControlPlane
 from rolldeck.simulator.dataplane import Buckets, Streams, diurnal_factor, serve_tick
 from rolldeck.simulator.faults import schedule_faults
@@ -99,7 +99,7 @@ class World:
             weights = {"stable": 100 - first, "canary": first}
             release = ReleaseSim(ref, region, spec, Strategy.CANARY, versions, dict(weights), dict(weights))
             release.step = 0 if spec.steps else None
-            release.mirror = ("canary", spec.mirror) if spec.mirror else None
+            release.mirror = Mirror("canary", float(spec.mirror)) if spec.mirror else None
             release.message = f"step 1/{len(spec.steps)}: weight {first}%" if spec.steps else "manual canary"
         elif spec.strategy == "rolling":
             versions = [

@@ -191,7 +191,7 @@ class ConfirmModal(ModalScreen[bool]):
 class MirrorModal(ConfirmModal):
     """Set mirror: the percent is part of the plan, so the plan is re-made as it is typed."""
 
-    def __init__(self, make_plan: Callable[[int], Plan], current: int, *, protected: bool) -> None:
+    def __init__(self, make_plan: Callable[[float], Plan], current: float, *, protected: bool) -> None:
         self._make_plan = make_plan
         self._protected = protected
         plan = make_plan(current)
@@ -201,15 +201,16 @@ class MirrorModal(ConfirmModal):
     def compose_extra(self) -> ComposeResult:
         with Horizontal(id="mirror-row"):
             yield Label("mirror percent (0 stops mirroring): ", id="mirror-label")
-            yield Input(str(self._current), type="integer", id="mirror-percent", max_length=3)
+            # a float: Istio's mirrorPercentage is a double, 0.5 % is a real setting
+            yield Input(f"{self._current:g}", type="number", id="mirror-percent", max_length=6)
 
     @on(Input.Changed, "#mirror-percent")
     def _percent(self, event: Input.Changed) -> None:
         event.stop()
         try:
-            percent = int(event.value)
+            percent = float(event.value)
         except ValueError:
-            percent = -1  # the planner refuses it with a reason, which the dialog shows
+            percent = -1.0  # the planner refuses it with a reason, which the dialog shows
         self.plan = self._make_plan(percent)
         self.refresh_proposal(proposal_for(self.plan, protected=self._protected))
 

@@ -44,7 +44,7 @@ def control_plane_rows(release: ReleaseState) -> list[tuple[str, Text]]:
     rows.append(("spec", spec))
     rows.append(("router", Text(release.router or fmt.NO_DATA)))
     if release.mirror is not None:
-        rows.append(("mirror", Text(f"{release.mirror[1]}% shadowed to {release.mirror[0]}", style="bold magenta")))
+        rows.append(("mirror", Text(f"{release.mirror.percent:g}% shadowed to {release.mirror.version}", style="bold magenta")))
     else:
         rows.append(("mirror", Text("off", style="dim")))
     gitops = release.gitops

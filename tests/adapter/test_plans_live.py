@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rolldeck.engine.actions import Action, ActionKind
-from rolldeck.engine.model import GitOpsState, Owner, Phase
+from rolldeck.engine.changes import Promote, Retry, SetMirror, Undo
+from rolldeck.engine.model import GitOpsState, Mirror, Owner, Phase
 from rolldeck.engine.plans import plan_action
 from tests.engine.factories import BLUE_GREEN, CANARY, blue_green_release, canary_release, fleet
 
@@ -27,7 +28,8 @@ ARGO_STEPS = [
 def test_step_up_on_argo_is_promote_with_the_branch_in_the_diff(changes, diff):
     result = plan(canary_release(20, owner=Owner.ARGO_ROLLOUTS, step=1, step_count=5, **changes), ActionKind.STEP_UP)
     assert result.ok and result.diff == f"{diff} in {CANARY}"
-    assert result.change.step == 1 and result.change.paused is False and result.change.weights is None
+    assert result.change == Promote(full=False, to="canary", at_step=1)  # the controller's verb, not a route edit
+    assert result.after["paused"] is False and result.after["step"] == 2
 
 
 def test_argo_step_up_refused_when_aborted_or_done():
@@ -45,15 +47,15 @@ def test_flagger_step_up_approves_a_traffic_increase():
 def test_retry_only_after_an_abort_and_only_for_controllers():
     aborted = canary_release(0, owner=Owner.ARGO_ROLLOUTS, aborted=True, phase=Phase.DEGRADED)
     result = plan(aborted, ActionKind.RETRY)
-    assert result.ok and result.change.retry and result.after["aborted"] is False
+    assert result.ok and result.change == Retry() and result.after["aborted"] is False
     assert "aborted or failed" in plan(canary_release(20, owner=Owner.ARGO_ROLLOUTS), ActionKind.RETRY).refusal
     assert "simulator releases support retry" in plan(canary_release(0, aborted=True), ActionKind.RETRY).refusal
 
 
 def test_undo_picks_the_previous_revision_and_checks_the_target():
     release = canary_release(20, owner=Owner.ARGO_ROLLOUTS, revisions=(3, 4, 5))
-    assert plan(release, ActionKind.UNDO).change.undo_to == 4
-    assert plan(release, ActionKind.UNDO, revision=3).change.undo_to == 3
+    assert plan(release, ActionKind.UNDO).change == Undo(4, expect_current=5)
+    assert plan(release, ActionKind.UNDO, revision=3).change == Undo(3, expect_current=5)
     assert "revision 9 is kept (have 3, 4, 5)" in plan(release, ActionKind.UNDO, revision=9).refusal
     assert "not the current one" in plan(release, ActionKind.UNDO, revision=5).refusal
     assert "earlier revision" in plan(canary_release(20, owner=Owner.UNMANAGED, revisions=(1,)), ActionKind.UNDO).refusal
@@ -63,12 +65,21 @@ def test_undo_picks_the_previous_revision_and_checks_the_target():
 
 def test_mirror_needs_an_unmanaged_virtual_service():
     release = canary_release(0, owner=Owner.UNMANAGED, router="VirtualService")
-    result = plan(release, ActionKind.SET_MIRROR, weight=10)
-    assert result.ok and result.change.mirror == ("canary", 10) and result.diff.startswith("mirror 10% of traffic to canary (was 0%)")
-    assert "Istio VirtualService" in plan(canary_release(0, owner=Owner.UNMANAGED, router="HTTPRoute"), ActionKind.SET_MIRROR, weight=10).refusal
-    assert "owner: flagger" in plan(canary_release(0, owner=Owner.FLAGGER, router="VirtualService"), ActionKind.SET_MIRROR, weight=10).refusal
-    mirrored = canary_release(0, owner=Owner.UNMANAGED, router="VirtualService", mirror=("canary", 10))
-    assert plan(mirrored, ActionKind.SET_MIRROR, weight=0).diff.startswith("stop mirroring to canary")
+    result = plan(release, ActionKind.SET_MIRROR, percent=10)
+    assert result.ok and result.change == SetMirror("canary", 10.0, expect=None) and result.diff.startswith("mirror 10% of traffic to canary (was 0%)")
+    assert "Istio VirtualService" in plan(canary_release(0, owner=Owner.UNMANAGED, router="HTTPRoute"), ActionKind.SET_MIRROR, percent=10).refusal
+    assert "owner: flagger" in plan(canary_release(0, owner=Owner.FLAGGER, router="VirtualService"), ActionKind.SET_MIRROR, percent=10).refusal
+    mirrored = canary_release(0, owner=Owner.UNMANAGED, router="VirtualService", mirror=Mirror("canary", 10.0))
+    assert plan(mirrored, ActionKind.SET_MIRROR, percent=0).diff.startswith("stop mirroring to canary")
+
+
+def test_mirror_percent_is_a_float_end_to_end():
+    release = canary_release(0, owner=Owner.UNMANAGED, router="VirtualService", mirror=Mirror("canary", 0.5))
+    result = plan(release, ActionKind.SET_MIRROR, percent=2.5)
+    assert result.change == SetMirror("canary", 2.5, expect=Mirror("canary", 0.5))
+    assert result.diff.startswith("mirror 2.5% of traffic to canary (was 0.5%)")
+    assert result.before["mirror"] == ["canary", 0.5] and result.after["mirror"] == ["canary", 2.5]
+    assert "differs from the current 0.5%" in plan(release, ActionKind.SET_MIRROR, percent=0.5).refusal
 
 
 def test_rbac_denial_is_the_refusal():

@@ -122,6 +122,9 @@ async def test_virtual_service_weights_test_every_destination(fake_cluster, live
         {"op": "test", "path": "/spec/http/0/name", "value": "primary"},
         {"op": "test", "path": "/spec/http/0/route/0/destination/host", "value": "cart-stable"},
         {"op": "test", "path": "/spec/http/0/route/1/destination/host", "value": "cart-canary"},
+        # the split the operator saw: an edit landing between our read and our write fails with 422
+        {"op": "test", "path": "/spec/http/0/route/0/weight", "value": 90},
+        {"op": "test", "path": "/spec/http/0/route/1/weight", "value": 10},
         {"op": "replace", "path": "/spec/http/0/route/0/weight", "value": 75},
         {"op": "replace", "path": "/spec/http/0/route/1/weight", "value": 25},
     ]
@@ -138,6 +141,25 @@ async def test_http_route_weights(fake_cluster, live, act):
     assert patch.json[1:] == [
         {"op": "test", "path": "/spec/rules/0/backendRefs/0/name", "value": "shipping-stable"},
         {"op": "test", "path": "/spec/rules/0/backendRefs/1/name", "value": "shipping-canary"},
+        {"op": "test", "path": "/spec/rules/0/backendRefs/0/weight", "value": 90},
+        {"op": "test", "path": "/spec/rules/0/backendRefs/1/weight", "value": 10},
+        {"op": "replace", "path": "/spec/rules/0/backendRefs/0/weight", "value": 50},
+        {"op": "replace", "path": "/spec/rules/0/backendRefs/1/weight", "value": 50},
+    ]
+
+
+@pytest.mark.asyncio
+async def test_http_route_relative_weights_are_tested_as_written(fake_cluster, live, act):
+    """HTTPRoute weights are relative: 3 and 1 read as 75 % / 25 %; the guard tests the raw 3 and 1."""
+    route = ko.http_route("shipping", scenes.NS, stable="shipping-stable", canary="shipping-canary", stable_weight=3, canary_weight=1)
+    scenes.http_route_canary(fake_cluster.store)
+    fake_cluster.store.put(route)
+    await wait_release(live, CONTEXT, "shipping", lambda r: r.desired.as_dict() == {"shipping-stable": 75, "shipping-canary": 25})
+    await act(ActionKind.SET_WEIGHT, "shipping", weight=50)
+    [patch] = writes(fake_cluster)
+    assert [op for op in patch.json if op["path"].endswith("/weight")] == [
+        {"op": "test", "path": "/spec/rules/0/backendRefs/0/weight", "value": 3},
+        {"op": "test", "path": "/spec/rules/0/backendRefs/1/weight", "value": 1},
         {"op": "replace", "path": "/spec/rules/0/backendRefs/0/weight", "value": 50},
         {"op": "replace", "path": "/spec/rules/0/backendRefs/1/weight", "value": 50},
     ]
@@ -147,9 +169,9 @@ async def test_http_route_weights(fake_cluster, live, act):
 async def test_mirror_on_and_off(fake_cluster, live, act):
     scenes.vs_canary(fake_cluster.store, weight=0)
     await wait_release(live, CONTEXT, "cart")
-    await act(ActionKind.SET_MIRROR, "cart", weight=10)
+    await act(ActionKind.SET_MIRROR, "cart", percent=10)
     await wait_release(live, CONTEXT, "cart", lambda r: r.mirror == ("cart-canary", 10))
-    await act(ActionKind.SET_MIRROR, "cart", weight=0)
+    await act(ActionKind.SET_MIRROR, "cart", percent=0)
     on, off = writes(fake_cluster)
     assert on.json[-2:] == [
         {"op": "add", "path": "/spec/http/0/mirror", "value": {"host": "cart-canary"}},

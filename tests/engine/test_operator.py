@@ -89,10 +89,35 @@ async def test_a_plan_made_stale_by_another_change_is_refused(tmp_path):
     await operator.execute(operator.plan(Action(ActionKind.SET_WEIGHT, CHECKOUT, weight=50)), actor="carol")
     backend.run_until(31)
     outcome = await operator.execute(shown, actor="alice")  # would now mean 50 → 100
-    assert not outcome.ok and "state changed" in outcome.message
+    assert not outcome.ok
+    assert outcome.message == "refused: checkout changed since you looked: canary now 50% (you saw 10%); review the new plan"
     assert backend.snapshot().release(CHECKOUT).desired.weight("canary") == 50
     results = [r["result"] for r in AuditLog.read(tmp_path / "audit.jsonl")]
     assert results == ["applied", "refused"]
+
+
+@pytest.mark.asyncio
+async def test_a_colleagues_edit_is_not_overwritten_by_a_plan_that_replans_the_same(tmp_path):
+    """25 % → 50 % confirmed; a colleague sets 40 % meanwhile. Stepping up from 40 % is 50 % as well,
+    so re-planning alone cannot see it: the change carries the 25 % the operator saw."""
+    backend, operator = make(SimulatorBackend, tmp_path)
+    await operator.execute(operator.plan(Action(ActionKind.SET_WEIGHT, CHECKOUT, weight=25)), actor="alice")
+    backend.run_until(31)
+    shown = operator.plan(Action(ActionKind.STEP_UP, CHECKOUT))
+    assert shown.diff.startswith("canary 25% → 50%")
+    await operator.execute(operator.plan(Action(ActionKind.SET_WEIGHT, CHECKOUT, weight=40)), actor="carol")
+    backend.run_until(32)
+    replanned = operator.plan(Action(ActionKind.STEP_UP, CHECKOUT))
+    assert replanned.change.weights == shown.change.weights  # the same target: only `expect` differs
+    outcome = await operator.execute(shown, actor="alice")
+    assert not outcome.ok
+    assert outcome.record.reason == "checkout changed since you looked: canary now 40% (you saw 25%); review the new plan"
+    backend.run_until(40)
+    assert backend.snapshot().release(CHECKOUT).desired.weight("canary") == 40
+    records = AuditLog.read(tmp_path / "audit.jsonl")
+    assert [(r["actor"], r["result"]) for r in records] == [("alice", "applied"), ("carol", "applied"), ("alice", "refused")]
+    assert records[-1]["after"] == records[-1]["before"] and records[-1]["before"]["desired"] == {"stable": 75, "canary": 25}
+    assert [c.label for c in backend.world.command_log] == ["set-weight", "set-weight"]  # nothing queued for alice
 
 
 def test_audit_lines_are_json_objects(tmp_path):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rolldeck.engine.actions import Action, ActionKind
-from rolldeck.engine.model import Owner, Phase, ReleaseRef
+from rolldeck.engine.changes import Abort, Promote, Resume, SetWeights, SwitchSlot
+from rolldeck.engine.model import Owner, Phase, ReleaseRef, Split
 from rolldeck.engine.plans import plan_action
 from tests.engine.factories import BLUE_GREEN, CANARY, blue_green_release, canary_release, fleet
 
@@ -17,7 +18,7 @@ def plan(state, kind, ref=CANARY, **kw):
 def test_step_up_moves_to_the_next_configured_step_with_a_one_line_diff():
     result = plan(fleet(canary_release(10)), ActionKind.STEP_UP)
     assert result.ok
-    assert dict(result.change.weights) == {"stable": 75, "canary": 25}
+    assert result.change == SetWeights(Split.of(stable=75, canary=25), expect=Split.of(stable=90, canary=10))
     assert result.diff == "canary 10% → 25% in prod-eu-west-1/checkout"
     assert "\n" not in result.diff
     assert result.before["desired"] == {"stable": 90, "canary": 10}
@@ -26,8 +27,8 @@ def test_step_up_moves_to_the_next_configured_step_with_a_one_line_diff():
 
 def test_step_list_is_configurable_per_release():
     state = fleet(canary_release(10, weight_steps=(0, 10, 20, 40, 100)))
-    assert dict(plan(state, ActionKind.STEP_UP).change.weights)["canary"] == 20
-    assert dict(plan(state, ActionKind.STEP_DOWN).change.weights)["canary"] == 0
+    assert plan(state, ActionKind.STEP_UP).change.weights.weight("canary") == 20
+    assert plan(state, ActionKind.STEP_DOWN).change.weights.weight("canary") == 0
 
 
 def test_cannot_step_past_100_or_below_0():
@@ -59,10 +60,10 @@ def test_owner_rule_no_manual_weights_on_controller_owned_routes(owner):
 def test_abort_sends_all_traffic_to_stable_and_keeps_the_candidate():
     result = plan(fleet(canary_release(25)), ActionKind.ABORT)
     assert result.ok
-    assert dict(result.change.weights) == {"stable": 100, "canary": 0}
-    assert result.change.aborted is True
+    assert result.change == Abort(to="stable")
     assert "kept for diagnosis" in result.diff
-    assert result.after["phase"] == Phase.DEGRADED.value
+    assert result.after["phase"] == Phase.DEGRADED.value and result.after["aborted"] is True
+    assert result.after["desired"] == {"stable": 100, "canary": 0}  # the audit's after derives from the change
 
 
 def test_abort_twice_is_refused():
@@ -73,7 +74,8 @@ def test_abort_twice_is_refused():
 def test_promote_canary_needs_every_candidate_pod_ready():
     assert not plan(fleet(canary_release(25, canary_ready=1)), ActionKind.PROMOTE).ok
     result = plan(fleet(canary_release(25)), ActionKind.PROMOTE)
-    assert result.ok and dict(result.change.weights)["canary"] == 100 and result.change.promoted
+    assert result.ok and result.change == Promote(full=True, to="canary", at_step=None)
+    assert result.after["desired"] == {"stable": 0, "canary": 100} and result.after["phase"] == Phase.HEALTHY.value
 
 
 def test_pause_and_resume_preconditions():
@@ -82,14 +84,15 @@ def test_pause_and_resume_preconditions():
     assert not plan(running, ActionKind.RESUME).ok
     paused = fleet(canary_release(10, paused=True, phase=Phase.PAUSED))
     assert not plan(paused, ActionKind.PAUSE).ok
-    assert plan(paused, ActionKind.RESUME).change.paused is False
+    assert isinstance(plan(paused, ActionKind.RESUME).change, Resume)
+    assert plan(paused, ActionKind.RESUME).after["paused"] is False
 
 
 def test_cannot_switch_to_a_slot_whose_pods_are_not_ready():
     result = plan(fleet(blue_green_release(green_ready=2)), ActionKind.SWITCH_SLOT, ref=BLUE_GREEN)
     assert not result.ok and "green pods ready (2/4)" in result.refusal
     ready = plan(fleet(blue_green_release()), ActionKind.SWITCH_SLOT, ref=BLUE_GREEN)
-    assert ready.ok and ready.change.active_slot == "green"
+    assert ready.ok and ready.change == SwitchSlot("green", expect_active="blue")
     assert ready.diff.startswith("switch active slot blue → green (v8, candidate)")
 
 
@@ -101,7 +104,8 @@ def test_switch_slot_is_for_blue_green_only_and_weights_for_canaries_only():
 def test_blue_green_abort_returns_to_the_stable_slot():
     state = fleet(blue_green_release(active_slot="green", preview_slot="blue", phase=Phase.PROGRESSING))
     result = plan(state, ActionKind.ABORT, ref=BLUE_GREEN)
-    assert result.ok and result.change.active_slot == "blue" and result.change.aborted
+    assert result.ok and result.change == Abort(to="blue")
+    assert result.after["active_slot"] == "blue" and result.after["aborted"] is True
 
 
 def test_read_only_and_unreachable_clusters_refuse_everything():

@@ -115,7 +115,7 @@ async def test_set_mirror_zero_stops_the_copies():
     operator = Operator(b, AuditLog(None, wall_clock=lambda: 0.0))
     ref = ReleaseRef("prod-eu-west-1", "recommendations")
     b.run_until(60)
-    plan = operator.plan(Action(ActionKind.SET_MIRROR, ref, weight=0))
+    plan = operator.plan(Action(ActionKind.SET_MIRROR, ref, percent=0))
     assert plan.ok, plan.refusal
     assert (await operator.execute(plan, actor="t")).ok
     b.run_until(90)
@@ -223,7 +223,7 @@ async def test_shadow_traffic_loads_the_shared_dependency_and_slows_stable_until
     operator = Operator(b, AuditLog(None, wall_clock=lambda: 0.0))
     ref = ReleaseRef("prod-eu-west-1", "recommendations")
     mirrored = release_at(b, "prod-eu-west-1", "recommendations", 120).version("stable").signals
-    assert (await operator.execute(operator.plan(Action(ActionKind.SET_MIRROR, ref, weight=0)), actor="t")).ok
+    assert (await operator.execute(operator.plan(Action(ActionKind.SET_MIRROR, ref, percent=0)), actor="t")).ok
     alone = release_at(b, "prod-eu-west-1", "recommendations", 240).version("stable").signals
     # 600 rps on a dependency of 800 (ρ 0.75: 32 ms a call) vs 300 rps (ρ 0.375: 13 ms)
     assert mirrored.quantile(0.5) > alone.quantile(0.5) + 0.012

@@ -95,12 +95,12 @@ def test_blue_green_preview_pods_start_with_a_readiness_delay(fleet_backend):
 
 def test_a_version_without_ready_pods_answers_with_fast_503s(fleet_backend):
     """Traffic sent to a slot with no endpoints fails; capacity comes from ready pods."""
-    from rolldeck.engine.plans import Change
+    from rolldeck.engine.changes import SwitchSlot
     from rolldeck.simulator.world import Command
 
     ref = ReleaseRef("prod-us-east-2", "catalog")
     fleet_backend.run_until(2)  # green not ready yet; force a switch below the planner's guard
-    fleet_backend.world.enqueue(Command(ref, Change(active_slot="green"), "test"))
+    fleet_backend.world.enqueue(Command(ref, SwitchSlot("green", expect_active="blue"), "test"))
     fleet_backend.run_until(10)
     green = fleet_backend.snapshot().release(ref).version("green")
     assert green.signals.requests > 0 and green.signals.errors == green.signals.requests

@@ -14,6 +14,7 @@ from rolldeck.engine.model import (
     ClusterState,
     GitOpsState,
     FleetState,
+    Mirror,
     Owner,
     Phase,
     RegionState,
@@ -26,6 +27,7 @@ from rolldeck.engine.model import (
     Strategy,
     VersionState,
 )
+from rolldeck.engine.changes import Abort, Pause, Promote, Resume, Retry, SetMirror, SetWeights, SwitchSlot, Undo
 from rolldeck.engine.plans import Plan
 from rolldeck.engine.port import ApplyResult
 
@@ -172,28 +174,36 @@ class FakeBackend:
         assert change is not None
         ref = plan.action.target
         release = next(r for r in self.releases if r.ref == ref)
-        desired = release.desired
-        if change.weights is not None:
-            desired = Split(change.weights)
-        active = release.active_slot
-        if change.active_slot is not None:
-            active = change.active_slot
-            desired = Split(tuple((v.name, 100 if v.name == active else 0) for v in release.versions))
-        extra: dict[str, object] = {}
-        if change.retry:
-            extra.update(step=0, phase=Phase.PROGRESSING)
-        if change.undo_to is not None:
-            extra.update(revisions=(*release.revisions, max(release.revisions) + 1), phase=Phase.PROGRESSING)
-        if change.mirror is not None:
-            extra["mirror"] = change.mirror if change.mirror[1] > 0 else None
-        self._replace(
-            ref,
-            desired=desired,
-            active_slot=active,
-            paused=release.paused if change.paused is None else change.paused,
-            aborted=release.aborted if change.aborted is None else change.aborted,
-            **extra,
-        )
+        names = [v.name for v in release.versions]
+        fields: dict[str, object] = {}
+        match change:
+            case SetWeights(weights=weights):
+                fields["desired"] = weights
+            case SwitchSlot(to=slot):
+                fields.update(active_slot=slot, desired=Split.only(slot, names))
+            case Promote(full=True, to=slot) if release.active_slot is not None:
+                fields.update(active_slot=slot, desired=Split.only(slot, names), paused=False)
+            case Promote(full=True, to=version):
+                fields.update(desired=Split.only(version, names), paused=False)
+            case Promote(full=False):
+                fields["paused"] = False
+            case Abort(to=version):
+                fields.update(aborted=True, desired=Split.only(version, names))
+                if release.active_slot is not None:
+                    fields["active_slot"] = version
+            case Pause():
+                fields["paused"] = True
+            case Resume():
+                fields["paused"] = False
+            case Retry():
+                fields.update(aborted=False, step=0, phase=Phase.PROGRESSING)
+            case Undo():
+                fields.update(revisions=(*release.revisions, max(release.revisions) + 1), phase=Phase.PROGRESSING)
+            case SetMirror(version=version, percent=percent):
+                fields["mirror"] = Mirror(version, percent) if percent > 0 else None
+        self._replace(ref, **fields)
+        desired = fields.get("desired", release.desired)
+        assert isinstance(desired, Split)
         self._pending_observed.append((self._clock.time + self.lag_s, ref, desired))
 
     def _replace(self, ref: ReleaseRef, **fields: object) -> None:

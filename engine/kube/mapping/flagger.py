@@ -24,7 +24,7 @@ from rolldeck.engine.kube.mapping.objects import (
     workload_replicas,
 )
 from rolldeck.engine.kube.mapping.sources import Discovered, Sources
-from rolldeck.engine.model import Owner, Phase, ReleaseRef, ReleaseState, Replicas, Role, Split, Strategy, VersionState
+from rolldeck.engine.model import Mirror, Owner, Phase, ReleaseRef, ReleaseState, Replicas, Role, Split, Strategy, VersionState
 
 PHASES = {
     "Waiting": Phase.PAUSED,
@@ -132,7 +132,7 @@ def release_from_canary(
         VersionState("canary", image_tag(candidate) if candidate else "?", Role.CANDIDATE, workload_replicas(candidate) if candidate else Replicas()),
     )
     split = Split.of(primary=100 - weight, canary=weight)
-    mirror = ("canary", int_or(analysis.get("mirrorWeight"), 100)) if analysis.get("mirror") else None
+    mirror = Mirror("canary", float(int_or(analysis.get("mirrorWeight"), 100))) if analysis.get("mirror") else None
     gates = rolldeck_gates(canary)
     denied = tuple(
         (verb, f"the Canary has no {gate} webhook pointing at rolldeck ({GATE_PATH}{gate})")

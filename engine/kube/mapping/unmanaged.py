@@ -35,7 +35,7 @@ from rolldeck.engine.kube.mapping.objects import (
     workload_replicas,
 )
 from rolldeck.engine.kube.mapping.sources import Backend, Discovered, Sources
-from rolldeck.engine.model import Owner, Phase, ReleaseRef, ReleaseState, Replicas, Role, Split, Strategy, VersionState
+from rolldeck.engine.model import Mirror, Owner, Phase, ReleaseRef, ReleaseState, Replicas, Role, Split, Strategy, VersionState
 
 DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
 
@@ -114,7 +114,7 @@ def _assemble(
     router: str,
     active_slot: str | None = None,
     preview_slot: str | None = None,
-    mirror: tuple[str, int] | None = None,
+    mirror: Mirror | None = None,
 ) -> Discovered:
     versions = []
     for version_name, items, role in zip(version_names, version_deployments, roles, strict=True):
@@ -190,15 +190,7 @@ def release_from_virtual_service(
         deployments_for_service(services.get(_short_host(h)), deployments, subsets.get((_short_host(h), s)))
         for h, s in zip(hosts, subset_names, strict=True)
     ]
-    mirror = None
-    mirror_spec = http[rule].get("mirror")
-    if isinstance(mirror_spec, Mapping):
-        target = next(
-            (n for n, h, s in zip(names, hosts, subset_names, strict=True) if _short_host(h) == _short_host(str(mirror_spec.get("host", ""))) and s == str(mirror_spec.get("subset") or s)),
-            _short_host(str(mirror_spec.get("host", ""))),
-        )
-        percent = (http[rule].get("mirrorPercentage") or {}).get("value", 100)
-        mirror = (target, int(round(float(percent))))
+    mirror = rule_mirror(http[rule], list(zip(names, hosts, subset_names, strict=True)))
     backends = {n: Backend(rule, j, h, s) for j, (n, h, s) in enumerate(zip(names, hosts, subset_names, strict=True))}
     sources = Sources(
         Owner.UNMANAGED,
@@ -223,6 +215,36 @@ def release_from_virtual_service(
         router="VirtualService",
         mirror=mirror,
     )
+
+
+def mirror_percent(rule: Mapping[str, Any]) -> float:
+    """How much of a mirrored HTTP route is copied: ``mirrorPercentage.value`` (a double, so 0.5 stays
+    0.5), else the deprecated integer ``mirrorPercent`` (``mirror_percent`` in the proto), else 100."""
+    percentage = rule.get("mirrorPercentage")
+    if isinstance(percentage, Mapping) and percentage.get("value") is not None:
+        return _float(percentage["value"], 100.0)
+    for legacy in ("mirrorPercent", "mirror_percent"):
+        if rule.get(legacy) is not None:
+            return _float(rule[legacy], 100.0)
+    return 100.0
+
+
+def _float(value: object, default: float) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]  # YAML gives int, float or str here
+    except (TypeError, ValueError):
+        return default
+    return number if 0.0 <= number <= 100.0 else default
+
+
+def rule_mirror(rule: Mapping[str, Any], destinations: list[tuple[str, str, str]]) -> Mirror | None:
+    """The rule's mirror as (version, percent); ``destinations`` are (version, host, subset) in route order."""
+    target = rule.get("mirror")
+    if not isinstance(target, Mapping):
+        return None
+    host, subset = _short_host(str(target.get("host", ""))), str(target.get("subset") or "")
+    version = next((n for n, h, s in destinations if _short_host(h) == host and (not subset or s == subset)), host)
+    return Mirror(version, mirror_percent(rule))
 
 
 def _subset_labels(destination_rules: Iterable[Obj]) -> dict[tuple[str, str], dict[str, str]]:

@@ -17,7 +17,8 @@ from rolldeck.engine.kube.mapping.sources import Sources
 from rolldeck.engine.kube.resources import Kind
 from rolldeck.engine.kube.verbs import argo, deployment, flagger, routes, service
 from rolldeck.engine.kube.verbs.write import GateDecision, Intent, StateChanged, Write, send
-from rolldeck.engine.model import Owner, ReleaseState, Strategy
+from rolldeck.engine.changes import Abort, Change, Pause, Promote, Resume, Retry, SetMirror, SetWeights, SwitchSlot, Undo
+from rolldeck.engine.model import Owner, ReleaseState, Split, Strategy
 from rolldeck.engine.plans import Plan
 
 __all__ = ["GateDecision", "Intent", "Live", "StateChanged", "Write", "build", "needed", "send"]
@@ -59,80 +60,90 @@ def build(plan: Plan, release: ReleaseState, sources: Sources, live: Live, kinds
     change = plan.change
     if change is None:
         raise StateChanged("the plan has nothing to apply")
-    kind = plan.action.kind
     owner = sources.owner
     if owner is Owner.ARGO_ROLLOUTS:
-        return _argo(kind, kinds["rollouts"], live.need("rollouts", sources.rollout), live, plan)
+        return _argo(change, kinds["rollouts"], live.need("rollouts", sources.rollout), live)
     if owner is Owner.FLAGGER:
-        return _flagger(kind, kinds["canaries"], live.need("canaries", sources.canary), live, sources, release, stamp)
+        return _flagger(change, kinds["canaries"], live.need("canaries", sources.canary), live, sources, release, stamp)
     if owner is Owner.UNMANAGED:
-        return _unmanaged(kind, plan, release, sources, live, kinds)
+        return _unmanaged(change, release, sources, live, kinds)
     raise StateChanged(f"{owner.value} releases are not on a cluster")
 
 
-def _argo(kind: ActionKind, rollouts: Kind, rollout: Obj, live: Live, plan: Plan) -> Intent:
-    change = plan.change
-    assert change is not None
-    if kind in (ActionKind.STEP_UP, ActionKind.SWITCH_SLOT):
-        return argo.promote(rollouts, rollout, change.step)
-    if kind is ActionKind.PROMOTE:
-        return argo.promote_full(rollouts, rollout)
-    if kind is ActionKind.ABORT:
-        return argo.abort(rollouts, rollout)
-    if kind is ActionKind.RETRY:
-        return argo.retry(rollouts, rollout)
-    if kind in (ActionKind.PAUSE, ActionKind.RESUME):
-        return argo.set_paused(rollouts, rollout, kind is ActionKind.PAUSE)
-    if kind is ActionKind.UNDO:
-        return argo.undo(rollouts, rollout, live.replicasets, change.undo_to)
-    raise StateChanged(f"{kind.value} is not an Argo Rollouts verb (the controller owns the route)")
+def _argo(change: Change, rollouts: Kind, rollout: Obj, live: Live) -> Intent:
+    match change:
+        case Promote(full=True):
+            return argo.promote_full(rollouts, rollout)
+        case Promote(full=False, at_step=step):
+            return argo.promote(rollouts, rollout, step)
+        case SwitchSlot():
+            return argo.promote(rollouts, rollout, None)  # Argo flips the active Service itself on promote
+        case Abort():
+            return argo.abort(rollouts, rollout)
+        case Retry():
+            return argo.retry(rollouts, rollout)
+        case Pause():
+            return argo.set_paused(rollouts, rollout, True)
+        case Resume():
+            return argo.set_paused(rollouts, rollout, False)
+        case Undo(revision=revision):
+            return argo.undo(rollouts, rollout, live.replicasets, revision)
+        case SetWeights() | SetMirror():
+            raise StateChanged(f"{_verb(change)} is not an Argo Rollouts verb (the controller owns the route)")
 
 
-def _flagger(kind: ActionKind, canaries: Kind, canary: Obj, live: Live, sources: Sources, release: ReleaseState, stamp: str) -> Intent:
-    if kind is ActionKind.PROMOTE:
-        return flagger.gate(canary, "confirm-promotion", "approve promotion")
-    if kind is ActionKind.STEP_UP:
-        return flagger.gate(canary, "confirm-traffic-increase", "approve the next traffic increase")
-    if kind is ActionKind.ABORT:
-        return flagger.gate(canary, "rollback", "roll back (Flagger's rollback gate)")
-    if kind is ActionKind.PAUSE:
-        return flagger.set_suspended(canaries, canary, True)
-    if kind is ActionKind.RESUME:
-        if (canary.get("spec") or {}).get("suspend"):
-            return flagger.set_suspended(canaries, canary, False)
-        if release.waiting_on == "confirm-rollout":
-            return flagger.gate(canary, "confirm-rollout", "approve the start of the canary")
-        raise StateChanged("canary is neither suspended nor waiting to start")
-    if kind is ActionKind.RETRY:
-        return flagger.retry(canary, live.need("deployments", sources.target), stamp)
-    raise StateChanged(f"{kind.value} is not a Flagger verb (Flagger owns the route)")
+def _flagger(change: Change, canaries: Kind, canary: Obj, live: Live, sources: Sources, release: ReleaseState, stamp: str) -> Intent:
+    match change:
+        case Promote(full=True):
+            return flagger.gate(canary, "confirm-promotion", "approve promotion")
+        case Promote(full=False):
+            return flagger.gate(canary, "confirm-traffic-increase", "approve the next traffic increase")
+        case Abort():
+            return flagger.gate(canary, "rollback", "roll back (Flagger's rollback gate)")
+        case Pause():
+            return flagger.set_suspended(canaries, canary, True)
+        case Resume():
+            if (canary.get("spec") or {}).get("suspend"):
+                return flagger.set_suspended(canaries, canary, False)
+            if release.waiting_on == "confirm-rollout":
+                return flagger.gate(canary, "confirm-rollout", "approve the start of the canary")
+            raise StateChanged("canary is neither suspended nor waiting to start")
+        case Retry():
+            return flagger.retry(canary, live.need("deployments", sources.target), stamp)
+        case SetWeights() | SwitchSlot() | Undo() | SetMirror():
+            raise StateChanged(f"{_verb(change)} is not a Flagger verb (Flagger owns the route)")
 
 
-def _unmanaged(kind: ActionKind, plan: Plan, release: ReleaseState, sources: Sources, live: Live, kinds: Mapping[str, Kind]) -> Intent:
-    change = plan.change
-    assert change is not None
-    expected = plan.before.get("desired")
-    if kind in (ActionKind.PAUSE, ActionKind.RESUME):
-        target = live.need("deployments", sources.candidate_deployment(release))
-        return deployment.set_paused(target, kind is ActionKind.PAUSE)
-    if kind is ActionKind.UNDO or (kind is ActionKind.ABORT and release.strategy is Strategy.ROLLING):
-        # aborting a rolling update is `kubectl rollout undo`: back to the previous revision
-        target = live.need("deployments", sources.candidate_deployment(release))
-        return deployment.undo(target, live.replicasets, change.undo_to)
-    if kind is ActionKind.SET_MIRROR:
-        if change.mirror is None:
-            raise StateChanged("no mirror in the plan")
-        route = live.need(sources.route_kind, sources.route)
-        return routes.set_mirror(kinds[sources.route_kind], route, sources.backends, *change.mirror)
-    if release.strategy is Strategy.BLUE_GREEN and sources.service:
-        if change.active_slot is None:
-            raise StateChanged(f"{kind.value} changes no slot")
-        svc = live.need("services", sources.service)
-        before = plan.before.get("active_slot")
-        return service.switch_selector(svc, sources.selector_key, before if isinstance(before, str) else None, change.active_slot)
-    if change.weights is not None and sources.route:
-        route = live.need(sources.route_kind, sources.route)
-        return routes.set_weights(
-            kinds[sources.route_kind], route, sources.backends, expected if isinstance(expected, dict) else None, dict(change.weights)
-        )
-    raise StateChanged(f"{kind.value} has no request for an unmanaged {release.router or 'release'}")
+def _unmanaged(change: Change, release: ReleaseState, sources: Sources, live: Live, kinds: Mapping[str, Kind]) -> Intent:
+    names = [v.name for v in release.versions]
+    match change:
+        case Pause() | Resume():
+            target = live.need("deployments", sources.candidate_deployment(release))
+            return deployment.set_paused(target, isinstance(change, Pause))
+        case Undo(revision=revision):
+            target = live.need("deployments", sources.candidate_deployment(release))
+            return deployment.undo(target, live.replicasets, revision)
+        case Abort() if release.strategy is Strategy.ROLLING:
+            # aborting a rolling update is `kubectl rollout undo`: back to the previous revision
+            target = live.need("deployments", sources.candidate_deployment(release))
+            return deployment.undo(target, live.replicasets, None)
+        case SetMirror(version=version, percent=percent, expect=expect):
+            route = live.need(sources.route_kind, sources.route)
+            return routes.set_mirror(kinds[sources.route_kind], route, sources.backends, version, percent, expect)
+        case SwitchSlot(to=slot, expect_active=seen) if sources.service:
+            return service.switch_selector(live.need("services", sources.service), sources.selector_key, seen, slot)
+        case Promote(full=True, to=slot) | Abort(to=slot) if sources.service:
+            return service.switch_selector(live.need("services", sources.service), sources.selector_key, None, slot)
+        case SetWeights(weights=weights, expect=expect) if sources.route:
+            route = live.need(sources.route_kind, sources.route)
+            return routes.set_weights(kinds[sources.route_kind], route, sources.backends, expect.as_dict(), weights.as_dict())
+        case Promote(full=True, to=version) | Abort(to=version) if sources.route:
+            # absolute: all traffic to one version whatever the split is now (host and RV guards still apply)
+            route = live.need(sources.route_kind, sources.route)
+            return routes.set_weights(kinds[sources.route_kind], route, sources.backends, None, Split.only(version, names).as_dict())
+        case _:
+            raise StateChanged(f"{_verb(change)} has no request for an unmanaged {release.router or 'release'}")
+
+
+def _verb(change: Change) -> str:
+    return type(change).__name__

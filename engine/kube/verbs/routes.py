@@ -12,8 +12,10 @@ from typing import Any
 
 from rolldeck.engine.kube.mapping.objects import Obj, int_or, name_of, namespace_of, spec
 from rolldeck.engine.kube.mapping.sources import Backend
-from rolldeck.engine.kube.mapping.unmanaged import percentages
+from rolldeck.engine.changes import describe_mirror
+from rolldeck.engine.kube.mapping.unmanaged import percentages, rule_mirror
 from rolldeck.engine.kube.resources import JSON_PATCH, Kind
+from rolldeck.engine.model import Mirror
 from rolldeck.engine.kube.verbs.write import Intent, StateChanged, Write, pointer
 
 
@@ -61,24 +63,38 @@ def _guards(kind: Kind, route: Obj, backends: Mapping[str, Backend]) -> list[dic
     return ops
 
 
+def _raw_weight(entry: Mapping[str, Any]) -> int | None:
+    return int_or(entry.get("weight")) if entry.get("weight") is not None else None
+
+
 def set_weights(kind: Kind, route: Obj, backends: Mapping[str, Backend], expected: Mapping[str, int] | None, weights: Mapping[str, int]) -> Intent:
+    """Replace each version's weight. With ``expected`` (the split the operator saw) the live route
+    must still show it, and the patch ``test``s every weight it read, so an edit that lands between
+    our read and our write fails the patch (422) instead of being overwritten."""
     now = live_weights(kind, route, backends)
     if expected is not None and {k: now.get(k, 0) for k in expected} != dict(expected):
         shown = " / ".join(f"{k} {v}%" for k, v in now.items())
         raise StateChanged(f"route {name_of(route)} changed since the plan: now {shown}")
     ops = _guards(kind, route, backends)
+    inner = "route" if kind.key == "virtualservices" else "backendRefs"
+    writes = []
     for version, backend in backends.items():
         field, _, entries = _entries(kind, route, backend.rule)
-        inner = "route" if kind.key == "virtualservices" else "backendRefs"
-        verb = "replace" if "weight" in entries[backend.index] else "add"
-        ops.append({"op": verb, "path": pointer("spec", field, backend.rule, inner, backend.index, "weight"), "value": int(weights.get(version, 0))})
+        path = pointer("spec", field, backend.rule, inner, backend.index, "weight")
+        raw = _raw_weight(entries[backend.index])
+        if expected is not None and raw is not None:
+            # The raw value (HTTPRoute weights are relative) that reads as the expected percentage.
+            ops.append({"op": "test", "path": path, "value": raw})
+        writes.append({"op": "replace" if raw is not None else "add", "path": path, "value": int(weights.get(version, 0))})
+    ops.extend(writes)
     shown = " / ".join(f"{k} {weights.get(k, 0)}%" for k in backends)
     write = Write(kind, namespace_of(route), name_of(route), ops, JSON_PATCH, note=shown)
     return Intent((write,), summary=f"weights {shown}")
 
 
-def set_mirror(kind: Kind, route: Obj, backends: Mapping[str, Backend], version: str, percent: int) -> Intent:
-    """Istio only: ``mirror`` + ``mirrorPercentage`` on the weighted HTTP route; remove both to stop."""
+def set_mirror(kind: Kind, route: Obj, backends: Mapping[str, Backend], version: str, percent: float, expected: Mirror | None) -> Intent:
+    """Istio only: ``mirror`` + ``mirrorPercentage`` (a double) on the weighted HTTP route; remove both
+    to stop. The live mirror must still be the one the operator saw (``expected``)."""
     if kind.key != "virtualservices":
         raise StateChanged("mirroring needs an Istio VirtualService")
     backend = backends.get(version)
@@ -86,18 +102,27 @@ def set_mirror(kind: Kind, route: Obj, backends: Mapping[str, Backend], version:
         raise StateChanged(f"version {version} is not a destination of route {name_of(route)}")
     live_weights(kind, route, backends)  # every destination still in place
     _, rule, _ = _entries(kind, route, backend.rule)
+    live = rule_mirror(rule, [(n, b.host, b.subset) for n, b in backends.items()])
+    if live != expected:
+        raise StateChanged(f"route {name_of(route)} now mirrors {describe_mirror(live)} (the plan saw {describe_mirror(expected)})")
     ops = _guards(kind, route, {version: backend})
+    guards = len(ops)
     base = ("spec", "http", backend.rule)
+    for key in ("mirror", "mirrorPercentage"):
+        if key in rule:
+            ops.append({"op": "test", "path": pointer(*base, key), "value": rule[key]})
     if percent <= 0:
-        for key in ("mirror", "mirrorPercentage"):
+        for key in ("mirror", "mirrorPercentage", "mirrorPercent"):
             if key in rule:
                 ops.append({"op": "remove", "path": pointer(*base, key)})
-        if len(ops) == len(_guards(kind, route, {version: backend})):
+        if len(ops) == guards:
             raise StateChanged(f"route {name_of(route)} mirrors nothing")
         note = "stop mirroring"
     else:
         target = {"host": backend.host, **({"subset": backend.subset} if backend.subset else {})}
+        if "mirrorPercent" in rule:
+            ops.append({"op": "remove", "path": pointer(*base, "mirrorPercent")})  # the deprecated integer would disagree
         ops.append({"op": "add", "path": pointer(*base, "mirror"), "value": target})
         ops.append({"op": "add", "path": pointer(*base, "mirrorPercentage"), "value": {"value": float(percent)}})
-        note = f"mirror {percent}% to {backend.host}"
+        note = f"mirror {percent:g}% to {backend.host}"
     return Intent((Write(kind, namespace_of(route), name_of(route), ops, JSON_PATCH, note=note),), summary=note)
