@@ -1,4 +1,9 @@
-"""The canary judge: count-based binomial tests with an evidence gate, per region then per release.
+"""The fixed-n judge (issue 5), kept until its callers move to the sequential judge (``evidence``).
+
+Its α is spent over a planned number of looks (``max_looks``), so past them it has no guarantee;
+``engine.judge.evidence`` replaces it. What follows is its original description.
+
+The canary judge: count-based binomial tests with an evidence gate, per region then per release.
 
 Method (../shared/reference/canary-judgment.md §4): for each metric (errors, slow requests) on counts
 accumulated since the current step began,
@@ -18,67 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 
 from scipy.special import bdtrc
 
-from rolldeck.engine.model import ReleaseState, Signals
-
-
-class Verdict(StrEnum):
-    PASS = "Pass"
-    FAIL = "Fail"
-    INCONCLUSIVE = "Inconclusive"  # not enough evidence yet: hold
-    ERROR = "Error"  # no data: freeze
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    requests: int
-    errors: int
-    slow: int
-
-    @classmethod
-    def of(cls, signals: Signals) -> Counts:
-        return cls(signals.requests, signals.errors, signals.slow)
-
-    def __sub__(self, other: Counts) -> Counts:
-        return Counts(self.requests - other.requests, self.errors - other.errors, self.slow - other.slow)
-
-    def bad(self, metric: str) -> int:
-        return self.errors if metric == "errors" else self.slow
-
-
-@dataclass(frozen=True, slots=True)
-class JudgeConfig:
-    error_budget: float = 0.01  # 1 − success SLO
-    slow_budget: float = 0.01  # share allowed above the latency threshold (a p99 SLO)
-    n_min_errors: int = 700
-    n_min_slow: int = 1000
-    alpha: float = 0.01  # false-failure budget for one whole analysis, over all looks and regions
-    max_looks: int = 30
-    ratio_errors: float = 2.0
-    ratio_slow: float = 1.5
-    failure_limit: int = 0
-    inconclusive_limit: int = 0
-    consecutive_error_limit: int = 4
-    latency_label: str = "the SLO"  # e.g. "500 ms", for evidence lines
-
-    def budget(self, metric: str) -> float:
-        return self.error_budget if metric == "errors" else self.slow_budget
-
-    def ratio(self, metric: str) -> float:
-        return self.ratio_errors if metric == "errors" else self.ratio_slow
-
-    def n_min(self, metric: str) -> int:
-        return self.n_min_errors if metric == "errors" else self.n_min_slow
-
-    @property
-    def evidence_needed(self) -> int:
-        return max(self.n_min_errors, self.n_min_slow)
-
-
-METRICS = ("errors", "slow")
+from rolldeck.engine.judge.config import JudgeConfig
+from rolldeck.engine.judge.counts import Counts
+from rolldeck.engine.judge.verdict import Judgement, RegionJudgement, Verdict
+from rolldeck.engine.model import ReleaseState
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,29 +39,6 @@ class MetricResult:
     p_absolute: float
     p_relative: float
     reason: str  # "absolute" / "relative" for a failure, "" otherwise
-
-
-@dataclass(frozen=True, slots=True)
-class RegionJudgement:
-    region: str
-    verdict: Verdict
-    metrics: tuple[MetricResult, ...]
-    canary: Counts | None
-    baseline: Counts | None
-    evidence: str  # one line an operator reads in five seconds
-
-
-@dataclass(frozen=True, slots=True)
-class Judgement:
-    verdict: Verdict
-    regions: tuple[RegionJudgement, ...]
-    evidence: str
-    canary_requests: int  # the smallest region's, for the evidence meter
-    n_min: int
-
-    @property
-    def failing_regions(self) -> list[str]:
-        return [r.region for r in self.regions if r.verdict is Verdict.FAIL]
 
 
 def binomial_tail(bad: int, n: int, p: float) -> float:
@@ -153,7 +81,7 @@ def judge_region(
     if canary is None:
         return RegionJudgement(region, Verdict.ERROR, (), None, baseline, f"{region}: no data for the canary (metrics unavailable)")
     alpha = cfg.alpha / max(1, cfg.max_looks) / max(1, regions)
-    results = tuple(_test_metric(m, canary, baseline, cfg, alpha) for m in METRICS)
+    results = tuple(_test_metric(m, canary, baseline, cfg, alpha) for m in ("errors", "slow"))
     verdicts = {r.verdict for r in results}
     if Verdict.FAIL in verdicts:
         verdict = Verdict.FAIL
