@@ -11,7 +11,7 @@ from enum import IntEnum
 
 from rolldeck.engine.autopilot import TrackState, TrackView
 from rolldeck.engine.judge import Verdict
-from rolldeck.engine.model import FleetState, Phase, ReleaseRef, ReleaseState
+from rolldeck.engine.model import FleetState, Phase, ReleaseRef, ReleaseState, WaitKind
 
 from rolldeck.console.verdicts import ReleaseVerdict
 
@@ -103,8 +103,11 @@ class AttentionTracker:
             return item(Severity.WARNING, "NO DATA", release.metrics_error or (verdict.evidence if verdict else ""))
         if verdict is not None and verdict.environment:
             return item(Severity.WARNING, "HELD", verdict.evidence)
-        if release.waiting_on:
-            return item(Severity.WARNING, "WAITING", f"waiting on {release.waiting_on}")
+        wait = release.wait
+        if wait is not None:
+            # a gate is named (it is the decision asked for); a pause says best in the controller's message
+            named = wait.kind is WaitKind.GATE or not release.message
+            return item(Severity.WARNING, "WAITING", f"waiting on {wait.label}" if named else release.message)
         if release.paused or release.phase is Phase.PAUSED:
             return item(Severity.WARNING, "WAITING", release.message or "paused: resume or promote")
         if release.stale_spec:

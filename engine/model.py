@@ -13,6 +13,14 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS, count_above, histogram_quantile
+from rolldeck.engine.routers import Router
+from rolldeck.engine.waits import Gate, Wait, WaitKind
+
+__all__ = [
+    "ClusterHealth", "ClusterState", "DEFAULT_WEIGHT_STEPS", "FleetState", "Gate", "GitOpsState", "Mirror", "Owner",
+    "Phase", "RegionState", "ReleaseRef", "ReleaseState", "Replicas", "Role", "Router", "Signals", "Split", "Strategy",
+    "VersionState", "Wait", "WaitKind",
+]
 
 
 class Strategy(StrEnum):
@@ -190,7 +198,7 @@ class ReleaseState:
     versions: tuple[VersionState, ...]
     desired: Split  # control plane: what the route or selector says
     observed: Split  # data plane: what traffic actually did in the last window
-    paused: bool = False
+    paused: bool = False  # not moving until a human acts: a pause flag, or a controller ``wait``
     aborted: bool = False
     step: int | None = None  # index into the plan's steps, when a plan is running
     weight_steps: tuple[int, ...] = DEFAULT_WEIGHT_STEPS
@@ -201,9 +209,9 @@ class ReleaseState:
     step_started: float | None = None  # backend time the current step began, when the backend knows it
     # Detail real clusters provide (engine.kube); the defaults fit the simulator.
     step_count: int | None = None  # steps in the controller's plan (Argo: len(steps)); step == step_count: all done
-    waiting_on: str = ""  # the human decision a controller waits for: "CanaryPauseStep", "confirm-promotion", …
+    wait: Wait | None = None  # the human decision a controller waits for (a pause step, a gate, …)
     stale_spec: bool = False  # metadata.generation not yet observed by the controller
-    router: str = ""  # what splits traffic: "VirtualService", "HTTPRoute", "Service" (selector), "" (none/simulated)
+    router: Router = Router.NONE  # what splits traffic; its capabilities decide mirroring and weights
     revisions: tuple[int, ...] = ()  # rollback targets the cluster still holds, oldest first; the last is current
     mirror: Mirror | None = None  # the version receiving shadow traffic, and how much
     gitops: GitOpsState | None = None  # the Argo CD Application managing this release's objects

@@ -21,7 +21,7 @@ from rolldeck.engine.changes import (
     SwitchSlot,
     Undo,
 )
-from rolldeck.engine.model import FleetState, Mirror, Owner, Phase, ReleaseState, Role, Split, Strategy
+from rolldeck.engine.model import FleetState, Gate, Mirror, Owner, Phase, ReleaseState, Role, Split, Strategy, WaitKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +189,8 @@ def _weight_change(release: ReleaseState, target: int) -> tuple[Change, str]:
 def _plan_set_weight(release: ReleaseState, action: Action, target: int | None = None) -> _Result:
     target = action.weight if target is None else target
     checks = [_canary_only(release), _owner_allows_weights(release)]
+    if release.strategy is Strategy.CANARY:
+        checks.append(Precondition(release.router.supports_weights, f"route takes weights (this is {release.router.label})"))
     candidate = release.candidate
     if target is None or not 0 <= target <= 100:
         checks.append(Precondition(False, f"weight {target} is within 0–100%"))
@@ -249,10 +251,11 @@ def _plan_controller_step(release: ReleaseState, action: Action) -> _Result:
     if count is not None and step is not None:
         checks.append(Precondition(step < count, f"steps remain ({position})"))
     nxt = f"{step + 1}/{count}" if step is not None and count is not None else "the next step"
-    if release.waiting_on.startswith("Inconclusive"):
+    wait = release.wait
+    if wait is not None and wait.kind is WaitKind.INCONCLUSIVE:
         diff = f"promote past the inconclusive analysis: {position} → {nxt}"
-    elif release.paused and release.waiting_on:
-        diff = f"promote: continue past {release.waiting_on} at {position}"
+    elif release.paused and wait is not None:
+        diff = f"promote: continue past {wait.label} at {position}"
     elif release.paused:
         diff = f"promote: end the manual pause and skip {position} → {nxt}"
     else:
@@ -295,7 +298,7 @@ def _plan_set_mirror(release: ReleaseState, action: Action) -> _Result:
     percent = action.percent if action.percent is not None else 0.0
     checks = [
         _owner_allows_weights(release),
-        Precondition(release.router == "VirtualService", "route supports mirroring (Istio VirtualService)"),
+        Precondition(release.router.supports_mirror, f"route supports mirroring (Istio VirtualService; this is {release.router.label})"),
     ]
     candidate = release.candidate
     if candidate is None or not 0 <= percent <= 100:
@@ -342,7 +345,31 @@ def _plan_pause(release: ReleaseState, action: Action) -> _Result:
 
 def _plan_resume(release: ReleaseState, action: Action) -> _Result:
     checks = [Precondition(release.paused or release.phase is Phase.PAUSED, "release is paused")]
-    return checks, Resume(at_step=release.step, completes=False), "resume rollout"
+    completes = _resume_ends_wait(release)
+    diff = "resume rollout"
+    wait = release.wait
+    if wait is not None and completes:
+        diff += f": continues past the {wait.label}" + (f" at step {release.step}/{release.step_count}" if release.step is not None and release.step_count else "")
+    elif wait is not None:
+        diff += f" (clears the pause flag only: {wait.label} still waits — step up continues it)"
+    return checks, Resume(at_step=release.step, completes=completes), diff
+
+
+def _resume_ends_wait(release: ReleaseState) -> bool:
+    """Does this owner's resume move the release past what it waits for?
+
+    Argo Rollouts: no — resume is ``spec.paused: false``; pause conditions are promote's (kubernetes-
+    mechanics.md §7.1). Flagger: resume answers the confirm-rollout gate. The simulator's own
+    controller continues a pause step or a blue-green promotion wait.
+    """
+    wait = release.wait
+    if wait is None:
+        return False
+    if release.owner is Owner.FLAGGER:
+        return wait.gate is Gate.CONFIRM_ROLLOUT
+    if release.owner is Owner.SIMULATOR:
+        return wait.kind in (WaitKind.PAUSE_STEP, WaitKind.PROMOTION)
+    return False
 
 
 def _plan_abort(release: ReleaseState, action: Action) -> _Result:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rolldeck.engine.judge import JudgeConfig
+from rolldeck.engine.model import Strategy
 from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan, CanaryStepPlan, RegionPhase, RolloutPlan
 from rolldeck.simulator.scenario import Scenario
 
@@ -14,7 +15,7 @@ def rollout_plans(scenario: Scenario) -> list[RolloutPlan]:
     plans = []
     for spec in scenario.autopilot.plans:
         phases = tuple(RegionPhase(tuple(p.clusters), p.soak) for p in spec.phases)
-        if strategies[spec.release] == "canary":
+        if strategies[spec.release] is Strategy.CANARY:
             steps = tuple(CanaryStepPlan(s.weight, s.bake, s.analysis, s.approval) for s in spec.steps)
             plan: CanaryPlan | BlueGreenPlan = CanaryPlan(steps, spec.max_bake)
         else:

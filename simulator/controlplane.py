@@ -13,7 +13,7 @@ from collections.abc import Callable
 import simpy
 
 from rolldeck.engine.changes import Abort, Change, Pause, Promote, Resume, Retry, SetMirror, SetWeights, SwitchSlot, Undo
-from rolldeck.engine.model import Mirror, Phase, Role, Strategy
+from rolldeck.engine.model import Mirror, Phase, Role, Strategy, Wait, WaitKind
 from rolldeck.simulator.scenario import pods_of
 from rolldeck.simulator.pods import PodLifecycle
 from rolldeck.simulator.state import ReleaseSim, VersionSim
@@ -112,8 +112,8 @@ class ControlPlane:
                 release.paused = True
                 if not release.aborted:
                     release.phase = Phase.PAUSED
-            case Resume():
-                self._resume(release, now)
+            case Resume(completes=completes):
+                self._resume(release, completes, now)
             case Abort(to=to):
                 self._abort(release, to, now)
             case Retry():
@@ -125,13 +125,14 @@ class ControlPlane:
 
     def _unpause(self, release: ReleaseSim) -> None:
         release.paused = False
+        release.wait = None
         if release.phase is Phase.PAUSED:
             release.phase = Phase.PROGRESSING
 
-    def _resume(self, release: ReleaseSim, now: float) -> None:
-        was_paused = release.phase is Phase.PAUSED
+    def _resume(self, release: ReleaseSim, completes: bool, now: float) -> None:
+        """Clear the pause; with ``completes`` (the plan said so) also end the wait it was at."""
         self._unpause(release)
-        if not was_paused:
+        if not completes:
             return
         self._leave_indefinite_pause(release, now)
         if release.strategy is Strategy.BLUE_GREEN:
@@ -165,6 +166,7 @@ class ControlPlane:
     def _abort(self, release: ReleaseSim, to: str, now: float) -> None:
         release.aborted = True
         release.paused = False
+        release.wait = None
         release.phase = Phase.DEGRADED
         release.message = "aborted by operator: traffic back to stable, candidate kept for diagnosis"
         candidate = release.by_role(Role.CANDIDATE)
@@ -257,10 +259,13 @@ class ControlPlane:
         if release.step is None:
             return
         step = steps[release.step]
+        if step.weight >= 100:
+            return  # the final step: the promotion is on its way to the data plane, nothing to pause for
         if step.bake is None:
             # A pause step without a duration: paused until a human resumes or promotes (as Argo).
             release.phase = Phase.PAUSED
             release.paused = True
+            release.wait = Wait(WaitKind.PAUSE_STEP)
             release.message = f"step {release.step + 1}/{len(steps)}: paused until promoted or resumed"
             return
         if now - release.step_started >= step.bake:
@@ -287,6 +292,7 @@ class ControlPlane:
             index += 1
         if index >= len(steps) or steps[index].weight >= 100:
             release.step = len(steps) - 1
+            release.wait = None
             weights = {stable.name: 0, candidate.name: 100}
             release.message = "final step: promoting to 100%"
             self.route(release, weights, then=lambda: self._finish_canary(release, now))
@@ -300,6 +306,7 @@ class ControlPlane:
             return  # set the weight only once the pods for it are available
         release.step = index
         release.step_started = now
+        release.wait = None
         release.message = f"step {index + 1}/{len(steps)}: weight {target}%"
         if target != current:
             self.route(release, {stable.name: 100 - target, candidate.name: target})
@@ -323,6 +330,7 @@ class ControlPlane:
         release.applied_generation = release.route_generation
         release.phase = Phase.HEALTHY
         release.paused = False
+        release.wait = None
         release.message = f"{stable.profile.revision} fully promoted"
 
     # --- blue-green controller ------------------------------------------------------------------
@@ -341,6 +349,7 @@ class ControlPlane:
         if delay is None:
             release.phase = Phase.PAUSED
             release.paused = True  # Argo's BlueGreenPause: promote (or resume) to switch
+            release.wait = Wait(WaitKind.PROMOTION)
             release.message = f"preview {preview.name} ready: waiting for promotion"
         elif now - release.preview_ready_at >= delay:
             self._switch(release, preview.name, promoted=True, now=now)
@@ -370,6 +379,7 @@ class ControlPlane:
                 self.env.process(self._scale_down_later(release, version))
         release.phase = Phase.HEALTHY
         release.paused = False
+        release.wait = None
         release.message = f"{new.profile.revision} active in slot {slot}"
 
     def _scale_down_later(self, release: ReleaseSim, version: VersionSim):

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import numpy as np
 import yaml
@@ -38,7 +38,7 @@ class DrillAction(BaseModel):
 
     at: Duration
     release: str  # "cluster/name", or a name that is unique in the fleet
-    action: Literal[tuple(kind.value for kind in ActionKind)]  # type: ignore[valid-type]
+    action: ActionKind
     weight: Annotated[int, Field(ge=0, le=100)] | None = None  # set-weight
     slot: str | None = None  # switch-slot
     percent: Annotated[float, Field(ge=0.0, le=100.0)] | None = None  # set-mirror (a float: 0.5 is fine)
@@ -128,11 +128,11 @@ async def _run(scenario, until, actions, wall_clock, audit_path, chunk, with_aut
         while pending and pending[0].at <= due:
             item = pending.pop(0)
             ref = resolve_release(backend, item.release)
-            action = Action(ActionKind(item.action), ref, weight=item.weight, slot=item.slot, revision=item.revision, percent=item.percent)
+            action = Action(item.action, ref, weight=item.weight, slot=item.slot, revision=item.revision, percent=item.percent)
             plan = operator.plan(action)
             outcome = await operator.execute(plan, actor=item.actor)
             if not outcome.ok:
-                failures.append(f"at {item.at:.0f}s {item.action} {ref}: {outcome.message}")
+                failures.append(f"at {item.at:.0f}s {item.action.value} {ref}: {outcome.message}")
         if pilot is not None and next_look is not None and next_look <= due:
             await pilot.look()
     _advance(backend, until, chunk)

@@ -17,8 +17,9 @@ from typing import Annotated, Literal, Union
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from rolldeck.engine.actions import ActionKind
 from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS
-from rolldeck.engine.model import DEFAULT_WEIGHT_STEPS
+from rolldeck.engine.model import DEFAULT_WEIGHT_STEPS, Router, Strategy
 from rolldeck.simulator.durations import parse_duration
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -108,7 +109,10 @@ class ReleaseSpec(Strict):
     name: str
     cluster: str
     namespace: str = "default"
-    strategy: Literal["canary", "blue-green", "rolling"]
+    strategy: Strategy
+    # What splits its traffic; default by strategy: a VirtualService for canaries, a Service selector
+    # for blue-green, none for rolling updates (the split follows Ready pods).
+    router: Router
     rps: Annotated[float, Field(gt=0)]
     concurrency: Annotated[int, Field(ge=1, le=256)] = 4
     stable: VersionSpec
@@ -133,6 +137,16 @@ class ReleaseSpec(Strict):
     mirror: Percent = 0.0  # canary: percent (a float, 0.5 is fine) of stable's requests copied to the candidate from the start
     shared_dependency: SharedDependency | None = None
     slo: SLO = SLO()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_router(cls, data: object) -> object:
+        if isinstance(data, dict) and "router" not in data:
+            return {**data, "router": DEFAULT_ROUTERS.get(str(data.get("strategy")), Router.NONE)}
+        return data
+
+
+DEFAULT_ROUTERS = {Strategy.CANARY.value: Router.VIRTUAL_SERVICE, Strategy.BLUE_GREEN.value: Router.SERVICE, Strategy.ROLLING.value: Router.NONE}
 
 
 class RegionSpec(Strict):
@@ -326,7 +340,6 @@ class JudgeSpec(Strict):
     consecutive_error_limit: Annotated[int, Field(ge=0)] = 4
 
 
-ActionName = Literal["set-weight", "step-up", "step-down", "promote", "pause", "resume", "abort", "switch-slot", "set-mirror", "undo", "retry"]
 Score = Literal["ttd", "ttm", "budget_ratio", "wrong_actions"]
 
 
@@ -335,9 +348,9 @@ class Grading(Strict):
 
     reference_policy: Literal["auto"] = "auto"  # par comes from a headless autopilot run, same seed
     score: list[Score] = ["ttd", "ttm", "budget_ratio", "wrong_actions"]
-    correct: list[ActionName] = []  # actions that mitigate this scenario
-    wrong: list[ActionName] = []  # e.g. abort on a healthy release (a false rollback)
-    critical: list[ActionName] = []  # e.g. promote a bad release: fails the drill outright
+    correct: list[ActionKind] = []  # actions that mitigate this scenario
+    wrong: list[ActionKind] = []  # e.g. abort on a healthy release (a false rollback)
+    critical: list[ActionKind] = []  # e.g. promote a bad release: fails the drill outright
 
 
 class AutopilotSpec(Strict):
@@ -462,8 +475,9 @@ def _check_references(scenario: Scenario) -> list[Problem]:
         if key in seen_releases:
             problems.append(Problem(("releases", index, "name"), f"{where}.name: duplicate release {release.name!r} in {release.cluster}"))
         seen_releases.add(key)
-        if release.strategy != "canary" and release.steps:
+        if release.strategy is not Strategy.CANARY and release.steps:
             problems.append(Problem(("releases", index, "steps"), f"{where}.steps: only canary releases have weight steps"))
+        problems.extend(_router_problems(release, index))
         if not any(math.isclose(b, release.slo.latency_threshold_s) for b in scenario.latency_buckets_s):
             problems.append(Problem(("releases", index, "slo", "latency_threshold_s"), f"{where}.slo.latency_threshold_s: {release.slo.latency_threshold_s}s is not one of latency_buckets_s"))
     if scenario.latency_buckets_s != sorted(set(scenario.latency_buckets_s)):
@@ -489,14 +503,30 @@ def _check_references(scenario: Scenario) -> list[Problem]:
                 problems.append(Problem(("autopilot", "plans", index, "release"), f"{where}.release: unknown release {plan.release!r}"))
                 continue
             strategies = {r.strategy for r in releases}
-            if "canary" in strategies and not plan.steps:
+            if Strategy.CANARY in strategies and not plan.steps:
                 problems.append(Problem(("autopilot", "plans", index), f"{where}.steps: a canary plan needs steps"))
-            if "blue-green" in strategies and plan.steps:
+            if Strategy.BLUE_GREEN in strategies and plan.steps:
                 problems.append(Problem(("autopilot", "plans", index, "steps"), f"{where}.steps: blue-green plans have no weight steps (use watch)"))
             for p_index, phase in enumerate(plan.phases):
                 for c_index, cluster in enumerate(phase.clusters):
                     if cluster not in {r.cluster for r in releases}:
                         problems.append(Problem(("autopilot", "plans", index, "phases", p_index, "clusters", c_index), f"{where}.phases.{p_index}.clusters.{c_index}: {plan.release!r} does not run in {cluster!r}"))
+    return problems
+
+
+def _router_problems(release: ReleaseSpec, index: int) -> list[Problem]:
+    """A router that cannot do what the release asks of it (weights, one slot, a mirror)."""
+    where, router = f"releases.{index}", release.router
+    fits = {
+        Strategy.CANARY: router.supports_weights,
+        Strategy.BLUE_GREEN: router.selects_slot or router.supports_weights,
+        Strategy.ROLLING: router is Router.NONE,
+    }[release.strategy]
+    problems = []
+    if not fits:
+        problems.append(Problem(("releases", index, "router"), f"{where}.router: a {release.strategy.value} release cannot be routed by {router.value} ({router.label})"))
+    if release.mirror > 0 and not router.supports_mirror:
+        problems.append(Problem(("releases", index, "mirror"), f"{where}.mirror: mirroring needs router VirtualService (this is {router.label})"))
     return problems
 
 

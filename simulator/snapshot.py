@@ -16,7 +16,6 @@ from rolldeck.engine.model import (
     Replicas,
     Signals,
     Split,
-    Strategy,
     VersionState,
 )
 from rolldeck.simulator.state import ERRORS, FIRST_LE, REQUESTS, SLOW, ReleaseSim, VersionSim
@@ -76,7 +75,8 @@ def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ..
         preview_slot=release.preview_slot,
         message=release.message,
         metrics_error="metrics provider unavailable" if release.metrics_down else "",
-        router={Strategy.CANARY: "VirtualService", Strategy.BLUE_GREEN: "Service"}.get(release.strategy, ""),
+        router=release.spec.router,
+        wait=release.wait,
         mirror=release.mirror,
         step_count=len(release.spec.steps) if release.spec.steps else None,
         step_started=release.step_started if release.spec.steps else None,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rolldeck.engine.model import Mirror, Phase, ReleaseRef, Role, Strategy
+from rolldeck.engine.model import Mirror, Phase, ReleaseRef, Role, Strategy, Wait
 from rolldeck.simulator.latency import LOG_BUCKETS
 from rolldeck.simulator.pods import Pod, PodState
 from rolldeck.simulator.scenario import ReleaseSpec, VersionSpec
@@ -138,6 +138,7 @@ class ReleaseSim:
     phase: Phase = Phase.PROGRESSING
     paused: bool = False
     aborted: bool = False
+    wait: Wait | None = None  # what the simulated controller waits for a human to decide
     step: int | None = None
     step_started: float = 0.0
     active_slot: str | None = None

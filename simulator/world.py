@@ -88,7 +88,7 @@ class World:
             sim.base_memory_mb, sim.memory_limit_mb = spec.memory_mb, spec.memory_limit_mb
             return sim
 
-        if spec.strategy == "canary":
+        if spec.strategy is Strategy.CANARY:
             versions = [
                 version("stable", Role.STABLE, spec.stable, ready=True),
                 version("canary", Role.CANDIDATE, spec.candidate, ready=True),
@@ -101,7 +101,7 @@ class World:
             release.step = 0 if spec.steps else None
             release.mirror = Mirror("canary", float(spec.mirror)) if spec.mirror else None
             release.message = f"step 1/{len(spec.steps)}: weight {first}%" if spec.steps else "manual canary"
-        elif spec.strategy == "rolling":
+        elif spec.strategy is Strategy.ROLLING:
             versions = [
                 version("old", Role.STABLE, spec.stable, ready=True),
                 version("new", Role.CANDIDATE, spec.candidate, ready=False),

@@ -42,7 +42,7 @@ def control_plane_rows(release: ReleaseState) -> list[tuple[str, Text]]:
         else Text("✓ generation observed", style="green")
     )
     rows.append(("spec", spec))
-    rows.append(("router", Text(release.router or fmt.NO_DATA)))
+    rows.append(("router", Text(release.router.label)))
     if release.mirror is not None:
         rows.append(("mirror", Text(f"{release.mirror.percent:g}% shadowed to {release.mirror.version}", style="bold magenta")))
     else:
@@ -55,8 +55,8 @@ def control_plane_rows(release: ReleaseState) -> list[tuple[str, Text]]:
         style = "green" if gitops.sync == "Synced" and gitops.health == "Healthy" else LAG_STYLE
         rows.append(("argo cd", Text(f"{gitops.app}: {gitops.sync} / {gitops.health}" + (f" ({mode})" if mode else ""), style=style)))
     flags = [f for f, on in (("paused", release.paused), ("aborted", release.aborted)) if on]
-    if release.waiting_on:
-        flags.append(f"waiting on {release.waiting_on}")
+    if release.wait is not None:
+        flags.append(f"waiting on {release.wait.label}")
     rows.append(("state", Text(", ".join(flags) if flags else "running", style="bold yellow" if flags else "")))
     if release.denied:
         rows.append(("rbac", Text("; ".join(f"{verb}: {why}" for verb, why in release.denied), style="red")))

@@ -18,7 +18,7 @@ from kubernetes_asyncio.client import ApiClient, AuthorizationV1Api
 from rolldeck.engine.actions import ActionKind
 from rolldeck.engine.kube.errors import one_line
 from rolldeck.engine.kube.resources import read_json
-from rolldeck.engine.model import Owner, ReleaseState, Strategy
+from rolldeck.engine.model import Owner, ReleaseState, Router, Strategy
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ def requirements(release: ReleaseState) -> dict[ActionKind, tuple[Permission, ..
     if release.strategy is Strategy.ROLLING:
         needs[ActionKind.ABORT] = (DEPLOYMENT, LIST_RS)  # abort = kubectl rollout undo
         return needs
-    route = {"VirtualService": VIRTUAL_SERVICE, "HTTPRoute": HTTP_ROUTE, "Service": SERVICE}.get(release.router)
+    route = {Router.VIRTUAL_SERVICE: VIRTUAL_SERVICE, Router.HTTP_ROUTE: HTTP_ROUTE, Router.SERVICE: SERVICE}.get(release.router)
     if route is not None:
         for kind in (*_WEIGHT_VERBS, ActionKind.SWITCH_SLOT, ActionKind.SET_MIRROR):
             needs[kind] = (route,)

@@ -8,7 +8,7 @@ import pytest
 
 from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.audit import AuditLog
-from rolldeck.engine.model import ReleaseRef
+from rolldeck.engine.model import Gate, ReleaseRef, Wait
 from tests.adapter import scenes
 from tests.adapter.conftest import CONTEXT, writes
 from tests.adapter.helpers import in_sync, wait_release
@@ -35,7 +35,7 @@ def seed(live, cluster, **options):
 @pytest.mark.asyncio
 async def test_promote_opens_confirm_promotion_once(fake_cluster, live, act, tmp_path):
     seed(live, fake_cluster)
-    await wait_release(live, CONTEXT, "podinfo", lambda r: r.waiting_on == "confirm-promotion" and synced(r))
+    await wait_release(live, CONTEXT, "podinfo", lambda r: r.wait == Wait.at_gate(Gate.CONFIRM_PROMOTION) and synced(r))
     status, text = await flagger_calls(live, "confirm-promotion")
     assert status == 403 and "waits for an operator" in text
     outcome = await act(ActionKind.PROMOTE, "podinfo")
@@ -65,7 +65,7 @@ async def test_step_up_approves_one_traffic_increase(fake_cluster, live, act):
     seed(live, fake_cluster, phase="Progressing", weight=20)
     await wait_release(live, CONTEXT, "podinfo", synced)
     assert (await flagger_calls(live, "confirm-traffic-increase"))[0] == 403
-    await wait_release(live, CONTEXT, "podinfo", lambda r: r.waiting_on == "confirm-traffic-increase")
+    await wait_release(live, CONTEXT, "podinfo", lambda r: r.wait == Wait.at_gate(Gate.CONFIRM_TRAFFIC_INCREASE))
     outcome = await act(ActionKind.STEP_UP, "podinfo")
     assert "approve the next traffic increase (canary 20%, step 2/5)" in outcome.message
     assert (await flagger_calls(live, "confirm-traffic-increase"))[0] == 200
@@ -74,7 +74,7 @@ async def test_step_up_approves_one_traffic_increase(fake_cluster, live, act):
 @pytest.mark.asyncio
 async def test_resume_a_waiting_canary_confirms_the_rollout(fake_cluster, live, act):
     seed(live, fake_cluster, phase="Waiting", weight=0)
-    await wait_release(live, CONTEXT, "podinfo", lambda r: r.waiting_on == "confirm-rollout" and synced(r))
+    await wait_release(live, CONTEXT, "podinfo", lambda r: r.wait == Wait.at_gate(Gate.CONFIRM_ROLLOUT) and synced(r))
     await act(ActionKind.RESUME, "podinfo")
     assert (await flagger_calls(live, "confirm-rollout"))[0] == 200
 

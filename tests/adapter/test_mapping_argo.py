@@ -14,7 +14,7 @@ from rolldeck.engine.kube.mapping.argo import (
     release_from_rollout,
     rollout_phase,
 )
-from rolldeck.engine.model import Owner, Phase, Role, Strategy
+from rolldeck.engine.model import Owner, Phase, Role, Strategy, Wait, WaitKind
 from tests.fakekube import objects as ko
 
 STEPS = [{"setWeight": 20}, {"pause": {}}, {"setWeight": 50}, {"analysis": {"templates": [{"templateName": "rate"}]}}]
@@ -111,7 +111,7 @@ def test_canary_release_at_a_pause_step():
     assert [(v.name, v.revision, v.role) for v in r.versions] == [("stable", "v1 (rev 3)", Role.STABLE), ("canary", "v2 (rev 4)", Role.CANDIDATE)]
     assert r.desired.as_dict() == {"stable": 80, "canary": 20} == r.observed.as_dict()
     assert (r.step, r.step_count, r.weight_steps) == (1, 4, (0, 20, 50, 100))
-    assert r.paused and r.waiting_on == "CanaryPauseStep" and not r.aborted
+    assert r.paused and r.wait == Wait(WaitKind.PAUSE_STEP, reason="CanaryPauseStep") and not r.aborted
     assert r.revisions == (3, 4) and r.router == "VirtualService"
     assert found.sources.rollout == "checkout"
 
@@ -138,7 +138,7 @@ def test_inconclusive_analysis_is_what_the_rollout_waits_on():
     )
     run = ko.analysis_run("checkout-bbb-3", "shop", phase="Inconclusive")
     r = release_from_rollout(ro, [rs("aaa", 3, "v1"), rs("bbb", 4, "v2")], [run], cluster="c", region="r").release
-    assert r.waiting_on == "InconclusiveAnalysisRun"
+    assert r.wait == Wait(WaitKind.INCONCLUSIVE, reason="InconclusiveAnalysisRun")
     assert "analysis checkout-bbb-3: Inconclusive" in r.message
 
 
@@ -157,7 +157,7 @@ def test_blue_green_release_has_active_and_preview_slots():
     assert r.strategy is Strategy.BLUE_GREEN and r.router == "Service"
     assert (r.active_slot, r.preview_slot) == ("active", "preview")
     assert r.desired.as_dict() == {"active": 100, "preview": 0}
-    assert r.waiting_on == "BlueGreenPause" and r.paused
+    assert r.wait == Wait(WaitKind.PROMOTION, reason="BlueGreenPause") and r.paused
 
 
 def test_rollout_claims_its_services_and_route():

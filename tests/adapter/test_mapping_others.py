@@ -8,7 +8,7 @@ from rolldeck.engine.kube.mapping import Objects, map_cluster
 from rolldeck.engine.kube.mapping.argocd import gitops_for
 from rolldeck.engine.kube.mapping.flagger import release_from_canary
 from rolldeck.engine.kube.mapping.unmanaged import percentages, release_from_http_route, release_from_service, release_from_virtual_service
-from rolldeck.engine.model import Owner, Phase, Role, Strategy
+from rolldeck.engine.model import Gate, Owner, Phase, Role, Strategy, Wait
 from tests.fakekube import objects as ko
 
 
@@ -24,15 +24,15 @@ def gate_hooks(*types, base="http://127.0.0.1:8797/kind-eu/rolldeck/gate/"):
 # --- Flagger -------------------------------------------------------------------------------------------
 
 FLAGGER_PHASES = [
-    ("Waiting", Phase.PAUSED, "confirm-rollout"),
-    ("WaitingPromotion", Phase.PAUSED, "confirm-promotion"),
-    ("Progressing", Phase.PROGRESSING, ""),
-    ("Promoting", Phase.PROGRESSING, ""),
-    ("Finalising", Phase.PROGRESSING, ""),
-    ("Initialized", Phase.HEALTHY, ""),
-    ("Succeeded", Phase.HEALTHY, ""),
-    ("Failed", Phase.DEGRADED, ""),
-    ("Terminating", Phase.UNKNOWN, ""),
+    ("Waiting", Phase.PAUSED, Wait.at_gate(Gate.CONFIRM_ROLLOUT)),
+    ("WaitingPromotion", Phase.PAUSED, Wait.at_gate(Gate.CONFIRM_PROMOTION)),
+    ("Progressing", Phase.PROGRESSING, None),
+    ("Promoting", Phase.PROGRESSING, None),
+    ("Finalising", Phase.PROGRESSING, None),
+    ("Initialized", Phase.HEALTHY, None),
+    ("Succeeded", Phase.HEALTHY, None),
+    ("Failed", Phase.DEGRADED, None),
+    ("Terminating", Phase.UNKNOWN, None),
 ]
 
 
@@ -41,7 +41,7 @@ def test_flagger_phase_rows(flagger_phase, phase, waiting):
     canary = ko.canary("podinfo", "test", phase=flagger_phase, canary_weight=20)
     deployments = {"podinfo": ko.deployment("podinfo", "test", image="r/podinfo:6.1"), "podinfo-primary": ko.deployment("podinfo-primary", "test", image="r/podinfo:6.0")}
     r = release_from_canary(canary, deployments, cluster="c", region="r").release
-    assert (r.phase, r.waiting_on) == (phase, waiting)
+    assert (r.phase, r.wait) == (phase, waiting)
     assert r.aborted is (flagger_phase == "Failed")
 
 
@@ -56,7 +56,7 @@ def test_flagger_canary_weights_steps_and_versions():
     assert r.desired.as_dict() == {"primary": 70, "canary": 30}
     assert (r.step, r.step_count) == (3, 5) and r.weight_steps == (0, 10, 20, 30, 40, 50, 100)
     assert "failed checks 1/5" in r.message
-    assert r.waiting_on == "confirm-traffic-increase"  # what our gate last refused
+    assert r.wait == Wait.at_gate(Gate.CONFIRM_TRAFFIC_INCREASE)  # what our gate last refused
     # promote and abort have gates; step-up has none pointing at rolldeck
     assert dict(r.denied).keys() == {"step-up"}
     assert found.sources.target == "podinfo" and found.sources.deployments["primary"] == ("podinfo-primary",)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rolldeck.engine.actions import Action, ActionKind
-from rolldeck.engine.changes import Promote, Retry, SetMirror, Undo
-from rolldeck.engine.model import GitOpsState, Mirror, Owner, Phase
+from rolldeck.engine.changes import Promote, Resume, Retry, SetMirror, Undo
+from rolldeck.engine.model import Gate, GitOpsState, Mirror, Owner, Phase, Router, Wait, WaitKind
 from rolldeck.engine.plans import plan_action
 from tests.engine.factories import BLUE_GREEN, CANARY, blue_green_release, canary_release, fleet
 
@@ -17,8 +17,8 @@ def plan(release, kind, ref=CANARY, **options):
 
 
 ARGO_STEPS = [
-    ({"paused": True, "waiting_on": "CanaryPauseStep"}, "promote: continue past CanaryPauseStep at step 1/5"),
-    ({"paused": True, "waiting_on": "InconclusiveAnalysisRun"}, "promote past the inconclusive analysis: step 1/5 → 2/5"),
+    ({"paused": True, "wait": Wait(WaitKind.PAUSE_STEP, reason="CanaryPauseStep")}, "promote: continue past CanaryPauseStep at step 1/5"),
+    ({"paused": True, "wait": Wait(WaitKind.INCONCLUSIVE, reason="InconclusiveAnalysisRun")}, "promote past the inconclusive analysis: step 1/5 → 2/5"),
     ({"paused": True}, "promote: end the manual pause and skip step 1/5 → 2/5"),
     ({}, "promote: skip step 1/5 → 2/5"),
 ]
@@ -64,17 +64,17 @@ def test_undo_picks_the_previous_revision_and_checks_the_target():
 
 
 def test_mirror_needs_an_unmanaged_virtual_service():
-    release = canary_release(0, owner=Owner.UNMANAGED, router="VirtualService")
+    release = canary_release(0, owner=Owner.UNMANAGED, router=Router.VIRTUAL_SERVICE)
     result = plan(release, ActionKind.SET_MIRROR, percent=10)
     assert result.ok and result.change == SetMirror("canary", 10.0, expect=None) and result.diff.startswith("mirror 10% of traffic to canary (was 0%)")
-    assert "Istio VirtualService" in plan(canary_release(0, owner=Owner.UNMANAGED, router="HTTPRoute"), ActionKind.SET_MIRROR, percent=10).refusal
-    assert "owner: flagger" in plan(canary_release(0, owner=Owner.FLAGGER, router="VirtualService"), ActionKind.SET_MIRROR, percent=10).refusal
-    mirrored = canary_release(0, owner=Owner.UNMANAGED, router="VirtualService", mirror=Mirror("canary", 10.0))
+    assert "Istio VirtualService" in plan(canary_release(0, owner=Owner.UNMANAGED, router=Router.HTTP_ROUTE), ActionKind.SET_MIRROR, percent=10).refusal
+    assert "owner: flagger" in plan(canary_release(0, owner=Owner.FLAGGER, router=Router.VIRTUAL_SERVICE), ActionKind.SET_MIRROR, percent=10).refusal
+    mirrored = canary_release(0, owner=Owner.UNMANAGED, router=Router.VIRTUAL_SERVICE, mirror=Mirror("canary", 10.0))
     assert plan(mirrored, ActionKind.SET_MIRROR, percent=0).diff.startswith("stop mirroring to canary")
 
 
 def test_mirror_percent_is_a_float_end_to_end():
-    release = canary_release(0, owner=Owner.UNMANAGED, router="VirtualService", mirror=Mirror("canary", 0.5))
+    release = canary_release(0, owner=Owner.UNMANAGED, router=Router.VIRTUAL_SERVICE, mirror=Mirror("canary", 0.5))
     result = plan(release, ActionKind.SET_MIRROR, percent=2.5)
     assert result.change == SetMirror("canary", 2.5, expect=Mirror("canary", 0.5))
     assert result.diff.startswith("mirror 2.5% of traffic to canary (was 0.5%)")
@@ -118,3 +118,18 @@ def test_auto_sync_without_self_heal_is_a_milder_warning():
     release = canary_release(20, owner=Owner.UNMANAGED, gitops=GitOpsState("shop", auto_sync=True))
     assert plan(release, ActionKind.SET_WEIGHT, weight=50).warnings == ("Argo CD app shop auto-syncs: this edit is drift until Git matches",)
     assert plan(canary_release(20, owner=Owner.UNMANAGED, gitops=GitOpsState("shop")), ActionKind.SET_WEIGHT, weight=50).warnings == ("Argo CD app shop will show OutOfSync",)
+
+
+def test_resume_says_whether_it_ends_the_wait_by_owner():
+    pause_step = Wait(WaitKind.PAUSE_STEP, reason="CanaryPauseStep")
+    argo = plan(canary_release(20, owner=Owner.ARGO_ROLLOUTS, paused=True, wait=pause_step, step=1, step_count=5), ActionKind.RESUME)
+    assert argo.change == Resume(at_step=1, completes=False)  # Argo's resume is spec.paused only
+    assert "CanaryPauseStep still waits — step up continues it" in argo.diff
+    flagger = plan(canary_release(0, owner=Owner.FLAGGER, phase=Phase.PAUSED, wait=Wait.at_gate(Gate.CONFIRM_ROLLOUT)), ActionKind.RESUME)
+    assert flagger.change == Resume(at_step=None, completes=True) and flagger.diff.startswith("resume rollout: continues past the confirm-rollout")
+
+
+@pytest.mark.parametrize("router", [Router.OTHER, Router.NONE])
+def test_weights_need_a_router_that_takes_them(router):
+    refusal = plan(canary_release(10, owner=Owner.UNMANAGED, router=router), ActionKind.SET_WEIGHT, weight=20).refusal
+    assert refusal is not None and f"route takes weights (this is {router.label})" in refusal

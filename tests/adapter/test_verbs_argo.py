@@ -7,7 +7,7 @@ import pytest
 
 from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.audit import AuditLog
-from rolldeck.engine.model import ReleaseRef
+from rolldeck.engine.model import ReleaseRef, WaitKind
 from rolldeck.engine.operator import Operator
 from tests.adapter import scenes
 from tests.adapter.conftest import CONTEXT, writes
@@ -31,7 +31,7 @@ def only_writes(cluster):
 @pytest.mark.asyncio
 async def test_promote_past_a_pause_step_clears_pause_conditions(fake_cluster, live, act):
     ro = scenes.argo_canary(fake_cluster.store, status={"pauseConditions": [{"reason": "CanaryPauseStep"}], "controllerPause": True})
-    await wait_release(live, CONTEXT, "checkout", lambda r: r.waiting_on == "CanaryPauseStep")
+    await wait_release(live, CONTEXT, "checkout", lambda r: r.wait is not None and r.wait.kind is WaitKind.PAUSE_STEP)
     outcome = await act(ActionKind.STEP_UP, "checkout")
     assert "continue past CanaryPauseStep at step 1/5" in outcome.message
     [patch] = only_writes(fake_cluster)
@@ -51,7 +51,7 @@ async def test_promote_out_of_an_inconclusive_analysis(fake_cluster, live, act):
         "canary": {"currentStepAnalysisRunStatus": {"name": "checkout-bbb-3", "status": "Inconclusive"}},
     }
     ro = scenes.argo_canary(fake_cluster.store, step=3, status=status)
-    await wait_release(live, CONTEXT, "checkout", lambda r: r.waiting_on == "InconclusiveAnalysisRun")
+    await wait_release(live, CONTEXT, "checkout", lambda r: r.wait is not None and r.wait.kind is WaitKind.INCONCLUSIVE)
     outcome = await act(ActionKind.STEP_UP, "checkout")
     assert "inconclusive analysis: step 3/5 → 4/5" in outcome.message
     [patch] = only_writes(fake_cluster)

@@ -15,6 +15,7 @@ from rolldeck.engine.model import (
     ReleaseState,
     Replicas,
     Role,
+    Router,
     Split,
     Strategy,
     VersionState,
@@ -38,6 +39,7 @@ def canary_release(weight: int = 10, *, owner: Owner = Owner.SIMULATOR, canary_r
         ),
         desired=Split.of(stable=100 - weight, canary=weight),
         observed=Split.of(stable=100 - weight, canary=weight),
+        router=Router.VIRTUAL_SERVICE,
     )
     return replace(release, **changes)
 
@@ -58,6 +60,7 @@ def blue_green_release(*, green_ready: int = 4, **changes) -> ReleaseState:
         observed=Split.of(blue=100, green=0),
         active_slot="blue",
         preview_slot="green",
+        router=Router.SERVICE,
     )
     return replace(release, **changes)
 

@@ -22,6 +22,7 @@ from rolldeck.engine.model import (
     ReleaseState,
     Replicas,
     Role,
+    Router,
     Signals,
     Split,
     Strategy,
@@ -56,6 +57,7 @@ def default_fleet() -> list[ReleaseState]:
         versions=(_version("stable", Role.STABLE, 4), _version("canary", Role.CANDIDATE, 2)),
         desired=Split.of(stable=95, canary=5),
         observed=Split.of(stable=95, canary=5),
+        router=Router.HTTP_ROUTE,  # weights, no mirror (controller_fleet has a mirrorable one)
     )
     blue_green = ReleaseState(
         ref=ReleaseRef("us-prod-1", "search"),
@@ -69,6 +71,7 @@ def default_fleet() -> list[ReleaseState]:
         observed=Split.of(blue=100, green=0),
         active_slot="blue",
         preview_slot="green",
+        router=Router.SERVICE,
     )
     return [canary, blue_green]
 
@@ -89,12 +92,12 @@ def controller_fleet() -> list[ReleaseState]:
         aborted=True,
         step=0,
         step_count=4,
-        router="VirtualService",
+        router=Router.VIRTUAL_SERVICE,
         revisions=(3, 4, 5),
         gitops=GitOpsState("orders", "Synced", "Healthy", auto_sync=True, self_heal=True),
         message="RolloutAborted: metric error-rate failed",
     )
-    mirrorable = replace(default_fleet()[0], router="VirtualService")
+    mirrorable = replace(default_fleet()[0], router=Router.VIRTUAL_SERVICE)
     return [argo, mirrorable]
 
 

@@ -35,8 +35,11 @@ from rolldeck.engine.model import (
     Replicas,
     Role,
     Split,
+    Router,
     Strategy,
     VersionState,
+    Wait,
+    WaitKind,
 )
 
 REVISION = "rollout.argoproj.io/revision"
@@ -146,17 +149,35 @@ def actual_canary_weight(rollout: Mapping[str, Any], canary_available: int) -> i
     return round(canary_available * 100 / total) if total > 0 else 0
 
 
-def router_of(rollout: Mapping[str, Any]) -> str:
+def router_of(rollout: Mapping[str, Any]) -> Router:
     strategy = spec(rollout).get("strategy") or {}
     if strategy.get("blueGreen") is not None:
-        return "Service"
+        return Router.SERVICE
     routing = (strategy.get("canary") or {}).get("trafficRouting") or {}
     if routing.get("istio"):
-        return "VirtualService"
+        return Router.VIRTUAL_SERVICE
     plugins = routing.get("plugins") or {}
     if any("gatewayAPI" in key for key in plugins):
-        return "HTTPRoute"
-    return next(iter(routing), "")
+        return Router.HTTP_ROUTE
+    if routing.get("smi"):
+        return Router.SMI
+    return Router.OTHER if routing else Router.NONE  # NGINX, ALB, Traefik…; none: the pod ratio
+
+
+# Argo's pause-condition reasons (``PauseReason`` in pkg/apis/rollouts/v1alpha1/types.go).
+_WAITS = {
+    "CanaryPauseStep": WaitKind.PAUSE_STEP,
+    "BlueGreenPause": WaitKind.PROMOTION,
+    "InconclusiveAnalysisRun": WaitKind.INCONCLUSIVE,
+    "InconclusiveExperiment": WaitKind.INCONCLUSIVE,
+}
+
+
+def wait_of(pause_reasons: list[str]) -> Wait | None:
+    """The pause condition a human must resolve; an inconclusive analysis outranks a pause step."""
+    waits = [Wait(_WAITS.get(reason, WaitKind.OTHER), reason=reason) for reason in pause_reasons if reason]
+    order = list(WaitKind)
+    return min(waits, key=lambda w: (w.kind is not WaitKind.INCONCLUSIVE, order.index(w.kind)), default=None)
 
 
 def owned_replicasets(rollout: Obj, replicasets: Iterable[Obj]) -> list[Obj]:
@@ -221,7 +242,7 @@ def release_from_rollout(
         phase=_PHASES.get(phase_name, Phase.UNKNOWN),
         paused=paused,
         aborted=aborted,
-        waiting_on=", ".join(r for r in pause_reasons if r),
+        wait=wait_of(pause_reasons),
         stale_spec=stale,
         router=router_of(rollout),
         revisions=revisions,

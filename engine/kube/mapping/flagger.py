@@ -24,7 +24,22 @@ from rolldeck.engine.kube.mapping.objects import (
     workload_replicas,
 )
 from rolldeck.engine.kube.mapping.sources import Discovered, Sources
-from rolldeck.engine.model import Mirror, Owner, Phase, ReleaseRef, ReleaseState, Replicas, Role, Split, Strategy, VersionState
+from rolldeck.engine.model import (
+    Gate,
+    Mirror,
+    Owner,
+    Phase,
+    ReleaseRef,
+    ReleaseState,
+    Replicas,
+    Role,
+    Router,
+    Split,
+    Strategy,
+    VersionState,
+    Wait,
+    WaitKind,
+)
 
 PHASES = {
     "Waiting": Phase.PAUSED,
@@ -81,22 +96,33 @@ def step_info(canary: Mapping[str, Any]) -> tuple[int | None, int | None, tuple[
     return None, None, (0, 100)
 
 
-def router_of(canary: Mapping[str, Any]) -> str:
+SMI_PROVIDERS = ("smi", "linkerd", "osm")  # Flagger drives these through an SMI TrafficSplit
+
+
+def router_of(canary: Mapping[str, Any]) -> Router:
     provider = str(spec(canary).get("provider") or "istio")
     if provider.startswith("gatewayapi"):
-        return "HTTPRoute"
-    return "VirtualService" if provider == "istio" else provider
+        return Router.HTTP_ROUTE
+    if provider == "istio":
+        return Router.VIRTUAL_SERVICE
+    if provider.split(":")[0] in SMI_PROVIDERS:
+        return Router.SMI
+    return Router.OTHER
 
 
-def waiting_on(canary: Mapping[str, Any], gate_waits: Mapping[str, str]) -> str:
-    """The human decision Flagger waits for: what our gate service last refused, else the phase's."""
+def wait_of(canary: Mapping[str, Any], gate_waits: Mapping[str, str]) -> Wait | None:
+    """The gate Flagger waits at: what our gate service last refused, else the phase's."""
     phase = str(status(canary).get("phase") or "")
     if phase in ("Initialized", "Succeeded", "Failed", "Terminating", "Terminated"):
-        return ""  # nothing to decide any more, whatever the gate saw last
+        return None  # nothing to decide any more, whatever the gate saw last
     key = f"{namespace_of(canary)}/{name_of(canary)}"
-    if key in gate_waits:
-        return gate_waits[key]
-    return {"Waiting": "confirm-rollout", "WaitingPromotion": "confirm-promotion"}.get(phase, "")
+    name = gate_waits.get(key) or {"Waiting": "confirm-rollout", "WaitingPromotion": "confirm-promotion"}.get(phase)
+    if name is None:
+        return None
+    try:
+        return Wait.at_gate(Gate(name))
+    except ValueError:
+        return Wait(WaitKind.OTHER, reason=name)
 
 
 def release_from_canary(
@@ -157,7 +183,7 @@ def release_from_canary(
         active_slot="primary" if strategy is Strategy.BLUE_GREEN else None,
         preview_slot="canary" if strategy is Strategy.BLUE_GREEN else None,
         message="; ".join(notes),
-        waiting_on=waiting_on(canary, gate_waits or {}),
+        wait=wait_of(canary, gate_waits or {}),
         router=router_of(canary),
         mirror=mirror,
         denied=denied,

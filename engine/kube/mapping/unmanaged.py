@@ -35,7 +35,7 @@ from rolldeck.engine.kube.mapping.objects import (
     workload_replicas,
 )
 from rolldeck.engine.kube.mapping.sources import Backend, Discovered, Sources
-from rolldeck.engine.model import Mirror, Owner, Phase, ReleaseRef, ReleaseState, Replicas, Role, Split, Strategy, VersionState
+from rolldeck.engine.model import Mirror, Owner, Phase, ReleaseRef, ReleaseState, Replicas, Role, Router, Split, Strategy, VersionState
 
 DEPLOYMENT_REVISION = "deployment.kubernetes.io/revision"
 
@@ -111,7 +111,7 @@ def _assemble(
     split: Split,
     replicasets: list[Obj],
     sources: Sources,
-    router: str,
+    router: Router,
     active_slot: str | None = None,
     preview_slot: str | None = None,
     mirror: Mirror | None = None,
@@ -212,7 +212,7 @@ def release_from_virtual_service(
         split=split,
         replicasets=replicasets,
         sources=sources,
-        router="VirtualService",
+        router=Router.VIRTUAL_SERVICE,
         mirror=mirror,
     )
 
@@ -290,7 +290,7 @@ def release_from_http_route(
         split=split,
         replicasets=replicasets,
         sources=sources,
-        router="HTTPRoute",
+        router=Router.HTTP_ROUTE,
     )
 
 
@@ -339,7 +339,7 @@ def release_from_service(service: Obj, deployments: list[Obj] | LabelIndex, repl
         split=split,
         replicasets=replicasets,
         sources=sources,
-        router="Service",
+        router=Router.SERVICE,
         active_slot=active,
         preview_slot=others[0] if others else None,
     )

@@ -18,7 +18,7 @@ from rolldeck.engine.kube.resources import Kind
 from rolldeck.engine.kube.verbs import argo, deployment, flagger, routes, service
 from rolldeck.engine.kube.verbs.write import GateDecision, Intent, StateChanged, Write, send
 from rolldeck.engine.changes import Abort, Change, Pause, Promote, Resume, Retry, SetMirror, SetWeights, SwitchSlot, Undo
-from rolldeck.engine.model import Owner, ReleaseState, Split, Strategy
+from rolldeck.engine.model import Gate, Owner, ReleaseState, Split, Strategy
 from rolldeck.engine.plans import Plan
 
 __all__ = ["GateDecision", "Intent", "Live", "StateChanged", "Write", "build", "needed", "send"]
@@ -105,7 +105,7 @@ def _flagger(change: Change, canaries: Kind, canary: Obj, live: Live, sources: S
         case Resume():
             if (canary.get("spec") or {}).get("suspend"):
                 return flagger.set_suspended(canaries, canary, False)
-            if release.waiting_on == "confirm-rollout":
+            if release.wait is not None and release.wait.gate is Gate.CONFIRM_ROLLOUT:
                 return flagger.gate(canary, "confirm-rollout", "approve the start of the canary")
             raise StateChanged("canary is neither suspended nor waiting to start")
         case Retry():
@@ -142,7 +142,7 @@ def _unmanaged(change: Change, release: ReleaseState, sources: Sources, live: Li
             route = live.need(sources.route_kind, sources.route)
             return routes.set_weights(kinds[sources.route_kind], route, sources.backends, None, Split.only(version, names).as_dict())
         case _:
-            raise StateChanged(f"{_verb(change)} has no request for an unmanaged {release.router or 'release'}")
+            raise StateChanged(f"{_verb(change)} has no request for an unmanaged release behind {release.router.label}")
 
 
 def _verb(change: Change) -> str:

@@ -1,0 +1,105 @@
+"""Typed vocabulary in the simulator: a scenario names the router a release plays (checked against
+what the release asks of it), the simulated controller reports what it waits for as a ``Wait``, and
+scenario fields are the engine's enums."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditLog
+from rolldeck.engine.changes import Resume
+from rolldeck.engine.model import ReleaseRef, Router, Strategy, Wait, WaitKind
+from rolldeck.engine.operator import Operator
+from rolldeck.simulator.backend import SimulatorBackend
+from rolldeck.simulator.drill import load_actions
+from rolldeck.simulator.scenario import ScenarioError, load_scenario_text
+
+BASE = textwrap.dedent(
+    """\
+    scenario: vocab
+    title: Vocabulary
+    briefing: Routers and waits.
+    regions:
+      eu: {}
+    clusters:
+      - {name: c1, region: eu}
+    releases:
+      - name: app
+        cluster: c1
+        strategy: canary
+        rps: 100
+        stable: {revision: v1, pods: 4}
+        candidate: {revision: v2, pods: 1}
+        steps: [{weight: 10}, {weight: 100}]
+    """
+)
+APP = ReleaseRef("c1", "app")
+
+
+def scenario(**release: str):
+    text = BASE + "".join(f"    {key}: {value}\n" for key, value in release.items())
+    return load_scenario_text(text, "s.yaml")
+
+
+def problems(**release: str) -> list[str]:
+    with pytest.raises(ScenarioError) as caught:
+        scenario(**release)
+    return caught.value.problems
+
+
+def test_the_router_defaults_by_strategy_and_is_the_engines_enum():
+    spec = scenario().releases[0]
+    assert spec.strategy is Strategy.CANARY and spec.router is Router.VIRTUAL_SERVICE
+    state = SimulatorBackend(scenario(router="HTTPRoute"), paused=True).snapshot()
+    assert state.release(APP).router is Router.HTTP_ROUTE  # not always a pretend VirtualService
+
+
+def test_a_router_that_cannot_do_what_the_release_asks_is_one_located_line():
+    assert problems(router="Service") == ["s.yaml:16:13: releases.0.router: a canary release cannot be routed by Service (Service selector)"]
+    assert problems(router="HTTPRoute", mirror="0.5") == ["s.yaml:17:13: releases.0.mirror: mirroring needs router VirtualService (this is Gateway API HTTPRoute)"]
+    (unknown,) = problems(router="Ingress")
+    assert unknown.startswith("s.yaml:16:13: releases.0.router: Input should be 'VirtualService', 'HTTPRoute', 'Service'")
+    (strategy,) = problems(strategy="linear")
+    assert "releases.0.strategy: Input should be 'canary', 'blue-green' or 'rolling'" in strategy
+
+
+@pytest.mark.asyncio
+async def test_mirroring_is_decided_by_the_routers_capability(tmp_path):
+    backend = SimulatorBackend(scenario(router="HTTPRoute"), paused=True)
+    operator = Operator(backend, AuditLog(None, lambda: 0.0))
+    refusal = operator.plan(Action(ActionKind.SET_MIRROR, APP, percent=5)).refusal
+    assert refusal is not None and "this is Gateway API HTTPRoute" in refusal
+    assert operator.plan(Action(ActionKind.SET_WEIGHT, APP, weight=20)).ok  # weights it does take
+
+
+@pytest.mark.asyncio
+async def test_a_pause_step_is_a_wait_that_resume_says_it_ends(tmp_path):
+    backend = SimulatorBackend(scenario(), paused=True)
+    backend.run_until(5)
+    release = backend.snapshot().release(APP)
+    assert release.paused and release.wait == Wait(WaitKind.PAUSE_STEP)
+    operator = Operator(backend, AuditLog(None, lambda: 0.0))
+    plan = operator.plan(Action(ActionKind.RESUME, APP))
+    assert plan.change == Resume(at_step=0, completes=True)
+    assert plan.diff.startswith("resume rollout: continues past the pause step at step 0/2")
+    assert (await operator.execute(plan, actor="t")).ok
+    backend.run_until(6)
+    moved = backend.snapshot().release(APP)
+    assert moved.wait is None and not moved.paused and moved.step == 1  # the final step promotes, it does not pause
+    backend.run_until(30)
+    assert backend.snapshot().release(APP).phase.value == "Healthy"
+
+
+def test_drill_actions_are_action_kinds(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text("- {at: 1m, release: c1/app, action: abort}\n- {at: 2m, release: c1/app, action: rollback}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_actions(path)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{path}:2:37: 1.action: Input should be 'set-weight', 'step-up'")
+    path.write_text("- {at: 1m, release: c1/app, action: set-mirror, percent: 0.5}\n")
+    (item,) = load_actions(path)
+    assert item.action is ActionKind.SET_MIRROR and item.percent == 0.5
