@@ -9,7 +9,7 @@ never blocking the loop and never overlapping itself.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -46,7 +46,7 @@ from rolldeck.console.screens.clusters import ClustersScreen
 from rolldeck.console.screens.fleet import FleetScreen
 from rolldeck.console.screens.help import HelpScreen
 from rolldeck.console.screens.release import ReleaseScreen
-from rolldeck.console.step_plans import PlannedStep, StepClock, StepPlanView, autopilot_steps, step_plan_view
+from rolldeck.console.step_plans import StepPlanView, autopilot_steps, step_plan_view
 from rolldeck.console.verbs import OperatorVerbs
 from rolldeck.console.verdicts import LiveJudge, release_verdicts
 from rolldeck.console.widgets.command_line import COMMAND, FILTER
@@ -54,6 +54,7 @@ from rolldeck.console.widgets.signal_history import SignalHistory
 from rolldeck.console.widgets.status_bar import StatusView
 from rolldeck.engine.audit import AuditLog
 from rolldeck.engine.autopilot import Autopilot, AutopilotEvent
+from rolldeck.engine.bakes import BakeTracker
 from rolldeck.engine.judge import JudgeConfig
 from rolldeck.engine.model import FleetState, ReleaseState
 from rolldeck.engine.port import Backend, PacedBackend
@@ -112,7 +113,6 @@ class RolldeckApp(OperatorVerbs, App[None]):
         config: ConsoleConfig | None = None,
         autopilot: Autopilot | None = None,
         judge: JudgeConfig | None = None,
-        step_plans: Mapping[str, tuple[PlannedStep, ...]] | None = None,
         refresh_s: float = REFRESH_INTERVAL_S,
     ) -> None:
         super().__init__()
@@ -124,10 +124,10 @@ class RolldeckApp(OperatorVerbs, App[None]):
         self.autopilot = autopilot
         self.refresh_s = refresh_s
         self.history = SignalHistory()
-        self.live_judge = LiveJudge(judge or self.config.judge_config())
+        # One bake tracker: the autopilot's when there is one, so verdicts and countdowns agree with it.
+        self.bakes = autopilot.bakes if autopilot is not None else BakeTracker()
+        self.live_judge = LiveJudge(judge or self.config.judge_config(), self.bakes)
         self.attention = AttentionTracker(self.config.stale_after_s, self.config.stuck_after_s)
-        self.step_clock = StepClock()
-        self.controller_steps = dict(step_plans or {})
         self.autopilot_steps = autopilot_steps(autopilot)
         self.scope = ViewScope()
         self.histories = {COMMAND: History(), FILTER: History()}
@@ -212,7 +212,6 @@ class RolldeckApp(OperatorVerbs, App[None]):
             return  # before start-up, or mid-shutdown while screens are being torn down
         state = self.backend.snapshot()
         self.history.record(state)
-        self.step_clock.update(state)
         verdicts, tracks = release_verdicts(state, self.live_judge.update(state), self.autopilot)
         attention = self.attention.items(state, verdicts, tracks, self.config.regions)
         self._autopilot_look_if_due()
@@ -253,8 +252,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
             frame.state.time,
             frame.tracks.get(release.ref),
             self.autopilot_steps,
-            self.controller_steps,
-            self.step_clock,
+            self.bakes,
         )
 
     # --- the autopilot ------------------------------------------------------------------------------
@@ -479,7 +477,6 @@ def make_app(
     config: ConsoleConfig | None = None,
     autopilot: AutopilotSetup | None = None,
     judge: JudgeConfig | None = None,
-    step_plans: Mapping[str, tuple[PlannedStep, ...]] | None = None,
     refresh_s: float = REFRESH_INTERVAL_S,
 ) -> RolldeckApp:
     """The one way to build the console, used by the CLI, the tests and the benchmark.
@@ -487,7 +484,8 @@ def make_app(
     ``autopilot`` builds an ``engine.autopilot.Autopilot`` on this console's operator, so its
     decisions share the audit log, the read-only rules and the per-context policy with the human's.
     ``judge`` is the SLO the console judges canaries with when the autopilot does not (default: the
-    config's SLO). ``step_plans`` describes controller steps per release (``cluster/name``).
+    config's SLO). Controller steps come from the model (``ReleaseState.steps``), and the autopilot
+    and the console's verdicts share one ``engine.bakes.BakeTracker``.
     """
     config = config or ConsoleConfig()
     audit = AuditLog(audit_path, wall_clock)
@@ -504,6 +502,5 @@ def make_app(
         config=config,
         autopilot=pilot,
         judge=judge or (autopilot.judge if autopilot is not None else None),
-        step_plans=step_plans,
         refresh_s=refresh_s,
     )

@@ -164,18 +164,11 @@ def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
     backend = SimulatorBackend(scenario, speed=args.speed, autopilot=args.autopilot)
 
     from rolldeck.console.app import AutopilotSetup, make_app  # Textual only when a TUI opens
-    from rolldeck.console.step_plans import PlannedStep
     from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans
 
     autopilot = None
     if args.autopilot and scenario.autopilot is not None:
         autopilot = AutopilotSetup(rollout_plans(scenario), judge_config(scenario), scenario.autopilot.interval)
-    # The scenario's controller steps, so the release screen can show the plan and time its pauses.
-    steps = {
-        f"{r.cluster}/{r.name}": tuple(PlannedStep(f"{s.weight}%", s.bake) for s in r.steps)
-        for r in scenario.releases
-        if r.steps
-    }
     app = make_app(
         backend,
         audit_path=args.audit or default_audit_path(),
@@ -186,7 +179,6 @@ def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
         config=config,
         autopilot=autopilot,
         judge=judge_config(scenario),
-        step_plans=steps,
     )
     app.run()
     return app.return_code or 0

@@ -1,8 +1,8 @@
 """Verdicts the console shows per release: the autopilot's when it manages the release, else its own.
 
-Without an autopilot the console still judges every canary, on the counts accumulated since the
-release's desired candidate weight last changed (a step's beginning, as the judge expects). A weight
-that was already set when the console started counts from when the backend started watching.
+Without an autopilot the console still judges every canary, on the counts of its current bake: since
+the data plane reached the candidate's desired weight (``engine.bakes``). A bake already under way
+when the console started counts from when the backend started watching.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rolldeck.engine.autopilot import Autopilot, TrackView
-from rolldeck.engine.judge import Counts, JudgeConfig, Judgement, Verdict, judge_since, release_totals
-from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState, Strategy
+from rolldeck.engine.bakes import BakeTracker
+from rolldeck.engine.judge import JudgeConfig, Judgement, Verdict, judge_release
+from rolldeck.engine.model import FleetState, ReleaseRef, Strategy
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,18 +33,13 @@ def _environment(judgement: Judgement) -> bool:
     return any(m.reason == "environment" for region in judgement.regions for m in region.metrics)
 
 
-@dataclass
-class _Start:
-    weight: int
-    totals: tuple[Counts, Counts] | None
-
-
 class LiveJudge:
-    """Per-canary judgement since the last desired-weight change, recomputed once per backend instant."""
+    """Per-canary judgement over the current bake (the engine's ``BakeTracker``, shared with the
+    autopilot), recomputed once per backend instant."""
 
-    def __init__(self, config: JudgeConfig) -> None:
+    def __init__(self, config: JudgeConfig, bakes: BakeTracker) -> None:
         self.config = config
-        self._starts: dict[ReleaseRef, _Start] = {}
+        self.bakes = bakes
         self._time: float | None = None
         self._judgements: dict[ReleaseRef, Judgement] = {}
 
@@ -51,23 +47,14 @@ class LiveJudge:
         if state.time == self._time:
             return self._judgements
         self._time = state.time
+        self.bakes.observe(state)
         judgements: dict[ReleaseRef, Judgement] = {}
         for release in state.releases():
             if release.strategy is not Strategy.CANARY or release.candidate is None:
                 continue
-            start = self._start_for(release)
-            judgements[release.ref] = judge_since(release, start.totals, self.config)
+            judgements[release.ref] = judge_release({release.region: self.bakes.since_start(release)}, self.config)
         self._judgements = judgements
         return judgements
-
-    def _start_for(self, release: ReleaseState) -> _Start:
-        weight = release.candidate_weight[0]
-        start = self._starts.get(release.ref)
-        if start is None:
-            start = self._starts[release.ref] = _Start(weight, None)  # since the backend began watching
-        elif start.weight != weight:
-            start.weight, start.totals = weight, release_totals(release)
-        return start
 
 
 def release_verdicts(

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from rolldeck.engine.actions import Action, ActionKind
-from rolldeck.engine.judge import Counts, JudgeConfig, Judgement, Verdict, counts_since, judge_release, release_totals
+from rolldeck.engine.bakes import BakeTracker
+from rolldeck.engine.judge import Counts, JudgeConfig, Judgement, Verdict, judge_release
 from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState
 from rolldeck.engine.operator import Operator
 from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan, RolloutPlan
@@ -74,8 +75,10 @@ class _Track:
     phase: int
     state: TrackState = TrackState.WAITING
     step: int = 0
-    started_at: float | None = None
-    start_totals: tuple[Counts, Counts] | None = None
+    # Blue-green only: when the watch after the switch began, and the new slot's totals then. A
+    # canary step's bake lives in the shared BakeTracker.
+    watch_started_at: float | None = None
+    watch_start_totals: Counts | None = None
     consecutive_errors: int = 0
     judgement: Judgement | None = None
     paused_by_autopilot: bool = False
@@ -94,6 +97,7 @@ class Autopilot:
     interval_s: float = 10.0
     enabled: bool = True
     events: list[AutopilotEvent] = field(default_factory=list)
+    bakes: BakeTracker = field(default_factory=BakeTracker)  # shared with the console's verdicts
     _tracks: list[_Track] = field(default_factory=list)
     _next_look: float = 0.0
 
@@ -113,9 +117,6 @@ class Autopilot:
     def due(self) -> bool:
         return self.operator.backend.clock.now() >= self._next_look
 
-    def manages(self, ref: ReleaseRef) -> bool:
-        return any(t.ref == ref for t in self._tracks)
-
     def views(self) -> list[TrackView]:
         now = self.operator.backend.clock.now()
         return [self._view(t, now) for t in self._tracks]
@@ -133,6 +134,7 @@ class Autopilot:
             return []
         before = len(self.events)
         state = self.operator.backend.snapshot()
+        self.bakes.observe(state)
         for track in self._tracks:
             if track.state in _SETTLED:
                 continue
@@ -224,8 +226,8 @@ class Autopilot:
             if observed != step.weight:
                 track.message = f"waiting for the data plane: {observed}% of {step.weight}%"
                 return
-            track.state, track.started_at = TrackState.BAKING, now
-            track.start_totals = release_totals(release)
+            track.state = TrackState.BAKING
+            self.bakes.restart(release, now)  # each plan step bakes anew, even at the same weight
             track.consecutive_errors = 0
             track.judgement = None
             track.message = f"baking at {step.weight}%"
@@ -233,7 +235,8 @@ class Autopilot:
             return
         if track.state is not TrackState.BAKING:
             return
-        elapsed = now - (track.started_at or now)
+        started = self.bakes.started_at(track.ref)
+        elapsed = now - (started if started is not None else now)
         if step.analysis:
             judgement = self._judge(track, release, state)
             track.judgement = judgement
@@ -264,9 +267,7 @@ class Autopilot:
             t for t in self._tracks if t.rollout is track.rollout and t.state is TrackState.BAKING and t.phase == track.phase
         ]
         regions = max(1, len({state.release(t.ref).region for t in siblings if state.release(t.ref)}))
-        if track.start_totals is None:
-            track.start_totals = release_totals(release)  # metrics were down at the step's start
-        counts = counts_since(release, track.start_totals)
+        counts = self.bakes.since_start(release)  # from the first totals seen if metrics were down at the start
         cfg = self.judge if regions == 1 else _with_regions(self.judge, regions)
         return judge_release({release.region: counts}, cfg)
 
@@ -283,8 +284,8 @@ class Autopilot:
             stable = release.stable
             track.baseline_window = Counts.of(stable.signals) if stable else None
             if await self._act(track, ActionKind.PROMOTE, now, "preview ready: switching"):
-                track.state, track.started_at = TrackState.BAKING, now
-                track.start_totals = None
+                track.state, track.watch_started_at = TrackState.BAKING, now
+                track.watch_start_totals = None
                 track.message = f"switched to {candidate.name}: watching"
                 self._event(now, track, "step", f"switched to {candidate.name} ({candidate.revision}); watching {plan.watch_s:.0f}s")
             return
@@ -294,10 +295,10 @@ class Autopilot:
         if active is None or active.totals is None:
             track.consecutive_errors += 1
             return
-        if track.start_totals is None:
-            track.start_totals = (Counts.of(active.totals), Counts(0, 0, 0))
+        if track.watch_start_totals is None:
+            track.watch_start_totals = Counts.of(active.totals)
             return
-        current = Counts.of(active.totals) - track.start_totals[0]
+        current = Counts.of(active.totals) - track.watch_start_totals
         if plan.analysis:
             judgement = judge_release({release.region: (current, track.baseline_window)}, self.judge)
             track.judgement = judgement
@@ -307,7 +308,7 @@ class Autopilot:
                     track.state = TrackState.ABORTED
                     self._event(now, track, "abort", f"switched back to {previous}: {judgement.evidence}", "error")
                 return
-        if now - (track.started_at or now) >= plan.watch_s:
+        if now - (track.watch_started_at or now) >= plan.watch_s:
             track.state, track.done_at = TrackState.DONE, now
             self._event(now, track, "done", "watch passed: the old slot is released after its scale-down delay")
 
@@ -355,10 +356,11 @@ class Autopilot:
         steps = len(plan.steps) if isinstance(plan, CanaryPlan) else 1
         step_plan = plan.steps[track.step] if isinstance(plan, CanaryPlan) and track.step < steps else None
         countdown = None
-        if track.state is TrackState.BAKING and track.started_at is not None:
+        started = track.watch_started_at if isinstance(plan, BlueGreenPlan) else self.bakes.started_at(track.ref)
+        if track.state is TrackState.BAKING and started is not None:
             length = step_plan.bake_s if step_plan else (plan.watch_s if isinstance(plan, BlueGreenPlan) else None)
             if length is not None:
-                countdown = max(0.0, track.started_at + length - now)
+                countdown = max(0.0, started + length - now)
         judgement = track.judgement
         return TrackView(
             ref=track.ref,

@@ -14,12 +14,37 @@ from typing import NamedTuple
 
 from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS, count_above, histogram_quantile
 from rolldeck.engine.routers import Router
+from rolldeck.engine.steps import AnalysisStep, OtherStep, PauseStep, PromotionStep, Step, WeightStep
 from rolldeck.engine.waits import Gate, Wait, WaitKind
 
 __all__ = [
-    "ClusterHealth", "ClusterState", "DEFAULT_WEIGHT_STEPS", "FleetState", "Gate", "GitOpsState", "Mirror", "Owner",
-    "Phase", "RegionState", "ReleaseRef", "ReleaseState", "Replicas", "Role", "Router", "Signals", "Split", "Strategy",
-    "VersionState", "Wait", "WaitKind",
+    "AnalysisStep",
+    "ClusterHealth",
+    "ClusterState",
+    "DEFAULT_WEIGHT_STEPS",
+    "FleetState",
+    "Gate",
+    "GitOpsState",
+    "Mirror",
+    "OtherStep",
+    "Owner",
+    "PauseStep",
+    "Phase",
+    "PromotionStep",
+    "RegionState",
+    "ReleaseRef",
+    "ReleaseState",
+    "Replicas",
+    "Role",
+    "Router",
+    "Signals",
+    "Split",
+    "Step",
+    "Strategy",
+    "VersionState",
+    "Wait",
+    "WaitKind",
+    "WeightStep",
 ]
 
 
@@ -200,7 +225,8 @@ class ReleaseState:
     observed: Split  # data plane: what traffic actually did in the last window
     paused: bool = False  # not moving until a human acts: a pause flag, or a controller ``wait``
     aborted: bool = False
-    step: int | None = None  # index into the plan's steps, when a plan is running
+    step: int | None = None  # index into ``steps`` (Argo's currentStepIndex): the steps before it are done
+    steps: tuple[Step, ...] = ()  # the controller's (or scenario's) plan, typed; () for a manual release
     weight_steps: tuple[int, ...] = DEFAULT_WEIGHT_STEPS
     active_slot: str | None = None  # blue-green only
     preview_slot: str | None = None  # blue-green only
@@ -208,7 +234,6 @@ class ReleaseState:
     metrics_error: str = ""  # non-empty when the metrics source failed: signals are missing, not zero
     step_started: float | None = None  # backend time the current step began, when the backend knows it
     # Detail real clusters provide (engine.kube); the defaults fit the simulator.
-    step_count: int | None = None  # steps in the controller's plan (Argo: len(steps)); step == step_count: all done
     wait: Wait | None = None  # the human decision a controller waits for (a pause step, a gate, …)
     stale_spec: bool = False  # metadata.generation not yet observed by the controller
     router: Router = Router.NONE  # what splits traffic; its capabilities decide mirroring and weights
@@ -244,6 +269,17 @@ class ReleaseState:
     @property
     def candidate(self) -> VersionState | None:
         return self.by_role(Role.CANDIDATE)
+
+    @property
+    def step_count(self) -> int | None:
+        """How many steps the plan has (step == step_count: all done); None without steps."""
+        return len(self.steps) or None
+
+    @property
+    def current_step(self) -> Step | None:
+        if self.step is None or not 0 <= self.step < len(self.steps):
+            return None
+        return self.steps[self.step]
 
     @property
     def candidate_weight(self) -> tuple[int, int]:

@@ -13,7 +13,19 @@ from collections.abc import Callable
 import simpy
 
 from rolldeck.engine.changes import Abort, Change, Pause, Promote, Resume, Retry, SetMirror, SetWeights, SwitchSlot, Undo
-from rolldeck.engine.model import Mirror, Phase, Role, Strategy, Wait, WaitKind
+from rolldeck.engine.model import (
+    AnalysisStep,
+    Mirror,
+    OtherStep,
+    PauseStep,
+    Phase,
+    PromotionStep,
+    Role,
+    Strategy,
+    Wait,
+    WaitKind,
+    WeightStep,
+)
 from rolldeck.simulator.scenario import pods_of
 from rolldeck.simulator.pods import PodLifecycle
 from rolldeck.simulator.state import ReleaseSim, VersionSim
@@ -106,8 +118,8 @@ class ControlPlane:
                 self._unpause(release)
                 if release.strategy is Strategy.BLUE_GREEN and release.preview_slot:
                     self._switch(release, release.preview_slot, promoted=True, now=now)
-                elif release.strategy is Strategy.CANARY:
-                    self._advance(release, now)
+                elif release.strategy is Strategy.CANARY and release.step is not None:
+                    self._next_step(release, now)  # Argo's promote: past the current step
             case Pause():
                 release.paused = True
                 if not release.aborted:
@@ -189,9 +201,8 @@ class ControlPlane:
         release.aborted = False
         release.paused = False
         release.phase = Phase.PROGRESSING
-        if release.strategy is Strategy.CANARY and release.spec.steps:
-            release.step = None
-            self._advance(release, now)
+        if release.strategy is Strategy.CANARY and release.steps:
+            release.step, release.step_started = 0, now  # from the first step, as Argo's retry
 
     def _candidate_name(self, release: ReleaseSim) -> str | None:
         candidate = release.by_role(Role.CANDIDATE)
@@ -252,64 +263,62 @@ class ControlPlane:
 
     # --- canary controller --------------------------------------------------------------------
     def canary_step(self, release: ReleaseSim, now: float) -> None:
-        """Advance the canary plan: bake each step, then move to the next step's weight."""
-        steps = release.spec.steps
-        if release.phase is not Phase.PROGRESSING or release.paused or release.aborted or not steps:
+        """Walk the canary's steps as Argo Rollouts does: set a weight (once its pods are ready), bake
+        a pause, wait at a pause without a duration; past the last step, promote fully."""
+        steps = release.steps
+        if release.phase is not Phase.PROGRESSING or release.paused or release.aborted or release.step is None:
             return
-        if release.step is None:
-            return
-        step = steps[release.step]
-        if step.weight >= 100:
-            return  # the final step: the promotion is on its way to the data plane, nothing to pause for
-        if step.bake is None:
-            # A pause step without a duration: paused until a human resumes or promotes (as Argo).
-            release.phase = Phase.PAUSED
-            release.paused = True
-            release.wait = Wait(WaitKind.PAUSE_STEP)
-            release.message = f"step {release.step + 1}/{len(steps)}: paused until promoted or resumed"
-            return
-        if now - release.step_started >= step.bake:
-            self._advance(release, now)
+        if release.step >= len(steps):
+            return  # every step done: the full promotion is on its way to the data plane
+        position = f"step {release.step + 1}/{len(steps)}"
+        match steps[release.step]:
+            case WeightStep(weight=weight):
+                if self._set_step_weight(release, weight, position):
+                    self._next_step(release, now)
+            case PauseStep(duration_s=None):
+                release.phase = Phase.PAUSED
+                release.paused = True
+                release.wait = Wait(WaitKind.PAUSE_STEP)
+                release.message = f"{position}: paused until promoted or resumed"
+            case PauseStep(duration_s=duration):
+                if now - release.step_started >= duration:
+                    self._next_step(release, now)
+            case AnalysisStep() | PromotionStep() | OtherStep():
+                self._next_step(release, now)  # nothing the simulated controller analyses itself
 
-    def _leave_indefinite_pause(self, release: ReleaseSim, now: float) -> None:
-        steps = release.spec.steps
-        if release.strategy is Strategy.CANARY and release.step is not None and steps:
-            if steps[release.step].bake is None:
-                self._advance(release, now)
-
-    def _advance(self, release: ReleaseSim, now: float) -> None:
-        candidate = release.by_role(Role.CANDIDATE)
-        stable = release.by_role(Role.STABLE)
+    def _set_step_weight(self, release: ReleaseSim, target: int, position: str) -> bool:
+        """Route ``target`` % to the canary once the pods for it are ready; False while they are not."""
+        candidate, stable = release.by_role(Role.CANDIDATE), release.by_role(Role.STABLE)
         if candidate is None or stable is None:
-            return
-        if candidate.ready_pods <= 0:
+            return False
+        if target > 0 and candidate.ready_pods <= 0:
             release.message = "waiting for canary pods to be ready"
-            return  # like Argo, never send traffic to a canary with no available pods
-        current = release.desired.get(candidate.name, 0)
-        steps = release.spec.steps
-        index = release.step + 1 if release.step is not None else 0
-        while index < len(steps) and steps[index].weight <= current and steps[index].bake is not None:
-            index += 1
-        if index >= len(steps) or steps[index].weight >= 100:
-            release.step = len(steps) - 1
-            release.wait = None
-            weights = {stable.name: 0, candidate.name: 100}
-            release.message = "final step: promoting to 100%"
-            self.route(release, weights, then=lambda: self._finish_canary(release, now))
-            return
-        target = steps[index].weight
+            return False  # like Argo, never send traffic to a canary with no available pods
         needed = canary_replicas(release, target)
         if candidate.desired_pods < needed:
             self.scale(release, candidate, needed)
         if candidate.ready_pods < needed:
             release.message = f"scaling canary to {needed} pods for {target}%: {candidate.ready_pods} ready"
-            return  # set the weight only once the pods for it are available
-        release.step = index
+            return False
+        release.message = f"{position}: weight {target}%"
+        if release.desired.get(candidate.name, 0) != target:
+            self.route(release, {stable.name: 100 - target, candidate.name: target})
+        return True
+
+    def _next_step(self, release: ReleaseSim, now: float) -> None:
+        """The current step is done: move to the next, or promote fully after the last."""
+        release.step = (release.step or 0) + 1
         release.step_started = now
         release.wait = None
-        release.message = f"step {index + 1}/{len(steps)}: weight {target}%"
-        if target != current:
-            self.route(release, {stable.name: 100 - target, candidate.name: target})
+        if release.step >= len(release.steps):
+            candidate = release.by_role(Role.CANDIDATE)
+            if candidate is not None:
+                self._promote_canary(release, candidate.name, now)
+                release.message = "every step done: promoting to 100%"
+
+    def _leave_indefinite_pause(self, release: ReleaseSim, now: float) -> None:
+        if isinstance(release.current_step, PauseStep) and release.current_step.duration_s is None:
+            self._next_step(release, now)
 
     def _finish_canary(self, release: ReleaseSim, now: float) -> None:
         """Full promotion reached the data plane: the candidate's revision becomes stable."""
@@ -331,6 +340,8 @@ class ControlPlane:
         release.phase = Phase.HEALTHY
         release.paused = False
         release.wait = None
+        if release.steps:
+            release.step = len(release.steps)  # every step done, as Argo after a full promotion
         release.message = f"{stable.profile.revision} fully promoted"
 
     # --- blue-green controller ------------------------------------------------------------------

@@ -19,7 +19,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from rolldeck.engine.actions import ActionKind
 from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS
-from rolldeck.engine.model import DEFAULT_WEIGHT_STEPS, Router, Strategy
+from rolldeck.engine.model import DEFAULT_WEIGHT_STEPS, PauseStep, Router, Step, Strategy, WeightStep
 from rolldeck.simulator.durations import parse_duration
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -89,6 +89,8 @@ class VersionSpec(Strict):
 
 
 class CanaryStep(Strict):
+    """``{weight, bake}``: Argo's ``setWeight`` then ``pause`` (for ``bake``; without one, until continued)."""
+
     weight: Weight
     bake: Duration | None = None  # None: pause here until an operator promotes or resumes
 
@@ -137,6 +139,17 @@ class ReleaseSpec(Strict):
     mirror: Percent = 0.0  # canary: percent (a float, 0.5 is fine) of stable's requests copied to the candidate from the start
     shared_dependency: SharedDependency | None = None
     slo: SLO = SLO()
+
+    def controller_steps(self) -> tuple[Step, ...]:
+        """The steps as the simulated controller walks them, Argo-shaped: each ``{weight, bake}`` is a
+        ``setWeight`` and a ``pause``; a final 100 % needs no pause (past the last step it promotes)."""
+        steps: list[Step] = []
+        for index, step in enumerate(self.steps):
+            steps.append(WeightStep(step.weight))
+            last = index == len(self.steps) - 1
+            if step.bake is not None or not (last and step.weight >= 100):
+                steps.append(PauseStep(step.bake))
+        return tuple(steps)
 
     @model_validator(mode="before")
     @classmethod

@@ -78,8 +78,8 @@ def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ..
         router=release.spec.router,
         wait=release.wait,
         mirror=release.mirror,
-        step_count=len(release.spec.steps) if release.spec.steps else None,
-        step_started=release.step_started if release.spec.steps else None,
+        steps=release.steps,
+        step_started=release.step_started if release.steps else None,
     )
 
 

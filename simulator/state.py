@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rolldeck.engine.model import Mirror, Phase, ReleaseRef, Role, Strategy, Wait
+from rolldeck.engine.model import Mirror, Phase, ReleaseRef, Role, Step, Strategy, Wait
 from rolldeck.simulator.latency import LOG_BUCKETS
 from rolldeck.simulator.pods import Pod, PodState
 from rolldeck.simulator.scenario import ReleaseSpec, VersionSpec
@@ -139,6 +139,7 @@ class ReleaseSim:
     paused: bool = False
     aborted: bool = False
     wait: Wait | None = None  # what the simulated controller waits for a human to decide
+    steps: tuple[Step, ...] = ()  # the controller's steps (canary); step indexes them as Argo's currentStepIndex
     step: int | None = None
     step_started: float = 0.0
     active_slot: str | None = None
@@ -163,3 +164,9 @@ class ReleaseSim:
 
     def by_role(self, role: Role) -> VersionSim | None:
         return next((v for v in self.versions if v.role is role), None)
+
+    @property
+    def current_step(self) -> Step | None:
+        if self.step is None or not 0 <= self.step < len(self.steps):
+            return None
+        return self.steps[self.step]

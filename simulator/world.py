@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from rolldeck.engine.model import FleetState, Mirror, ReleaseRef, Role, Strategy
+from rolldeck.engine.model import FleetState, Mirror, ReleaseRef, Role, Strategy, WeightStep
 from rolldeck.engine.changes import Change
 from rolldeck.simulator.controlplane import ControlPlane
 from rolldeck.simulator.dataplane import Buckets, Streams, diurnal_factor, serve_tick
@@ -93,14 +93,18 @@ class World:
                 version("stable", Role.STABLE, spec.stable, ready=True),
                 version("canary", Role.CANDIDATE, spec.candidate, ready=True),
             ]
-            first = spec.steps[0].weight if spec.steps else 0
+            steps = spec.controller_steps()
+            # The scenario starts with the first step's weight already set (its pods ready).
+            started = isinstance(steps[0], WeightStep) if steps else False
+            first = steps[0].weight if started else 0  # type: ignore[union-attr]  # a WeightStep when started
             canary = versions[1]
             canary.desired_pods = canary.updated_pods = max(canary.desired_pods, math.ceil(spec.stable.pods * first / 100))
             weights = {"stable": 100 - first, "canary": first}
             release = ReleaseSim(ref, region, spec, Strategy.CANARY, versions, dict(weights), dict(weights))
-            release.step = 0 if spec.steps else None
+            release.steps = steps
+            release.step = (1 if started else 0) if steps else None
             release.mirror = Mirror("canary", float(spec.mirror)) if spec.mirror else None
-            release.message = f"step 1/{len(spec.steps)}: weight {first}%" if spec.steps else "manual canary"
+            release.message = f"step 1/{len(steps)}: weight {first}%" if steps else "manual canary"
         elif spec.strategy is Strategy.ROLLING:
             versions = [
                 version("old", Role.STABLE, spec.stable, ready=True),

@@ -24,10 +24,6 @@ def step_plan_text(view: StepPlanView | None, paused: bool = False) -> Text:
     text = Text()
     owner = f"{view.source}" + (f" · {view.state}" if view.state else "")
     text.append(f"plan ({owner})  ", style="bold")
-    if not view.steps:
-        position = f"step {view.current + 1 if view.current is not None else '—'} of {view.step_count}"
-        text.append(position, style="bold cyan")
-        return text
     for index, step in enumerate(view.steps):
         if index:
             text.append("  ")

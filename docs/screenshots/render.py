@@ -18,7 +18,6 @@ from pathlib import Path
 
 from rolldeck.console.app import AutopilotSetup, RolldeckApp, make_app
 from rolldeck.console.config import ConsoleConfig
-from rolldeck.console.step_plans import PlannedStep
 from rolldeck.console.widgets.charts import VersionCharts
 from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans
 from rolldeck.simulator.backend import SimulatorBackend
@@ -36,14 +35,12 @@ def console(scenario_name: str, *, autopilot: bool = False, audit: Path | None =
     setup = None
     if autopilot and scenario.autopilot is not None:
         setup = AutopilotSetup(rollout_plans(scenario), judge_config(scenario), scenario.autopilot.interval)
-    steps = {f"{r.cluster}/{r.name}": tuple(PlannedStep(f"{s.weight}%", s.bake) for s in r.steps) for r in scenario.releases if r.steps}
     return make_app(
         backend,
         audit_path=audit,
         wall_clock=lambda: WALL_CLOCK,
         autopilot=setup,
         judge=judge_config(scenario),
-        step_plans=steps,
         **options,  # type: ignore[arg-type]
     )
 

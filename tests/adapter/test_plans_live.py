@@ -7,9 +7,12 @@ import pytest
 
 from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.changes import Promote, Resume, Retry, SetMirror, Undo
-from rolldeck.engine.model import Gate, GitOpsState, Mirror, Owner, Phase, Router, Wait, WaitKind
+from rolldeck.engine.model import AnalysisStep, Gate, GitOpsState, Mirror, Owner, PauseStep, Phase, Router, Wait, WaitKind, WeightStep
 from rolldeck.engine.plans import plan_action
 from tests.engine.factories import BLUE_GREEN, CANARY, blue_green_release, canary_release, fleet
+
+
+FIVE = (WeightStep(20), PauseStep(None), WeightStep(50), AnalysisStep("rate"), WeightStep(80))
 
 
 def plan(release, kind, ref=CANARY, **options):
@@ -26,21 +29,21 @@ ARGO_STEPS = [
 
 @pytest.mark.parametrize(("changes", "diff"), ARGO_STEPS)
 def test_step_up_on_argo_is_promote_with_the_branch_in_the_diff(changes, diff):
-    result = plan(canary_release(20, owner=Owner.ARGO_ROLLOUTS, step=1, step_count=5, **changes), ActionKind.STEP_UP)
+    result = plan(canary_release(20, owner=Owner.ARGO_ROLLOUTS, step=1, steps=FIVE, **changes), ActionKind.STEP_UP)
     assert result.ok and result.diff == f"{diff} in {CANARY}"
     assert result.change == Promote(full=False, to="canary", at_step=1)  # the controller's verb, not a route edit
     assert result.after["paused"] is False and result.after["step"] == 2
 
 
 def test_argo_step_up_refused_when_aborted_or_done():
-    assert "not aborted" in plan(canary_release(0, owner=Owner.ARGO_ROLLOUTS, aborted=True, step=2, step_count=5), ActionKind.STEP_UP).refusal
-    assert "steps remain (step 5/5)" in plan(canary_release(100, owner=Owner.ARGO_ROLLOUTS, step=5, step_count=5), ActionKind.STEP_UP).refusal
+    assert "not aborted" in plan(canary_release(0, owner=Owner.ARGO_ROLLOUTS, aborted=True, step=2, steps=FIVE), ActionKind.STEP_UP).refusal
+    assert "steps remain (step 5/5)" in plan(canary_release(100, owner=Owner.ARGO_ROLLOUTS, step=5, steps=FIVE), ActionKind.STEP_UP).refusal
     # stepping down is a route edit: still the owner rule
     assert "owner: argo-rollouts" in plan(canary_release(20, owner=Owner.ARGO_ROLLOUTS), ActionKind.STEP_DOWN).refusal
 
 
 def test_flagger_step_up_approves_a_traffic_increase():
-    result = plan(canary_release(20, owner=Owner.FLAGGER, step=2, step_count=5), ActionKind.STEP_UP)
+    result = plan(canary_release(20, owner=Owner.FLAGGER, step=2, steps=FIVE), ActionKind.STEP_UP)
     assert result.ok and result.diff.startswith("approve the next traffic increase (canary 20%, step 2/5)")
 
 
@@ -122,7 +125,7 @@ def test_auto_sync_without_self_heal_is_a_milder_warning():
 
 def test_resume_says_whether_it_ends_the_wait_by_owner():
     pause_step = Wait(WaitKind.PAUSE_STEP, reason="CanaryPauseStep")
-    argo = plan(canary_release(20, owner=Owner.ARGO_ROLLOUTS, paused=True, wait=pause_step, step=1, step_count=5), ActionKind.RESUME)
+    argo = plan(canary_release(20, owner=Owner.ARGO_ROLLOUTS, paused=True, wait=pause_step, step=1, steps=FIVE), ActionKind.RESUME)
     assert argo.change == Resume(at_step=1, completes=False)  # Argo's resume is spec.paused only
     assert "CanaryPauseStep still waits — step up continues it" in argo.diff
     flagger = plan(canary_release(0, owner=Owner.FLAGGER, phase=Phase.PAUSED, wait=Wait.at_gate(Gate.CONFIRM_ROLLOUT)), ActionKind.RESUME)

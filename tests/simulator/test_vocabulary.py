@@ -11,7 +11,7 @@ import pytest
 from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.audit import AuditLog
 from rolldeck.engine.changes import Resume
-from rolldeck.engine.model import ReleaseRef, Router, Strategy, Wait, WaitKind
+from rolldeck.engine.model import PauseStep, ReleaseRef, Router, Strategy, Wait, WaitKind, WeightStep
 from rolldeck.engine.operator import Operator
 from rolldeck.simulator.backend import SimulatorBackend
 from rolldeck.simulator.drill import load_actions
@@ -83,13 +83,14 @@ async def test_a_pause_step_is_a_wait_that_resume_says_it_ends(tmp_path):
     assert release.paused and release.wait == Wait(WaitKind.PAUSE_STEP)
     operator = Operator(backend, AuditLog(None, lambda: 0.0))
     plan = operator.plan(Action(ActionKind.RESUME, APP))
-    assert plan.change == Resume(at_step=0, completes=True)
-    assert plan.diff.startswith("resume rollout: continues past the pause step at step 0/2")
+    assert release.steps == (WeightStep(10), PauseStep(None), WeightStep(100))  # Argo-shaped: setWeight, pause
+    assert plan.change == Resume(at_step=1, completes=True)
+    assert plan.diff.startswith("resume rollout: continues past the pause step at step 1/3")
     assert (await operator.execute(plan, actor="t")).ok
-    backend.run_until(6)
+    backend.run_until(7)
     moved = backend.snapshot().release(APP)
-    assert moved.wait is None and not moved.paused and moved.step == 1  # the final step promotes, it does not pause
-    backend.run_until(30)
+    assert moved.wait is None and not moved.paused and moved.step == 2  # setWeight 100: scaling the canary up
+    backend.run_until(60)
     assert backend.snapshot().release(APP).phase.value == "Healthy"
 
 

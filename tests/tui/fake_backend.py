@@ -15,6 +15,7 @@ from rolldeck.engine.model import (
     GitOpsState,
     FleetState,
     Mirror,
+    PauseStep,
     Owner,
     Phase,
     RegionState,
@@ -27,6 +28,7 @@ from rolldeck.engine.model import (
     Split,
     Strategy,
     VersionState,
+    WeightStep,
 )
 from rolldeck.engine.changes import Abort, Pause, Promote, Resume, Retry, SetMirror, SetWeights, SwitchSlot, Undo
 from rolldeck.engine.plans import Plan
@@ -91,7 +93,7 @@ def controller_fleet() -> list[ReleaseState]:
         observed=Split.of(stable=100, canary=0),
         aborted=True,
         step=0,
-        step_count=4,
+        steps=(WeightStep(20), PauseStep(None), WeightStep(50), PauseStep(600.0)),
         router=Router.VIRTUAL_SERVICE,
         revisions=(3, 4, 5),
         gitops=GitOpsState("orders", "Synced", "Healthy", auto_sync=True, self_heal=True),

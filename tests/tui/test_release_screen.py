@@ -12,7 +12,6 @@ from rolldeck.console.app import RolldeckApp, make_app
 from rolldeck.console.screens.confirm import ConfirmModal
 from rolldeck.console.screens.fleet import FleetScreen
 from rolldeck.console.screens.release import ReleaseScreen
-from rolldeck.console.step_plans import PlannedStep
 from rolldeck.console.widgets import charts as charts_module
 from rolldeck.console.widgets.charts import MetricChart
 from rolldeck.console.widgets.event_log import EventPane
@@ -140,8 +139,7 @@ class TestReleaseScreen:
     @pytest.mark.asyncio
     async def test_verdict_evidence_meter_and_step_plan(self, backend: SimulatorBackend) -> None:
         canary = first_release(backend.snapshot(), is_canary_at(5))
-        steps = {str(canary.ref): (PlannedStep("5%", 120.0), PlannedStep("10%", 180.0), PlannedStep("100%"))}
-        app = make_app(backend, wall_clock=lambda: WALL_CLOCK, config=NORMAL, step_plans=steps)
+        app = make_app(backend, wall_clock=lambda: WALL_CLOCK, config=NORMAL)  # the steps are in the model
         async with app.run_test(size=SIZE) as pilot:
             screen = await open_release(pilot, app, canary.ref)
             verdict = static_text(screen.query_one("#verdict", Static))
@@ -149,8 +147,8 @@ class TestReleaseScreen:
             assert "/ 1,000" in verdict and "█" in verdict  # n / n_min with a bar
             assert "within SLO" in verdict and "by the console's judge" in verdict
             plan = static_text(screen.query_one("#step-plan", Static))
-            assert "▶ 5% 2m" in plan and "· 10% 3m" in plan and "· 100%" in plan
+            assert "✓ 5%" in plan and "▶ pause 2m" in plan and "· 10%" in plan and "· pause 3m" in plan and "· 100%" in plan
             # the step was under way before the console started; the simulator says when it began
-            assert "▶ 5% 2m 0s left" in plan
+            assert "▶ pause 2m 0s left" in plan
             revisions = static_text(screen.query_one("#revisions", Static))
             assert "undo is not available" in revisions

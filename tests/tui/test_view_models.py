@@ -8,11 +8,23 @@ from dataclasses import replace
 from rolldeck.console.attention import AttentionTracker, Severity
 from rolldeck.console.config import ConsoleConfig
 from rolldeck.console.contexts import with_weight_steps
-from rolldeck.console.step_plans import PlannedStep, StepClock, step_plan_view
+from rolldeck.console.step_plans import step_plan_view
 from rolldeck.console.verdicts import LiveJudge, ReleaseVerdict
 from rolldeck.console.widgets.charts import downsample
+from rolldeck.engine.bakes import BakeTracker
 from rolldeck.engine.judge import JudgeConfig, Verdict
-from rolldeck.engine.model import ClusterHealth, ClusterState, FleetState, Phase, RegionState, ReleaseState, Signals, Split
+from rolldeck.engine.model import (
+    ClusterHealth,
+    ClusterState,
+    FleetState,
+    PauseStep,
+    Phase,
+    RegionState,
+    ReleaseState,
+    Signals,
+    Split,
+    WeightStep,
+)
 
 from .fake_backend import default_fleet
 
@@ -75,7 +87,7 @@ class TestAttention:
 
 class TestLiveJudge:
     def test_counts_start_when_the_desired_weight_changes(self) -> None:
-        judge = LiveJudge(JudgeConfig(n_min_errors=100, n_min_slow=100))
+        judge = LiveJudge(JudgeConfig(n_min_errors=100, n_min_slow=100), BakeTracker())
         before = with_totals(canary(), (1000, 100), (10000, 10))  # a bad past at the old weight
         ref = before.ref
         assert judge.update(fleet(before, time=1.0))[ref].verdict is Verdict.FAIL  # since watching began
@@ -86,32 +98,38 @@ class TestLiveJudge:
         assert judgement.verdict is Verdict.PASS and judgement.canary_requests == 500
 
     def test_one_judgement_per_backend_instant(self) -> None:
-        judge = LiveJudge(JudgeConfig())
+        judge = LiveJudge(JudgeConfig(), BakeTracker())
         state = fleet(with_totals(canary(), (10, 0), (100, 0)), time=5.0)
         assert judge.update(state) is judge.update(state)
 
     def test_no_totals_is_an_error_never_a_pass(self) -> None:
-        judgement = LiveJudge(JudgeConfig()).update(fleet(canary(), time=1.0))[canary().ref]
+        judgement = LiveJudge(JudgeConfig(), BakeTracker()).update(fleet(canary(), time=1.0))[canary().ref]
         assert judgement.verdict is Verdict.ERROR
 
 
 class TestStepPlans:
-    def test_controller_steps_count_down_from_a_step_the_console_saw_begin(self) -> None:
-        steps = (PlannedStep("5%", 120.0), PlannedStep("25%", 300.0), PlannedStep("100%"))
-        clock = StepClock()
-        release = replace(canary(), step=0, paused=False)
-        clock.update(fleet(release, time=10.0))
-        view = step_plan_view(release, 10.0, None, {}, {str(release.ref): steps}, clock)
-        assert view is not None and view.current == 0 and view.countdown_s is None  # started before we looked
-        moved = replace(release, step=1)
-        clock.update(fleet(moved, time=50.0))
-        view = step_plan_view(moved, 80.0, None, {}, {str(moved.ref): steps}, clock)
-        assert view is not None and view.current == 1 and view.countdown_s == 270.0
+    STEPS = (WeightStep(5), PauseStep(120.0), WeightStep(25), PauseStep(300.0), WeightStep(100))
 
-    def test_step_n_of_m_when_only_the_count_is_known(self) -> None:
-        release = replace(canary(), step=2, step_count=5)
-        view = step_plan_view(release, 0.0, None, {}, {}, StepClock())
-        assert view is not None and view.steps == () and view.step_count == 5
+    def test_controller_steps_come_from_the_model_and_count_down_from_a_bake_the_engine_saw_begin(self) -> None:
+        bakes = BakeTracker()
+        release = replace(canary(), steps=self.STEPS, step=1, paused=False)  # at 5 %, baking
+        bakes.observe(fleet(release, time=10.0))
+        view = step_plan_view(release, 10.0, None, {}, bakes)
+        assert view is not None and [s.label for s in view.steps] == ["5%", "pause", "25%", "pause", "100%"]
+        assert view.steps[1].bake_s == 120.0 and view.current == 1
+        assert view.countdown_s is None  # under way before we looked: its length, no countdown
+        moved = replace(release, step=3, desired=Split.of(stable=75, canary=25), observed=Split.of(stable=75, canary=25))
+        bakes.observe(fleet(moved, time=50.0))
+        view = step_plan_view(moved, 80.0, None, {}, bakes)
+        assert view is not None and view.current == 3 and view.countdown_s == 270.0
+
+    def test_the_backends_own_step_start_wins(self) -> None:
+        release = replace(canary(), steps=self.STEPS, step=1, paused=False, step_started=4.0)
+        view = step_plan_view(release, 10.0, None, {}, BakeTracker())
+        assert view is not None and view.countdown_s == 114.0
+
+    def test_a_manual_release_has_no_step_plan(self) -> None:
+        assert step_plan_view(canary(), 0.0, None, {}, BakeTracker()) is None
 
 
 class TestChartsAndPolicy:

@@ -7,6 +7,7 @@ see kubernetes-mechanics.md §10. Table-tested in tests/adapter/test_mapping_arg
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -35,11 +36,16 @@ from rolldeck.engine.model import (
     Replicas,
     Role,
     Split,
+    AnalysisStep,
+    OtherStep,
+    PauseStep,
     Router,
+    Step,
     Strategy,
     VersionState,
     Wait,
     WaitKind,
+    WeightStep,
 )
 
 REVISION = "rollout.argoproj.io/revision"
@@ -50,6 +56,36 @@ DEGRADED_REASONS = ("RolloutAborted", "ProgressDeadlineExceeded")
 def steps(rollout: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     canary = (spec(rollout).get("strategy") or {}).get("canary")
     return list((canary or {}).get("steps") or [])
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def duration_s(value: object) -> float | None:
+    """An Argo duration: seconds as a number, or Go's ``1h30m`` / ``30s`` / ``500ms``; None if unreadable."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value or "").strip()
+    if text.isdigit():
+        return float(text)
+    parts = _DURATION.findall(text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        return None
+    return sum(float(n) * _UNIT_S[u] for n, u in parts)
+
+
+def typed_step(step: Mapping[str, Any]) -> Step:
+    """One entry of ``spec.strategy.canary.steps`` as a typed step."""
+    if "setWeight" in step:
+        return WeightStep(int_or(step["setWeight"]))
+    if "pause" in step:
+        pause = step.get("pause") or {}
+        return PauseStep(duration_s(pause.get("duration")) if isinstance(pause, Mapping) and pause.get("duration") is not None else None)
+    if "analysis" in step:
+        templates = (step.get("analysis") or {}).get("templates") or []
+        return AnalysisStep(", ".join(str(t.get("templateName") or "") for t in templates if isinstance(t, Mapping)))
+    return OtherStep(next(iter(step), "step"))
 
 
 def is_canary(rollout: Mapping[str, Any]) -> bool:
@@ -276,7 +312,7 @@ def release_from_rollout(
             desired=desired,
             observed=observed,
             step=current_step_index(rollout),
-            step_count=len(all_steps) if all_steps else None,
+            steps=tuple(typed_step(st) for st in all_steps),
             weight_steps=weight_steps,
         )
         return Discovered(release, sources)

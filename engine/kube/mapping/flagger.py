@@ -25,6 +25,7 @@ from rolldeck.engine.kube.mapping.objects import (
 )
 from rolldeck.engine.kube.mapping.sources import Discovered, Sources
 from rolldeck.engine.model import (
+    AnalysisStep,
     Gate,
     Mirror,
     Owner,
@@ -35,10 +36,12 @@ from rolldeck.engine.model import (
     Role,
     Router,
     Split,
+    Step,
     Strategy,
     VersionState,
     Wait,
     WaitKind,
+    WeightStep,
 )
 
 PHASES = {
@@ -76,24 +79,24 @@ def rolldeck_gates(canary: Mapping[str, Any]) -> set[str]:
     return gates
 
 
-def step_info(canary: Mapping[str, Any]) -> tuple[int | None, int | None, tuple[int, ...]]:
-    """(step, step count, weight steps) from ``stepWeights`` or ``stepWeight``/``maxWeight``."""
+def step_info(canary: Mapping[str, Any]) -> tuple[int | None, tuple[Step, ...], tuple[int, ...]]:
+    """(step, steps, weight steps) from ``stepWeights``, ``stepWeight``/``maxWeight`` or ``iterations``."""
     analysis = spec(canary).get("analysis") or {}
     weight = int_or(status(canary).get("canaryWeight"))
     explicit = [int_or(w) for w in analysis.get("stepWeights") or []]
     if explicit:
         step = sum(1 for w in explicit if w <= weight)
-        return step, len(explicit), tuple(sorted({0, *explicit, 100}))
+        return step, tuple(WeightStep(w) for w in explicit), tuple(sorted({0, *explicit, 100}))
     step_weight = int_or(analysis.get("stepWeight"))
     if step_weight > 0:
         max_weight = int_or(analysis.get("maxWeight"), 50) or 50
         count = math.ceil(max_weight / step_weight)
-        weights = {min(max_weight, step_weight * i) for i in range(count + 1)}
-        return weight // step_weight, count, tuple(sorted(weights | {100}))
+        weights = [min(max_weight, step_weight * i) for i in range(1, count + 1)]
+        return weight // step_weight, tuple(WeightStep(w) for w in weights), tuple(sorted({0, *weights, 100}))
     iterations = int_or(analysis.get("iterations"))
     if iterations:
-        return int_or(status(canary).get("iterations")), iterations, (0, 100)
-    return None, None, (0, 100)
+        return int_or(status(canary).get("iterations")), (AnalysisStep("iteration"),) * iterations, (0, 100)
+    return None, (), (0, 100)
 
 
 SMI_PROVIDERS = ("smi", "linkerd", "osm")  # Flagger drives these through an SMI TrafficSplit
@@ -141,7 +144,7 @@ def release_from_canary(
     primary = deployments.get(f"{target}-primary")
     candidate = deployments.get(target)
     weight = max(0, min(100, int_or(st.get("canaryWeight"))))
-    step, count, weight_steps = step_info(canary)
+    step, steps, weight_steps = step_info(canary)
     strategy = Strategy.CANARY if analysis.get("stepWeight") or analysis.get("stepWeights") else Strategy.BLUE_GREEN
     phase_name = str(st.get("phase") or "")
     failed, threshold = int_or(st.get("failedChecks")), int_or(analysis.get("threshold"))
@@ -178,7 +181,7 @@ def release_from_canary(
         paused=bool(sp.get("suspend")),
         aborted=phase_name == "Failed",
         step=step,
-        step_count=count,
+        steps=steps,
         weight_steps=weight_steps,
         active_slot="primary" if strategy is Strategy.BLUE_GREEN else None,
         preview_slot="canary" if strategy is Strategy.BLUE_GREEN else None,
