@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 
 from rolldeck.engine.changes import Undo
 from rolldeck.engine.model import FleetState
@@ -34,7 +35,16 @@ class SimClock:
 
 
 class SimulatorBackend:
-    def __init__(self, scenario: Scenario, *, speed: float = 1.0, paused: bool = False, autopilot: bool = False) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        speed: float = 1.0,
+        paused: bool = False,
+        autopilot: bool = False,
+        wall: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        """``wall`` is the pacing clock (seconds); tests drive live pacing with a manual one."""
         self.scenario = scenario
         self.world = World(scenario, autopilot=autopilot)
         self.name = f"simulation: {scenario.scenario}"
@@ -42,6 +52,8 @@ class SimulatorBackend:
         self.speed = min(MAX_SPEED, max(MIN_SPEED, speed))
         self.paused = paused
         self.behind = False  # True when the last frame ran out of budget
+        self.frames = 0  # pacing frames run so far: tests count frames instead of sleeping
+        self._wall = wall
         self._clock = SimClock(self.world)
         self._task: asyncio.Task[None] | None = None
         self._rebase()
@@ -96,7 +108,7 @@ class SimulatorBackend:
 
     def _rebase(self) -> None:
         self._sim_t0 = self.world.now
-        self._wall_t0 = time.perf_counter()
+        self._wall_t0 = self._wall()
 
     def advance(self, target: float, budget_s: float) -> bool:
         """Run events up to ``target`` sim time within ``budget_s`` wall seconds; False if behind."""
@@ -115,9 +127,10 @@ class SimulatorBackend:
     async def _pace(self) -> None:
         while True:
             if not self.paused:
-                target = self._sim_t0 + (time.perf_counter() - self._wall_t0) * self.speed
+                target = self._sim_t0 + (self._wall() - self._wall_t0) * self.speed
                 on_time = self.advance(target, BUDGET_S)
                 self.behind = not on_time
                 if not on_time and target - self.world.now > self.speed * 2.0:
                     self._rebase()  # don't build an unbounded debt at speeds the model can't keep
+            self.frames += 1
             await asyncio.sleep(FRAME_S)

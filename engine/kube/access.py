@@ -83,6 +83,11 @@ class AccessCache:
         self.version = 0  # bumped when an answer changes, so snapshots re-map
         self.requests = 0
 
+    @property
+    def in_flight(self) -> int:
+        """Reviews asked and not answered yet."""
+        return len(self._pending)
+
     def missing(self, namespace: str, permissions: Iterable[Permission]) -> list[Permission]:
         now = self._clock()
         out = []

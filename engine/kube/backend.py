@@ -17,7 +17,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,7 @@ class KubeBackend:
         tuning: BackendTuning = BackendTuning(),
         seed: int | None = None,
         key_dir: Path | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.kubeconfig = kubeconfig
         self.namespace = namespace
@@ -77,10 +78,13 @@ class KubeBackend:
         self.name = f"live: {len(contexts) + len(unknown_contexts)} context{'s' if len(contexts) + len(unknown_contexts) != 1 else ''}"
         self._clock = WallClock()
         self._rng = random.Random(seed)
+        self._monotonic = monotonic  # health ages, the reconnect grace, snapshot freshness; tests pass a manual one
         self._dirty = True
         self.connections: dict[str, ClusterConnection] = {}
         for name in [*contexts, *unknown_contexts]:
-            self.connections[name] = ClusterConnection(name, namespace=namespace, tuning=tuning, rng=random.Random(self._rng.random()), on_change=self._mark_dirty)
+            self.connections[name] = ClusterConnection(
+                name, namespace=namespace, tuning=tuning, rng=random.Random(self._rng.random()), on_change=self._mark_dirty, monotonic=monotonic
+            )
         for name in unknown_contexts:
             self.connections[name].fail_permanently(f"context {name}: not found in {', '.join(kubeconfig.paths)}")
         self._unknown = set(unknown_contexts)
@@ -160,7 +164,7 @@ class KubeBackend:
         self._started = False
 
     def snapshot(self) -> FleetState:
-        now = time.monotonic()
+        now = self._monotonic()
         if self._fleet is not None and not self._dirty and now - self._built_at < REBUILD_EVERY_S:
             return self._fleet
         self._dirty = False

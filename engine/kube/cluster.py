@@ -44,7 +44,16 @@ class BackendTuning:
 
 
 class ClusterConnection:
-    def __init__(self, name: str, *, namespace: str | None, tuning: BackendTuning, rng: random.Random, on_change: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        namespace: str | None,
+        tuning: BackendTuning,
+        rng: random.Random,
+        on_change: Callable[[], None],
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.name = name
         self.namespace = namespace
         self.tuning = tuning
@@ -63,6 +72,7 @@ class ClusterConnection:
         self.setup_requests = 0
         self._rng = rng
         self._on_change = on_change
+        self._monotonic = monotonic  # contact ages and the reconnect grace (tests drive it by hand)
         self._tasks: list[asyncio.Task[None]] = []
 
     # --- lifecycle ---------------------------------------------------------------------------------
@@ -158,6 +168,7 @@ class ClusterConnection:
             rng=random.Random(self._rng.random()),
             on_unauthorized=self.auth.after_unauthorized,
             on_state=self._notify,  # health changes reach the snapshot too
+            clock=self._monotonic,
         )
         self.stores[kind.key] = store
         self.reflectors[kind.key] = reflector
@@ -215,7 +226,7 @@ class ClusterConnection:
         reflectors = list(self.reflectors.values())
         if not reflectors:
             return ClusterHealth(reachable=False, error=self.error or "connecting…", warnings=tuple(warnings), controllers=self.features)
-        now = time.monotonic()
+        now = self._monotonic()
         healthy = [r for r in reflectors if r.state in HEALTHY_STATES]
         if healthy:  # the cluster answers: say which kinds do not (forbidden, missing, failing)
             warnings += [f"{r.kind.key}: {r.error}" for r in reflectors if r.state not in HEALTHY_STATES and r.error]

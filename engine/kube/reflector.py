@@ -258,9 +258,13 @@ class Reflector:
             await self._sleep(self.backoff.next())
 
     def _fail(self, state: str, error: str) -> None:
-        self.state, self.error = state, one_line(error)
+        error = one_line(error)
+        changed = error != self.error and state == self._state  # the state setter reports the others
+        self.state, self.error = state, error
         self.connected = False
         self.last_error_at = self._clock()
+        if changed and self._on_state is not None:
+            self._on_state()  # a new reason in the same state reaches the snapshot too, not only on a timer
 
     async def _sleep(self, seconds: float) -> None:
         self.retry_at = self._clock() + seconds

@@ -1,10 +1,12 @@
-"""Shared helpers for the adapter tests: fast tuning, polling waits, a started backend."""
+"""Shared helpers for the adapter tests: fast tuning, condition waits, a started backend.
+
+Waits come from ``tests.waiting`` (``wait_until``: a predicate polled with a bound on polls, never a
+deadline); this module adds the adapter's usual conditions on top.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,8 +16,9 @@ from rolldeck.engine.kube.backend import KubeBackend
 from rolldeck.engine.kube.cluster import BackendTuning
 from rolldeck.engine.kube.reflector import ReflectorTuning
 from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState
+from tests.waiting import wait_until
 
-# Seconds instead of minutes, so every resilience path runs inside a test's few-second budget.
+# Seconds instead of minutes, so every resilience path runs in a few seconds of a test.
 FAST = BackendTuning(
     reflector=ReflectorTuning(
         watch_timeout_s=(20, 30),
@@ -36,27 +39,16 @@ FAST = BackendTuning(
 )
 
 
-async def wait_for(predicate: Callable[[], Any], timeout: float = 5.0, interval: float = 0.02, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(interval)
-
-
 def release(backend: KubeBackend, cluster: str, name: str) -> ReleaseState | None:
     return backend.snapshot().release(ReleaseRef(cluster, name))
 
 
-async def wait_release(backend: KubeBackend, cluster: str, name: str, check: Callable[[ReleaseState], bool] = lambda r: True, timeout: float = 5.0) -> ReleaseState:
+async def wait_release(backend: KubeBackend, cluster: str, name: str, check: Callable[[ReleaseState], bool] = lambda r: True) -> ReleaseState:
     def ready() -> ReleaseState | None:
         found = release(backend, cluster, name)
         return found if found is not None and check(found) else None
 
-    return await wait_for(ready, timeout, what=f"release {cluster}/{name}")
+    return await wait_until(ready, f"release {cluster}/{name}")
 
 
 def cluster_health(state: FleetState, name: str):
@@ -90,9 +82,9 @@ def cache_matches(backend: KubeBackend, cluster: Any, context: str) -> bool:
     return True
 
 
-async def in_sync(backend: KubeBackend, cluster: Any, context: str | None = None, timeout: float = 5.0) -> None:
+async def in_sync(backend: KubeBackend, cluster: Any, context: str | None = None) -> None:
     """Wait until the watch caches caught up with everything a test wrote into the fake server."""
-    await wait_for(lambda: cache_matches(backend, cluster, context or cluster.context), timeout, what="caches in sync with the server")
+    await wait_until(lambda: cache_matches(backend, cluster, context or cluster.context), "caches in sync with the server")
 
 
 # For tests that also run a Textual app on the same loop: rendering stalls the loop for longer than

@@ -16,7 +16,8 @@ import yaml
 import rolldeck.engine.kube.kubeconfig as kubeconfig_module
 from rolldeck.engine.kube import KubeBackend, KubeconfigError
 from rolldeck.engine.kube.kubeconfig import Kubeconfig
-from tests.adapter.helpers import cluster_health, running_backend, wait_for, wait_release
+from tests.adapter.helpers import cluster_health, running_backend, wait_release
+from tests.waiting import wait_until
 from tests.fakekube import ClusterSpec
 from tests.fakekube import objects as ko
 
@@ -83,7 +84,7 @@ def test_missing_certificate_file_is_that_clusters_error_only(tmp_path):
 
     async def scenario():
         async with running_backend(path, "prod", key_dir=tmp_path / "keys") as backend:
-            health = await wait_for(lambda: (h := cluster_health(backend.snapshot(), "prod")) and "certs/ca.pem" in h.error and h)
+            health = await wait_until(lambda: (h := cluster_health(backend.snapshot(), "prod")) and "certs/ca.pem" in h.error and h, "the CA path in the health error")
             assert "secret-prod" not in health.error
             return health.error
 
@@ -97,7 +98,9 @@ PLUGIN = r'''#!{python}
 import json, os, sys, datetime
 state = {state!r}
 runs = int(open(state).read()) + 1 if os.path.exists(state) else 1
-open(state, "w").write(str(runs))
+with open(state + ".tmp", "w") as tmp:  # atomic: the test reads the count while plugins run
+    tmp.write(str(runs))
+os.replace(state + ".tmp", state)
 info = json.loads(os.environ["KUBERNETES_EXEC_INFO"])
 with open(state + ".log", "a") as log:
     log.write(json.dumps({{"tty": os.isatty(0), "interactive": info["spec"]["interactive"], "extra": os.environ.get("EXTRA")}}) + "\n")
@@ -124,7 +127,7 @@ def exec_kubeconfig(cluster, tmp_path: Path, ttl: float, fail: bool = False) -> 
 
 @pytest.mark.asyncio
 async def test_exec_plugin_runs_without_the_terminal_and_refreshes_before_expiry(fake_cluster, tmp_path):
-    for n in range(1, 40):
+    for n in range(1, 400):  # one plugin run a second or so: tokens for however long the test takes
         fake_cluster.tokens.add(f"exec-token-{n}", f"sso-user-{n}")
     # 5 min skew + 1 s: the token is due for refresh a second after it is issued
     path, state = exec_kubeconfig(fake_cluster, tmp_path, ttl=301)
@@ -133,8 +136,8 @@ async def test_exec_plugin_runs_without_the_terminal_and_refreshes_before_expiry
         await wait_release(backend, fake_cluster.context, "api")
         first_runs = int(state.read_text())
         fake_cluster.drop_watches()  # new requests after expiry get a fresh token
-        await wait_for(lambda: int(state.read_text()) > first_runs, timeout=5, what="a refresh")
-        await wait_for(lambda: {r.user for r in list(fake_cluster.requests)[-5:]} - {f"sso-user-{first_runs}"}, what="requests with the new token")
+        await wait_until(lambda: int(state.read_text()) > first_runs, "a refresh")
+        await wait_until(lambda: {r.user for r in list(fake_cluster.requests)[-5:]} - {f"sso-user-{first_runs}"}, "requests with the new token")
     calls = [json.loads(line) for line in (tmp_path / "runs.log").read_text().splitlines()]
     assert all(c == {"tty": False, "interactive": False, "extra": "1"} for c in calls)
 
@@ -150,15 +153,15 @@ async def test_exec_plugin_without_near_expiry_runs_once_and_again_after_a_401(f
         assert state.read_text() == "1"  # dozens of requests, one plugin run
         fake_cluster.tokens.revoke("exec-token-1")
         fake_cluster.drop_watches()
-        await wait_for(lambda: state.read_text() == "2", what="re-login after 401")
-        await wait_for(lambda: cluster_health(backend.snapshot(), fake_cluster.context).reachable, what="recovered")
+        await wait_until(lambda: state.read_text() == "2", "re-login after 401")
+        await wait_until(lambda: cluster_health(backend.snapshot(), fake_cluster.context).reachable, "recovered")
 
 
 @pytest.mark.asyncio
 async def test_failing_exec_plugin_is_one_line(fake_cluster, tmp_path):
     path, _ = exec_kubeconfig(fake_cluster, tmp_path, ttl=3600, fail=True)
     async with running_backend(path, fake_cluster.context, key_dir=tmp_path / "keys") as backend:
-        health = await wait_for(lambda: (h := cluster_health(backend.snapshot(), fake_cluster.context)) and "exec" in h.error and h)
+        health = await wait_until(lambda: (h := cluster_health(backend.snapshot(), fake_cluster.context)) and "exec" in h.error and h, "the exec plugin error")
     assert health.error == f"context {fake_cluster.context}: exec plugin fake-login failed (exit 3): error: login required; run `aws sso login`"
 
 
@@ -197,9 +200,11 @@ async def test_impersonation_is_sent_not_ignored(fake_cluster, tmp_path):
     document = fake_cluster.kubeconfig_dict()
     document["users"][0]["user"].update({"as": "bob", "as-groups": ["oncall"]})
     path = write(tmp_path / "config", document)
-    async with running_backend(path, fake_cluster.context, key_dir=tmp_path / "keys") as backend:
-        await wait_for(lambda: cluster_health(backend.snapshot(), fake_cluster.context).reachable)
-    request = next(r for r in fake_cluster.requests if r.path.startswith("/apis/apps"))
+    def apps_request():
+        return next((r for r in list(fake_cluster.requests) if r.path.startswith("/apis/apps")), None)
+
+    async with running_backend(path, fake_cluster.context, key_dir=tmp_path / "keys"):
+        request = await wait_until(apps_request, "a request to /apis/apps")
     headers = {k.lower(): v for k, v in request.headers.items()}
     assert headers["impersonate-user"] == "bob" and headers["impersonate-group"] == "oncall"
     document["users"][0]["user"]["as-groups"] = ["a", "b"]
@@ -214,7 +219,7 @@ async def test_insecure_skip_tls_verify_is_a_visible_warning(fake_clusters, tmp_
     document["clusters"][0]["cluster"]["insecure-skip-tls-verify"] = True
     path = write(tmp_path / "config", document)
     async with running_backend(path, "kind-us", key_dir=tmp_path / "keys") as backend:
-        health = await wait_for(lambda: (h := cluster_health(backend.snapshot(), "kind-us")) and h.reachable and h)
+        health = await wait_until(lambda: (h := cluster_health(backend.snapshot(), "kind-us")) and h.reachable and h, "kind-us reachable")
     assert "TLS verification is off (insecure-skip-tls-verify)" in health.warnings
 
 

@@ -11,7 +11,8 @@ from rolldeck.engine.model import ReleaseRef, WaitKind
 from rolldeck.engine.operator import Operator
 from tests.adapter import scenes
 from tests.adapter.conftest import CONTEXT, writes
-from tests.adapter.helpers import in_sync, running_backend, wait_for, wait_release
+from tests.adapter.helpers import in_sync, running_backend, wait_release
+from tests.waiting import wait_until
 from tests.fakekube import ClusterSpec
 
 MERGE = "application/merge-patch+json"
@@ -183,4 +184,4 @@ async def test_old_controllers_without_status_subresource_get_the_unified_patch(
         status_try, main = writes(cluster)
         assert (status_try.path, status_try.status) == (STATUS, 404)
         assert (main.path, main.status, main.json["status"]) == (MAIN, 200, {"abort": True})
-        await wait_for(lambda: cluster.store.get("rollouts", "shop", "checkout")["status"].get("abort"))
+        await wait_until(lambda: cluster.store.get("rollouts", "shop", "checkout")["status"].get("abort"), "the abort on the Rollout")

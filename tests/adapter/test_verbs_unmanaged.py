@@ -14,7 +14,8 @@ from rolldeck.engine.model import ReleaseRef, Strategy
 from rolldeck.engine.operator import Operator
 from tests.adapter import scenes
 from tests.adapter.conftest import CONTEXT, writes
-from tests.adapter.helpers import in_sync, running_backend, wait_for, wait_release
+from tests.adapter.helpers import in_sync, running_backend, wait_release
+from tests.waiting import wait_until
 from tests.fakekube import ClusterSpec
 from tests.fakekube import objects as ko
 from tests.fakekube.kubectl import require_kubectl, run_kubectl
@@ -213,4 +214,4 @@ async def test_dry_run_of_an_argo_status_verb(fake_cluster, live, act):
     await in_sync(live, fake_cluster)
     preview = await live.dry_run(act.operator.plan(Action(ActionKind.STEP_UP, ReleaseRef(CONTEXT, "checkout"))))
     assert preview.startswith("PATCH /apis/argoproj.io/v1alpha1/namespaces/shop/rollouts/checkout/status: status.pauseConditions")
-    await wait_for(lambda: fake_cluster.store.get("rollouts", "shop", "checkout")["status"].get("pauseConditions"))
+    await wait_until(lambda: fake_cluster.store.get("rollouts", "shop", "checkout")["status"].get("pauseConditions"), "pause conditions on the Rollout")

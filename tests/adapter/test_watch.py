@@ -4,14 +4,14 @@ away, a non-JSON 503, a revoked token on one cluster while another keeps working
 
 from __future__ import annotations
 
-import asyncio
-import time
+import dataclasses
 
 import pytest
 import yaml
 
 from rolldeck.engine.model import Owner, ReleaseRef
-from tests.adapter.helpers import cluster_health, running_backend, wait_for, wait_release
+from tests.adapter.helpers import cluster_health, running_backend, wait_release
+from tests.waiting import ManualClock, wait_until
 from tests.fakekube import Allow, ClusterSpec
 from tests.fakekube import objects as ko
 
@@ -41,12 +41,12 @@ async def test_dropped_connection_resumes_from_the_last_rv_without_relisting(fak
     fake_cluster.store.put(ko.deployment("api", "shop", image="registry.local/api:v1"))
     async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
         await wait_release(backend, CTX, "api")
-        await wait_for(lambda: fake_cluster.open_watches >= 10, what="all watches open")
+        await wait_until(lambda: fake_cluster.open_watches >= 10, "all watches open")
         mark = len(fake_cluster.requests)
         last_rv = str(fake_cluster.store.rv)
         assert fake_cluster.drop_watches() >= 10
         set_image(fake_cluster, "api", "v2")
-        await wait_for(lambda: image_of(backend, "api") == "v2", what="the change after the drop")
+        await wait_until(lambda: image_of(backend, "api") == "v2", "the change after the drop")
         resumed = watches(fake_cluster, since=mark)
         assert resumed and resumed[0].param("resourceVersion") == last_rv
         assert lists(fake_cluster, since=mark) == []  # resume, not relist
@@ -61,13 +61,13 @@ async def test_410_after_compaction_relists_and_catches_a_deletion_made_while_aw
         await wait_release(backend, CTX, "billing")
         away = fake_cluster.faults.add(watch=True, status=503, body="upstream connect error or disconnect/reset before headers")
         fake_cluster.drop_watches()
-        await wait_for(lambda: away.hits >= 10, what="watches failing while away")
+        await wait_until(lambda: away.hits >= 10, "watches failing while away")
         old_rv = str(store.rv)
         store.delete("deployments", "shop", "billing")  # missed: no watch is open
         store.compact()
         mark = len(fake_cluster.requests)
         away.remove()
-        await wait_for(lambda: backend.snapshot().release(ReleaseRef(CTX, "billing")) is None, what="the deletion")
+        await wait_until(lambda: backend.snapshot().release(ReleaseRef(CTX, "billing")) is None, "the deletion")
         assert [r.name for r in backend.snapshot().releases()] == ["api"]
         after = list(fake_cluster.requests)[mark:]
         rewatch = [r for r in after if r.path == DEPLOYMENTS and r.param("watch")]
@@ -84,11 +84,11 @@ async def test_non_json_503_is_a_health_error_then_recovers(fake_cluster, tmp_pa
         await wait_release(backend, CTX, "api")
         outage = fake_cluster.faults.text_503()
         fake_cluster.drop_watches()
-        health = await wait_for(lambda: (h := cluster_health(backend.snapshot(), CTX)) and "503" in h.error and h, what="503 in health")
+        health = await wait_until(lambda: (h := cluster_health(backend.snapshot(), CTX)) and "503" in h.error and h, "503 in health")
         assert not health.reachable and "503" in health.error and "upstream connect error" in health.error and "\n" not in health.error
         outage.remove()
         set_image(fake_cluster, "api", "v2")
-        await wait_for(lambda: image_of(backend, "api") == "v2", what="recovery")
+        await wait_until(lambda: image_of(backend, "api") == "v2", "recovery")
         assert cluster_health(backend.snapshot(), CTX).reachable
 
 
@@ -103,14 +103,14 @@ async def test_revoked_token_on_one_cluster_while_the_other_keeps_streaming(fake
         await wait_release(backend, "kind-us", "api")
         eu.tokens.revoke(eu.token)
         eu.drop_watches()
-        health = await wait_for(lambda: (h := cluster_health(backend.snapshot(), "kind-eu")) and "401" in h.error and h, what="eu 401")
+        health = await wait_until(lambda: (h := cluster_health(backend.snapshot(), "kind-eu")) and "401" in h.error and h, "eu 401")
         assert not health.reachable and health.error.startswith("401 Unauthorized")
         assert eu.token not in health.error
         us.store.modify("deployments", "shop", "api", lambda d: d["spec"]["template"]["spec"]["containers"][0].update(image="registry.local/api:v2"))
         await wait_release(backend, "kind-us", "api", lambda r: r.versions[-1].revision == "v2")
         assert cluster_health(backend.snapshot(), "kind-us").reachable
         eu.tokens.restore(eu.token)
-        await wait_for(lambda: cluster_health(backend.snapshot(), "kind-eu").reachable, timeout=8, what="eu back")
+        await wait_until(lambda: cluster_health(backend.snapshot(), "kind-eu").reachable, "eu back")
 
 
 @pytest.mark.asyncio
@@ -118,29 +118,34 @@ async def test_silent_socket_hits_the_inactivity_timeout_and_rewatches_from_the_
     fake_cluster.store.put(ko.deployment("api", "shop", image="registry.local/api:v1"))
     async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
         await wait_release(backend, CTX, "api")
-        await wait_for(lambda: fake_cluster.open_watches >= 10)
+        await wait_until(lambda: fake_cluster.open_watches >= 10, "all watches open")
         mark = len(fake_cluster.requests)
         rv = str(fake_cluster.store.rv)
         fake_cluster.silent = True
         set_image(fake_cluster, "api", "v2")
         # each silent watch is abandoned after sock_read (0.6 s here, ~90 s in production)
-        again = await wait_for(lambda: len(w := watches(fake_cluster, since=mark)) >= 2 and w, timeout=6, what="re-watches")
+        again = await wait_until(lambda: len(w := watches(fake_cluster, since=mark)) >= 2 and w, "re-watches")
         assert {r.param("resourceVersion") for r in again} == {rv}
         assert image_of(backend, "api") == "v1"
         fake_cluster.silent = False
-        await wait_for(lambda: image_of(backend, "api") == "v2", what="the missed change")
+        await wait_until(lambda: image_of(backend, "api") == "v2", "the missed change")
 
 
 @pytest.mark.asyncio
 async def test_429_honours_retry_after(fake_cluster, tmp_path):
     fake_cluster.store.put(ko.deployment("api", "shop"))
     throttle = fake_cluster.faults.throttle(retry_after=1, path=r"^/apis/apps/v1/deployments\?", times=1)
-    started = time.monotonic()
     async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
+
+        def throttled():
+            reflector = backend.connections[CTX].reflectors.get("deployments")
+            return reflector if reflector is not None and reflector.state == "throttled" and reflector.retry_at is not None else None
+
+        reflector = await wait_until(throttled, "the throttled list to schedule its retry")
+        assert reflector.retry_at - reflector.last_error_at >= 1.0  # Retry-After, not the 0.05 s back-off
         await wait_release(backend, CTX, "api")
         assert throttle.hits == 1
         first, second = lists(fake_cluster)[:2]
-        assert time.monotonic() - started >= 1.0  # waited at least Retry-After, not the 0.05 s back-off
 
 
 @pytest.mark.asyncio
@@ -154,7 +159,7 @@ async def test_a_forbidden_kind_is_a_warning_not_an_outage(fake_clusters, tmp_pa
     cluster.store.put(ko.deployment("api", "shop"))
     async with running_backend(path, CTX, key_dir=tmp_path / "k") as backend:
         await wait_release(backend, CTX, "api")
-        health = await wait_for(lambda: (h := cluster_health(backend.snapshot(), CTX)) and h.warnings and h, what="warning")
+        health = await wait_until(lambda: (h := cluster_health(backend.snapshot(), CTX)) and h.warnings and h, "warning")
         assert health.reachable
         assert any(w.startswith("canaries: 403 Forbidden") and "carol" in w for w in health.warnings)
 
@@ -163,15 +168,25 @@ async def test_a_forbidden_kind_is_a_warning_not_an_outage(fake_clusters, tmp_pa
 async def test_steady_state_sends_no_requests(fake_cluster, tmp_path):
     fake_cluster.bookmark_interval = 0.1
     fake_cluster.store.put(ko.deployment("api", "shop"))
-    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
+    clock = ManualClock(1000.0)  # the backend's monotonic clock: contact ages move only when told
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k", monotonic=clock) as backend:
         await wait_release(backend, CTX, "api")
-        await wait_for(lambda: fake_cluster.open_watches == 10, what="one watch per kind")
-        await asyncio.sleep(0.5)  # SelfSubjectAccessReviews for the new release settle
+        await wait_until(lambda: fake_cluster.open_watches == 10, "one watch per kind")
+        access = backend.connections[CTX].access
+
+        def settled() -> bool:  # the snapshot asks for any review it lacks; then all are answered
+            backend.snapshot()
+            return access.requests > 0 and access.in_flight == 0 and all(r.status is not None for r in list(fake_cluster.requests) if r.param("watch") is None)
+
+        await wait_until(settled, "the SelfSubjectAccessReviews for the new release to settle")
         mark, sent = len(fake_cluster.requests), backend.requests
-        await asyncio.sleep(1.0)
+        clock.advance(10.0)
+        bookmarks = fake_cluster.bookmarks_sent
+        await wait_until(lambda: fake_cluster.bookmarks_sent >= bookmarks + 100, "100 bookmarks, about 10 per watch")
         assert list(fake_cluster.requests)[mark:] == [] and backend.requests == sent  # watches only, no polling
-        assert cluster_health(backend.snapshot(), CTX).watches == 10
-        assert cluster_health(backend.snapshot(), CTX).last_update_age_s < 1.0
+        health = cluster_health(backend.snapshot(), CTX)
+        assert health.watches == 10
+        assert health.last_update_age_s == 0.0  # heard from since the clock moved 10 s: bookmarks count as contact
 
 
 @pytest.mark.asyncio
@@ -186,7 +201,7 @@ async def test_unreachable_server_and_unknown_context_are_one_line_each(fake_clu
     async with running_backend(path, f"{CTX},kind-dead,kind-nope", key_dir=tmp_path / "k") as backend:
         await wait_release(backend, CTX, "api")
         state = backend.snapshot()
-        dead_health = await wait_for(lambda: (h := cluster_health(backend.snapshot(), "kind-dead")) and h.error.startswith("API server") and h)
+        dead_health = await wait_until(lambda: (h := cluster_health(backend.snapshot(), "kind-dead")) and h.error.startswith("API server") and h, "the dead context's error")
         assert dead_health.error.startswith("API server at http://127.0.0.1:9: cannot connect to 127.0.0.1:9")
         nope = cluster_health(state, "kind-nope")
         assert not nope.reachable and nope.error == f"context kind-nope: not found in {path}"
@@ -208,11 +223,11 @@ async def test_a_bookmark_advances_the_rv_the_next_watch_starts_from(fake_cluste
     fake_cluster.store.put(ko.deployment("api", "shop"))
     async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
         await wait_release(backend, CTX, "api")
-        await wait_for(lambda: fake_cluster.open_watches == 10)
+        await wait_until(lambda: fake_cluster.open_watches == 10, "one watch per kind")
         fake_cluster.faults.add(watch=True, path=r"^/apis/apps/v1/deployments\?", handler=bookmark_then_end, times=1)
         mark = len(fake_cluster.requests)
         fake_cluster.drop_watches()
-        following = await wait_for(lambda: len(w := watches(fake_cluster, since=mark)) >= 2 and w, what="the watch after the bookmark")
+        following = await wait_until(lambda: len(w := watches(fake_cluster, since=mark)) >= 2 and w, "the watch after the bookmark")
         assert following[1].param("resourceVersion") == "5000"
         assert lists(fake_cluster, since=mark) == []
 
@@ -229,24 +244,24 @@ async def test_region_comes_from_the_nodes_topology_label(fake_cluster, tmp_path
 
     fake_cluster.faults.add(method="GET", path=r"^/api/v1/nodes", handler=nodes)
     async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
-        await wait_for(lambda: cluster_health(backend.snapshot(), CTX).reachable)
+        await wait_until(lambda: cluster_health(backend.snapshot(), CTX).reachable, "the cluster reachable")
         [region] = backend.snapshot().regions
         assert region.name == "eu-west-1" and region.clusters[0].region == "eu-west-1"
 
 
 @pytest.mark.asyncio
 async def test_a_reconnecting_watch_is_not_an_outage_until_the_grace_runs_out(fake_cluster, tmp_path):
-    import dataclasses
-
     from tests.adapter.helpers import FAST
 
     fake_cluster.store.put(ko.deployment("api", "shop"))
     tuning = dataclasses.replace(FAST, reachable_grace_s=1.0)
-    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k", tuning=tuning) as backend:
+    clock = ManualClock(1000.0)  # the grace runs out when the test says, however slow the machine
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k", tuning=tuning, monotonic=clock) as backend:
         await wait_release(backend, CTX, "api")
         fake_cluster.faults.text_503()
         fake_cluster.drop_watches()
-        degraded = await wait_for(lambda: (h := cluster_health(backend.snapshot(), CTX)) and h.error and h, what="an error")
-        assert degraded.reachable  # within the grace: a blip, the operator may still act
-        down = await wait_for(lambda: (h := cluster_health(backend.snapshot(), CTX)) and not h.reachable and h, timeout=4, what="outage")
+        degraded = await wait_until(lambda: (h := cluster_health(backend.snapshot(), CTX)) and "503" in h.error and h, "the retries' 503")
+        assert degraded.reachable  # within the grace (the clock has not moved): a blip, the operator may still act
+        clock.advance(1.5)
+        down = await wait_until(lambda: (h := cluster_health(backend.snapshot(), CTX)) and not h.reachable and h, "outage once the grace ran out")
         assert "503" in down.error

@@ -6,7 +6,7 @@ import asyncio
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,6 +150,25 @@ class FakeCluster:
     @bookmark_interval.setter
     def bookmark_interval(self, seconds: float) -> None:
         self.options.bookmark_interval = seconds
+
+    @property
+    def clock(self) -> Callable[[], float] | None:
+        """What times watch timeouts and bookmarks; None is the event loop's clock. Set a manual one
+        (``tests.waiting.ManualClock``) to end watches when the test says, not when seconds pass."""
+        return self.options.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float] | None) -> None:
+        self.options.clock = clock
+
+    @property
+    def watch_polls(self) -> int:
+        """Passes of every watch loop so far: "the server looked N more times" without sleeping."""
+        return self.options.watch_polls
+
+    @property
+    def bookmarks_sent(self) -> int:
+        return self.options.bookmarks_sent
 
     @property
     def git_version(self) -> str:

@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# A hung kubectl fails its test instead of hanging the suite; generous, because kubectl starts slowly
+# on a loaded machine. Never a wait: tests wait on kubectl's output.
+KUBECTL_GUARD_S = 120.0
+
 
 def require_kubectl() -> str:
     """The kubectl path, or skip the test with the reason."""
@@ -52,7 +56,7 @@ def _argv(kubeconfig: Path, home: Path, context: str | None, args: tuple[str, ..
 
 
 async def run_kubectl(kubeconfig: Path, *args: str, home: Path, context: str | None = None,
-                      timeout: float = 30.0, stdin: str | None = None) -> KubectlResult:
+                      timeout: float = KUBECTL_GUARD_S, stdin: str | None = None) -> KubectlResult:
     proc = await asyncio.create_subprocess_exec(
         *_argv(kubeconfig, home, context, args), env=kubectl_env(home),
         stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
@@ -77,4 +81,4 @@ async def start_kubectl(kubeconfig: Path, *args: str, home: Path,
 async def stop_process(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is None:
         proc.kill()
-    await asyncio.wait_for(proc.wait(), 10)
+    await asyncio.wait_for(proc.wait(), KUBECTL_GUARD_S)

@@ -8,6 +8,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.waiting import HANG_GUARD_S
+
 from .cluster import FakeCluster
 
 
@@ -64,8 +66,9 @@ class RawClient:
     async def delete(self, path: str, body: Any = None, **params: str) -> tuple[int, Any]:
         return await self.request("DELETE", path, body, params=params or None)
 
-    async def watch(self, path: str, *, timeout: float = 5.0, **params: str) -> AsyncIterator[dict[str, Any]]:
-        """Yield decoded watch events until the server ends the stream (bounded by `timeout`)."""
+    async def watch(self, path: str, *, timeout: float = HANG_GUARD_S, **params: str) -> AsyncIterator[dict[str, Any]]:
+        """Yield decoded watch events until the server ends the stream (``timeout`` only guards
+        against a hung server: tests wait on events and counters, never on it)."""
         query = {"watch": "true", **params}
         async with self.session.get(self.cluster.url + path, params=query,
                                     timeout=aiohttp.ClientTimeout(total=timeout)) as resp:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +36,11 @@ class ServerOptions:
     git_version: str = "v1.33.1"
     bookmark_interval: float = 60.0
     silent: bool = False
+    # The watch timeouts' and bookmarks' clock (None: the event loop's); a test may set a manual one.
+    clock: Callable[[], float] | None = None
+    # Counters a test waits on instead of sleeping: watch-loop passes and bookmarks sent.
+    watch_polls: int = 0
+    bookmarks_sent: int = 0
 
     def version_info(self) -> dict[str, str]:
         m = re.match(r"v?(\d+)\.(\d+)", self.git_version)
@@ -206,6 +213,18 @@ class ApiServer:
             return json_response(auth.self_subject_access_review(identity, body), 201)
         return json_response(auth.self_subject_rules_review(identity, body), 201)
 
+    # ---- watch clock and counters (test controls) ------------------------------------------------
+
+    def _watch_clock(self) -> float:
+        clock = self.options.clock
+        return clock() if clock is not None else asyncio.get_running_loop().time()
+
+    def _count_watch_poll(self) -> None:
+        self.options.watch_polls += 1
+
+    def _count_bookmark(self) -> None:
+        self.options.bookmarks_sent += 1
+
     # ---- resource verbs ---------------------------------------------------------------------
 
     async def _serve(self, request: web.Request, verb: str, target: Target, raw: bytes) -> web.StreamResponse:
@@ -225,7 +244,10 @@ class ApiServer:
                     timeout_seconds=timeout or None,
                     bookmarks=is_true(q.get("allowWatchBookmarks")),
                     bookmark_interval=lambda: self.options.bookmark_interval,
-                    silent=lambda: self.options.silent)
+                    silent=lambda: self.options.silent,
+                    clock=self._watch_clock,
+                    on_poll=self._count_watch_poll,
+                    on_bookmark=self._count_bookmark)
             return json_response(self._list(rt, ns if rt.namespaced else None, labels, fields,
                                             q.get("limit"), q.get("continue")))
         if verb == "create":

@@ -15,6 +15,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from tests.fakekube import Allow, ClusterSpec, FakeCluster, FakeFleet
 from tests.fakekube import objects as ko
+from tests.waiting import HANG_GUARD_S, wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -34,7 +35,7 @@ async def test_list_watch_with_bookmarks_and_merge_patch(fake_cluster: FakeClust
     fake_cluster.bookmark_interval = 0.1
     store.seed(ko.rollout("checkout", "prod"), ko.rollout("cart", "prod"))
     custom = client.CustomObjectsApi(api)
-    listed = await custom.list_namespaced_custom_object(*RO, _request_timeout=5)
+    listed = await custom.list_namespaced_custom_object(*RO, _request_timeout=HANG_GUARD_S)
     assert [i["metadata"]["name"] for i in listed["items"]] == ["cart", "checkout"]
     rv = listed["metadata"]["resourceVersion"]
 
@@ -44,7 +45,7 @@ async def test_list_watch_with_bookmarks_and_merge_patch(fake_cluster: FakeClust
     async def consume() -> None:
         async with watch.Watch(return_type="object") as w:
             async for event in w.stream(custom.list_namespaced_custom_object, *RO, resource_version=rv,
-                                        allow_watch_bookmarks=True, timeout_seconds=3):
+                                        allow_watch_bookmarks=True, timeout_seconds=60):
                 obj = event["raw_object"]
                 seen.append((event["type"], obj["metadata"].get("name", "")))
                 last_rv.append(w.resource_version)
@@ -52,11 +53,11 @@ async def test_list_watch_with_bookmarks_and_merge_patch(fake_cluster: FakeClust
                     return
 
     task = asyncio.create_task(consume())
-    await asyncio.sleep(0.35)  # a few bookmarks first
+    await wait_until(lambda: len(seen) >= 2, "a few bookmarks first")
     patched = await custom.patch_namespaced_custom_object(*RO, "checkout", {"spec": {"paused": True}},
                                                          _content_type=MERGE, field_manager="rolldeck",
-                                                         _request_timeout=5)
-    await asyncio.wait_for(task, 5)
+                                                         _request_timeout=HANG_GUARD_S)
+    await asyncio.wait_for(task, HANG_GUARD_S)
     assert patched["spec"]["paused"] is True
     assert seen[0] == ("BOOKMARK", "") and seen[-1] == ("MODIFIED", "checkout")
     assert last_rv[-1] == patched["metadata"]["resourceVersion"]
@@ -72,24 +73,24 @@ async def test_patch_content_type_pitfalls(fake_cluster: FakeCluster, api: clien
     store.put(ko.deployment("web", "prod", sidecars=[{"name": "envoy", "image": "envoy:1"}]))
     custom = client.CustomObjectsApi(api)
     with pytest.raises(ApiException) as err:  # a dict without _content_type goes out as JSON patch
-        await custom.patch_namespaced_custom_object(*RO, "checkout", {"spec": {"paused": True}}, _request_timeout=5)
+        await custom.patch_namespaced_custom_object(*RO, "checkout", {"spec": {"paused": True}}, _request_timeout=HANG_GUARD_S)
     assert err.value.status == 400
     status = await custom.patch_namespaced_custom_object_status(*RO, "checkout", {"status": {"abort": True}},
-                                                                _content_type=MERGE, _request_timeout=5)
+                                                                _content_type=MERGE, _request_timeout=HANG_GUARD_S)
     assert status["status"]["abort"] is True
     apps = client.AppsV1Api(api)
     dep = await apps.patch_namespaced_deployment(
         "web", "prod", {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": "app:v2"}]}}}},
-        _request_timeout=5)
+        _request_timeout=HANG_GUARD_S)
     assert [c.name for c in dep.spec.template.spec.containers] == ["app", "envoy"]
     assert fake_cluster.requests.matching("PATCH", "/deployments/web")[0].content_type == \
         "application/strategic-merge-patch+json"
     rollback = [{"op": "replace", "path": "/spec/template", "value": store.get("Deployment", "prod", "web")["spec"]["template"]}]
-    await apps.patch_namespaced_deployment("web", "prod", rollback, _request_timeout=5)
+    await apps.patch_namespaced_deployment("web", "prod", rollback, _request_timeout=HANG_GUARD_S)
     assert fake_cluster.requests.matching("PATCH", "/deployments/web")[1].content_type == "application/json-patch+json"
     with pytest.raises(ApiException) as err:
         await custom.patch_namespaced_custom_object(
-            *RO, "checkout", [{"op": "test", "path": "/metadata/resourceVersion", "value": "1"}], _request_timeout=5)
+            *RO, "checkout", [{"op": "test", "path": "/metadata/resourceVersion", "value": "1"}], _request_timeout=HANG_GUARD_S)
     assert err.value.status == 422
 
 
@@ -119,13 +120,10 @@ async def test_watch_errors_as_the_library_sees_them(fake_cluster: FakeCluster, 
                 pass
 
     task = asyncio.create_task(stream_forever())
-    for _ in range(200):
-        if fake_cluster.open_watches:
-            break
-        await asyncio.sleep(0.02)
+    await wait_until(lambda: fake_cluster.open_watches, "the watch to open")
     fake_cluster.drop_watches()
     with pytest.raises(aiohttp.ClientPayloadError):
-        await asyncio.wait_for(task, 5)
+        await asyncio.wait_for(task, HANG_GUARD_S)
 
 
 async def test_revoked_token_and_forbidden_watch(fake_cluster: FakeCluster, api: client.ApiClient) -> None:
@@ -145,7 +143,7 @@ async def test_revoked_token_and_forbidden_watch(fake_cluster: FakeCluster, api:
     assert err.value.status == 403 and 'cannot watch resource "rollouts"' in err.value.reason
     fake_cluster.faults.json_500(times=1)
     with pytest.raises(ApiException) as err:
-        await custom.list_namespaced_custom_object(*RO, _request_timeout=5)
+        await custom.list_namespaced_custom_object(*RO, _request_timeout=HANG_GUARD_S)
     assert err.value.status == 500
 
 
@@ -158,14 +156,14 @@ async def test_mtls_and_multi_cluster(fake_clusters: FakeFleet, tmp_path: Path) 
     for context, expected in (("kind-secure", ["web"]),):
         async with await config.new_client_from_config_dict(fake_clusters.kubeconfig_dict(), context=context,
                                                             temp_file_path=str(tmp_path)) as api_client:
-            deps = await client.AppsV1Api(api_client).list_namespaced_deployment("prod", _request_timeout=5)
+            deps = await client.AppsV1Api(api_client).list_namespaced_deployment("prod", _request_timeout=HANG_GUARD_S)
             assert [d.metadata.name for d in deps.items] == expected
     # Without a client certificate the TLS handshake is refused.
     assert secure.tls is not None
     no_cert = ssl.create_default_context(cadata=secure.tls.ca_pem.decode())
     async with aiohttp.ClientSession() as session:
         with pytest.raises(aiohttp.ClientError):
-            async with session.get(secure.url + "/version", ssl=no_cert, timeout=aiohttp.ClientTimeout(total=5)):
+            async with session.get(secure.url + "/version", ssl=no_cert, timeout=aiohttp.ClientTimeout(total=HANG_GUARD_S)):
                 pass
     async with await config.new_client_from_config_dict(fake_clusters.kubeconfig_dict(), context="kind-plain",
                                                         temp_file_path=str(tmp_path)) as api_client:

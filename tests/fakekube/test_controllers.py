@@ -11,6 +11,7 @@ from tests.fakekube import objects as ko
 from tests.fakekube.controllers import (DEPLOYMENT_REVISION, DeploymentController, FlaggerController,
                                         RolloutController)
 from tests.fakekube.rawclient import RawClient
+from tests.waiting import wait_until
 
 
 def test_deployment_revisions_and_owner_references() -> None:
@@ -44,10 +45,7 @@ async def test_deployment_controller_runs_in_the_background(fake_cluster: FakeCl
         await asyncio.sleep(0)
         async with RawClient(fake_cluster) as api:
             await api.post("/apis/apps/v1/namespaces/prod/deployments", ko.deployment("web", "prod"))
-            for _ in range(100):
-                if store.list("ReplicaSet", "prod"):
-                    break
-                await asyncio.sleep(0.02)
+            await wait_until(lambda: store.list("ReplicaSet", "prod"), "the controller's ReplicaSet")
             _, rs = await api.get("/apis/apps/v1/namespaces/prod/replicasets", labelSelector="app=web")
             assert len(rs["items"]) == 1
     finally:

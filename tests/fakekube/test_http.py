@@ -11,6 +11,7 @@ import pytest
 from tests.fakekube import Allow, ClusterSpec, FakeCluster, FakeFleet
 from tests.fakekube import objects as ko
 from tests.fakekube.rawclient import RawClient
+from tests.waiting import HANG_GUARD_S, ManualClock, wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -116,7 +117,7 @@ async def test_list_pagination_and_expired_continue(fake_cluster: FakeCluster) -
 
 # ---- watch --------------------------------------------------------------------------------------
 
-async def collect(api: RawClient, path: str, n: int, timeout: float = 5.0, **params: str) -> list[dict]:
+async def collect(api: RawClient, path: str, n: int, timeout: float = HANG_GUARD_S, **params: str) -> list[dict]:
     events: list[dict] = []
     async for event in api.watch(path, timeout=timeout, **params):
         events.append(event)
@@ -138,26 +139,29 @@ async def test_watch_initial_replay_and_live(fake_cluster: FakeCluster) -> None:
         replay = await collect(api, ROLLOUTS, 2, resourceVersion=start_rv, timeoutSeconds="1")
         assert [(e["type"], e["object"]["metadata"]["name"]) for e in replay] == [("ADDED", "b"), ("MODIFIED", "a")]
 
-        async def later() -> None:
-            await asyncio.sleep(0.1)
-            store.delete("Rollout", "prod", "b")
-
-        task = asyncio.create_task(later())
-        live = await collect(api, ROLLOUTS, 1, resourceVersion=str(store.rv), timeoutSeconds="3")
-        await task
+        task = asyncio.create_task(collect(api, ROLLOUTS, 1, resourceVersion=str(store.rv)))
+        await wait_for_watches(fake_cluster, 1)
+        store.delete("Rollout", "prod", "b")
+        live = await task
         assert live[0]["type"] == "DELETED" and live[0]["object"]["metadata"]["resourceVersion"] == str(store.rv)
         assert live[0]["object"]["status"]["phase"] == "Healthy"  # the last state
 
 
 async def test_watch_accepts_every_bool_spelling_and_times_out(fake_cluster: FakeCluster) -> None:
+    clock = fake_cluster.clock = ManualClock()  # the watch ends when the test moves time, not before
     async with RawClient(fake_cluster) as api:
         for spelling in ("1", "true", "True"):
-            started = time.monotonic()
             async with api.session.get(fake_cluster.url + ROLLOUTS,
                                        params={"watch": spelling, "timeoutSeconds": "1"}) as resp:
                 assert resp.status == 200
-                assert await resp.read() == b""  # clean end of stream, no events
-            assert 0.9 < time.monotonic() - started < 3
+                body = asyncio.create_task(resp.read())
+                await wait_for_watches(fake_cluster, 1)
+                clock.advance(0.9)
+                await server_looked(fake_cluster, times=3)
+                assert not body.done()  # 0.9 s in: still open
+                clock.advance(0.1)
+                assert await asyncio.wait_for(body, HANG_GUARD_S) == b""  # at 1 s: a clean end, no events
+            await wait_until(lambda: fake_cluster.open_watches == 0, "the watch to close")
 
 
 async def test_watch_410_after_compaction(fake_cluster: FakeCluster) -> None:
@@ -184,19 +188,21 @@ async def test_watch_bookmarks_and_selector_transitions(fake_cluster: FakeCluste
         events: list[dict] = []
 
         async def consume() -> None:
-            async for event in api.watch(DEPLOYMENTS, timeout=5, labelSelector="track=stable",
+            async for event in api.watch(DEPLOYMENTS, labelSelector="track=stable",
                                          resourceVersion=str(store.rv), allowWatchBookmarks="true",
-                                         timeoutSeconds="2"):
+                                         timeoutSeconds="60"):
                 events.append(event)
                 if event["type"] == "ADDED":
                     return
 
         task = asyncio.create_task(consume())
-        await asyncio.sleep(0.3)
+        await wait_until(lambda: events, "the first bookmark")
         store.modify("Deployment", "prod", "web", lambda d: d["metadata"]["labels"].update(track="canary"))
-        await asyncio.sleep(0.3)
+        await wait_until(lambda: any(e["type"] == "DELETED" for e in events), "the DELETED as it leaves the selector")
+        marks = fake_cluster.bookmarks_sent
+        await wait_until(lambda: fake_cluster.bookmarks_sent > marks, "a bookmark after the DELETED")
         store.modify("Deployment", "prod", "web", lambda d: d["metadata"]["labels"].update(track="stable"))
-        await asyncio.wait_for(task, 5)
+        await asyncio.wait_for(task, HANG_GUARD_S)
     kinds = [e["type"] for e in events]
     assert kinds[0] == "BOOKMARK" and "DELETED" in kinds and kinds[-1] == "ADDED"
     bookmark = events[0]["object"]
@@ -229,20 +235,22 @@ async def test_drop_watches_and_silence(fake_cluster: FakeCluster) -> None:
     store = fake_cluster.store
     async with RawClient(fake_cluster) as api:
         async def consume() -> list[dict]:
-            return await collect(api, ROLLOUTS, 5, timeout=5, resourceVersion=str(store.rv))
+            return await collect(api, ROLLOUTS, 5, resourceVersion=str(store.rv))
 
         task = asyncio.create_task(consume())
         await wait_for_watches(fake_cluster, 1)
         assert fake_cluster.drop_watches() == 1
         with pytest.raises(aiohttp.ClientPayloadError):
-            await asyncio.wait_for(task, 5)
+            await asyncio.wait_for(task, HANG_GUARD_S)
+        await wait_until(lambda: fake_cluster.open_watches == 0, "the dropped watch to close")
 
+        clock = fake_cluster.clock = ManualClock()
         fake_cluster.silent = True
         fake_cluster.bookmark_interval = 0.05
         got: list[dict] = []
 
         async def quiet() -> None:
-            async for event in api.watch(ROLLOUTS, timeout=5, resourceVersion=str(store.rv),
+            async for event in api.watch(ROLLOUTS, resourceVersion=str(store.rv),
                                          allowWatchBookmarks="true", timeoutSeconds="1"):
                 got.append(event)
                 if event["type"] == "ADDED":
@@ -251,19 +259,22 @@ async def test_drop_watches_and_silence(fake_cluster: FakeCluster) -> None:
         task = asyncio.create_task(quiet())
         await wait_for_watches(fake_cluster, 1)
         store.put(ko.rollout("late", "prod"))
-        await asyncio.sleep(1.3)  # past timeoutSeconds: a silent server neither ends nor speaks
-        assert got == [] and not task.done()
+        clock.advance(1.3)  # past timeoutSeconds and many bookmark intervals
+        await server_looked(fake_cluster, times=5)
+        assert got == [] and not task.done()  # a silent server neither ends nor speaks
         fake_cluster.silent = False
-        await asyncio.wait_for(task, 5)
+        await asyncio.wait_for(task, HANG_GUARD_S)
         assert got[-1]["type"] == "ADDED" and got[-1]["object"]["metadata"]["name"] == "late"
 
 
 async def wait_for_watches(cluster: FakeCluster, n: int) -> None:
-    for _ in range(200):
-        if cluster.open_watches >= n:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("watch did not open")
+    await wait_until(lambda: cluster.open_watches >= n, f"{n} open watch(es)")
+
+
+async def server_looked(cluster: FakeCluster, times: int) -> None:
+    """Wait until the server's watch loops have made ``times`` more passes (each checks its deadline)."""
+    start = cluster.watch_polls
+    await wait_until(lambda: cluster.watch_polls >= start + times, f"{times} more passes of the watch loop")
 
 
 # ---- get, create, update, delete ----------------------------------------------------------------
@@ -498,6 +509,7 @@ async def test_faults(fake_cluster: FakeCluster) -> None:
         slow = faults.delay(0.3, path="/rollouts", times=1)
         started = time.monotonic()
         assert (await api.get(ROLLOUTS))[0] == 200
+        # A lower bound on a delay the server itself sleeps: load can only lengthen it, never fail it.
         assert time.monotonic() - started >= 0.3 and slow.hits == 1
         only_watch = faults.text_503(watch=True)
         assert (await api.get(ROLLOUTS))[0] == 200

@@ -14,7 +14,8 @@ from tests.fakekube import FULL_ACCESS, READ_ONLY, Allow, ClusterSpec, FakeClust
 from tests.fakekube import objects as ko
 from tests.fakekube.controllers import DeploymentController
 from tests.fakekube.protobuf import decode_review
-from tests.fakekube.kubectl import KubectlResult, require_kubectl, run_kubectl, start_kubectl, stop_process
+from tests.fakekube.kubectl import KUBECTL_GUARD_S, KubectlResult, require_kubectl, run_kubectl, start_kubectl, stop_process
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.asyncio
 
@@ -41,7 +42,7 @@ async def cluster(tmp_path: Path) -> AsyncIterator[FakeCluster]:
 
 
 async def kubectl(cluster: FakeCluster, home: Path, *args: str) -> KubectlResult:
-    return await run_kubectl(cluster.kubeconfig_path, *args, home=home, timeout=30)
+    return await run_kubectl(cluster.kubeconfig_path, *args, home=home)
 
 
 async def test_dispatcher_runs_the_kubectl_matching_server_minor(cluster: FakeCluster, home: Path) -> None:
@@ -192,14 +193,11 @@ async def test_get_watch_receives_an_event(cluster: FakeCluster, home: Path) -> 
                                "--no-headers", home=home)
     try:
         assert proc.stdout is not None
-        first = await asyncio.wait_for(proc.stdout.readline(), 20)
+        first = await asyncio.wait_for(proc.stdout.readline(), KUBECTL_GUARD_S)
         assert first.split() == [b"checkout", b"<none>"]
-        for _ in range(100):  # wait until kubectl's watch is open, then change the object
-            if cluster.open_watches:
-                break
-            await asyncio.sleep(0.05)
+        await wait_until(lambda: cluster.open_watches, "kubectl's watch to open")  # then change the object
         store.modify("Rollout", "prod", "checkout", lambda r: r["status"].update(abort=True))
-        second = await asyncio.wait_for(proc.stdout.readline(), 20)
+        second = await asyncio.wait_for(proc.stdout.readline(), KUBECTL_GUARD_S)
         assert second.split() == [b"checkout", b"true"]
     finally:
         await stop_process(proc)
@@ -212,12 +210,12 @@ async def test_kubectl_over_tls(fake_clusters: FakeFleet, home: Path) -> None:
     assert us.url.startswith("https://")
     us.store.put(ko.rollout("checkout", "prod"))
     result = await run_kubectl(fake_clusters.kubeconfig_path, "get", "rollouts", "-n", "prod",
-                               home=home, context="kind-us", timeout=30)
+                               home=home, context="kind-us")
     assert result.ok, result
     assert "checkout" in result.stdout
     # kind-us serves no Flagger CRDs: kubectl cannot resolve the type there.
     missing = await run_kubectl(fake_clusters.kubeconfig_path, "get", "canaries", home=home,
-                                context="kind-us", timeout=30)
+                                context="kind-us")
     assert not missing.ok and 'the server doesn\'t have a resource type "canaries"' in missing.stderr
 
 

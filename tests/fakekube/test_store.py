@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 
+from tests.waiting import HANG_GUARD_S
 from tests.fakekube import ClusterSpec, FakeCluster
 from tests.fakekube import objects as ko
 from tests.fakekube.errors import ApiError
@@ -54,7 +55,7 @@ def test_threaded_cluster_for_synchronous_code() -> None:
     with FakeCluster(ClusterSpec("sync", objects=[ko.deployment("web", "prod")])).in_thread() as cluster:
         request = urllib.request.Request(cluster.url + "/apis/apps/v1/namespaces/prod/deployments",
                                          headers={"Authorization": f"Bearer {cluster.token}"})
-        with urllib.request.urlopen(request, timeout=5) as resp:  # noqa: S310 (loopback only)
+        with urllib.request.urlopen(request, timeout=HANG_GUARD_S) as resp:  # noqa: S310 (loopback only)
             body = json.load(resp)
         assert [i["metadata"]["name"] for i in body["items"]] == ["web"]
         # A write from this thread reaches a watch served on the server's thread.
@@ -63,7 +64,7 @@ def test_threaded_cluster_for_synchronous_code() -> None:
 
         def watch() -> None:
             req = urllib.request.Request(url, headers={"Authorization": f"Bearer {cluster.token}"})
-            with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310
+            with urllib.request.urlopen(req, timeout=HANG_GUARD_S) as resp:  # noqa: S310
                 lines.append(resp.readline())
 
         thread = threading.Thread(target=watch)
@@ -88,7 +89,7 @@ async def test_many_events_keep_commit_order(fake_cluster: FakeCluster) -> None:
             store.put(ko.service(f"s{i}", "prod"))
         rvs = []
         for _ in range(50):
-            event = await asyncio.wait_for(watcher.queue.get(), 1)
+            event = await asyncio.wait_for(watcher.queue.get(), HANG_GUARD_S)
             rvs.append(event.rv)
         assert rvs == sorted(rvs) and len(set(rvs)) == 50
     finally:

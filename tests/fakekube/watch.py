@@ -35,7 +35,11 @@ async def _start(request: web.Request) -> web.StreamResponse:
 async def serve_watch(request: web.Request, store: Store, rt: ResourceType, namespace: str | None,
                       labels: Matcher, fields: Matcher, *, resource_version: str | None,
                       timeout_seconds: float | None, bookmarks: bool,
-                      bookmark_interval: Callable[[], float], silent: Callable[[], bool]) -> web.StreamResponse:
+                      bookmark_interval: Callable[[], float], silent: Callable[[], bool],
+                      clock: Callable[[], float], on_poll: Callable[[], None] = lambda: None,
+                      on_bookmark: Callable[[], None] = lambda: None) -> web.StreamResponse:
+    """``clock`` times ``timeoutSeconds`` and bookmarks (a test may drive it by hand); ``on_poll`` is
+    called on every pass of the loop and ``on_bookmark`` on every bookmark, so tests can count them."""
     loop = asyncio.get_running_loop()
     try:
         watcher, initial = store.open_watch(rt, namespace, labels, fields, resource_version, loop)
@@ -54,16 +58,17 @@ async def serve_watch(request: web.Request, store: Store, rt: ResourceType, name
         response = await _start(request)
         pending: collections.deque[tuple[str, dict]] = collections.deque(initial)
         last_rv = watcher.start_rv
-        deadline = loop.time() + timeout_seconds if timeout_seconds else None
-        next_bookmark = loop.time() + bookmark_interval()
+        deadline = clock() + timeout_seconds if timeout_seconds else None
+        next_bookmark = clock() + bookmark_interval()
         stopping = False
         woke: Any = None  # an event taken while waiting, handled at the top of the loop
         while not stopping:
+            on_poll()
             if request.transport is None or request.transport.is_closing():
                 break  # the client went away (or drop_watches aborted us)
             if silent():
                 await asyncio.sleep(_POLL)  # hold everything, deadline included, until un-silenced
-                next_bookmark = loop.time() + bookmark_interval()
+                next_bookmark = clock() + bookmark_interval()
                 continue
             while not watcher.queue.empty() or woke is not None:  # committed events go out before any deadline
                 event, woke = (woke, None) if woke is not None else (watcher.queue.get_nowait(), None)
@@ -77,13 +82,14 @@ async def serve_watch(request: web.Request, store: Store, rt: ResourceType, name
                 event_type, obj = pending.popleft()
                 await response.write(_line(event_type, render(rt, obj)))
                 continue
-            now = loop.time()
+            now = clock()
             if stopping or (deadline is not None and now >= deadline):
                 break
             if bookmarks and now >= next_bookmark:
                 bookmark = {"kind": rt.kind, "apiVersion": rt.group_version,
                             "metadata": {"resourceVersion": str(last_rv)}}
                 await response.write(_line("BOOKMARK", bookmark))
+                on_bookmark()
                 next_bookmark = now + bookmark_interval()
                 continue
             wait = _POLL if deadline is None else min(_POLL, max(deadline - now, 0))

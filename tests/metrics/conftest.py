@@ -18,7 +18,7 @@ async def stub():
 
 @pytest_asyncio.fixture
 async def source(stub):
-    prometheus = PrometheusSource(stub.url, timeout_s=1.0)
+    prometheus = PrometheusSource(stub.url, timeout_s=10.0)  # generous: only the timeout test wants a short one, and makes its own
     try:
         yield prometheus
     finally:

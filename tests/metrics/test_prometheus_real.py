@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -24,9 +23,9 @@ import pytest
 from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS, histogram_quantile
 from rolldeck.engine.metrics import ErrorKind, MetricsError, MetricsTarget, PrometheusSource, TemplateSet
 from tests.metrics.exporter import ISTIO_MS, Batch, Exporter
+from tests.waiting import poll_until
 
 PROMETHEUS = Path("/usr/bin/prometheus")
-DEADLINE_S = 30.0
 
 DURATIONS = (0.003, 0.007, 0.02, 0.04, 0.07, 0.15, 0.3, 0.45, 0.7, 1.2)
 
@@ -58,16 +57,11 @@ def _die_with_parent() -> None:
 
 
 def _wait_for(what: str, check, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if check():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    state = "not" if process.poll() is None else f"exited ({process.returncode}) before"
-    pytest.fail(f"Prometheus: {what} {state} within {DEADLINE_S:g}s; log tail:\n{log.read_text()[-2000:]}")
+    """Poll Prometheus (a separate process that scrapes on its own clock) until ``check`` holds."""
+    try:
+        poll_until(check, f"Prometheus: {what}", alive=lambda: process.poll() is None, ignore=(httpx.HTTPError,))
+    except AssertionError as error:
+        pytest.fail(f"{error}; log tail:\n{log.read_text()[-2000:]}")
 
 
 def _value(client: httpx.Client, query: str) -> float | None:
@@ -144,7 +138,7 @@ async def test_app_metrics_match_the_exporter(prometheus):
     target = MetricsTarget(
         {v: {"app": "shop", "version": v} for v in BATCHES}, templates="app", window_s=60, slo_latency_s=0.5
     )
-    async with PrometheusSource(prometheus, timeout_s=5) as source:
+    async with PrometheusSource(prometheus, timeout_s=30) as source:
         result = await source.fetch(target)
     _check_counts(result, DEFAULT_LE_BOUNDS, DEFAULT_LE_BOUNDS)
     assert result["canary"].errors >= 8 and result["canary"].slow >= 40  # the emitted shape, roughly
@@ -157,7 +151,7 @@ async def test_istio_metrics_match_the_exporter_in_seconds(prometheus):
         templates="istio",
         window_s=60,
     )
-    async with PrometheusSource(prometheus, timeout_s=5) as source:
+    async with PrometheusSource(prometheus, timeout_s=30) as source:
         result = await source.fetch(target)
     seconds = tuple(ms / 1000 for ms in ISTIO_MS)
     # The source proxy reports every request too; reporter="destination" must keep them single.
@@ -168,7 +162,7 @@ async def test_istio_metrics_match_the_exporter_in_seconds(prometheus):
 @pytest.mark.asyncio
 async def test_unknown_workload_is_no_data(prometheus):
     target = MetricsTarget({"stable": {"destination_workload": "shop-stable"}, "canary": {"destination_workload": "nope"}})
-    async with PrometheusSource(prometheus, timeout_s=5) as source:
+    async with PrometheusSource(prometheus, timeout_s=30) as source:
         result = await source.fetch(target)
     assert isinstance(result, MetricsError) and result.kind is ErrorKind.NO_DATA
     assert "canary requests" in result.reason
@@ -176,7 +170,7 @@ async def test_unknown_workload_is_no_data(prometheus):
 
 @pytest.mark.asyncio
 async def test_threshold_off_the_bounds_and_bad_promql_are_errors(prometheus):
-    async with PrometheusSource(prometheus, timeout_s=5) as source:
+    async with PrometheusSource(prometheus, timeout_s=30) as source:
         off = await source.fetch(MetricsTarget({"canary": {"version": "canary"}}, templates="app", slo_latency_s=0.3))
         broken = TemplateSet("broken", requests="sum(increase(http_requests_total{$selector}[$window])",
                              errors="e", buckets="b")

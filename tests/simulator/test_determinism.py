@@ -8,6 +8,7 @@ import pytest
 
 from rolldeck.simulator.drill import DrillAction, run_drill
 from rolldeck.simulator.library import load_scenario
+from tests.waiting import ManualClock, wait_until
 
 ACTIONS = [
     DrillAction(at=95.0, release="prod-eu-west-1/payments", action="step-up"),
@@ -63,22 +64,24 @@ def test_budgeted_advance_matches_a_straight_run():
 
 @pytest.mark.asyncio
 async def test_live_pacing_advances_with_speed_and_stops_when_paused():
-    import asyncio
-
+    """The pacing task on a manual wall clock: simulated time follows wall time × speed exactly, and
+    not at all while paused, however fast or slow the frames run."""
     from rolldeck.simulator.backend import SimulatorBackend
 
-    backend = SimulatorBackend(load_scenario("canary-healthy"), speed=200)
+    wall = ManualClock()
+    backend = SimulatorBackend(load_scenario("canary-healthy"), speed=200, wall=wall)
     await backend.start()
     try:
-        await asyncio.sleep(0.4)
-        advanced = backend.clock.now()
-        assert advanced > 20  # ~80 s expected at 200×; generous for a loaded CI machine
+        wall.advance(0.4)
+        await wait_until(lambda: backend.clock.now() == pytest.approx(80.0), "0.4 s at 200× = 80 simulated seconds")
         backend.set_paused(True)
-        await asyncio.sleep(0.1)
-        frozen = backend.clock.now()
-        await asyncio.sleep(0.3)
-        assert backend.clock.now() == frozen
-        backend.set_paused(False)
+        wall.advance(0.3)
+        frames = backend.frames
+        await wait_until(lambda: backend.frames >= frames + 3, "three pacing frames while paused")
+        assert backend.clock.now() == pytest.approx(80.0)  # paused: wall time passed, simulated time did not
+        backend.set_paused(False)  # resumes from here: the paused 0.3 s is not made up
+        wall.advance(0.1)
+        await wait_until(lambda: backend.clock.now() == pytest.approx(100.0), "0.1 s more at 200×")
         backend.set_speed(5000)
         assert backend.speed == 1000  # clamped to the supported range
     finally:
