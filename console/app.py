@@ -113,7 +113,8 @@ class RolldeckApp(OperatorVerbs, App[None]):
         config: ConsoleConfig | None = None,
         autopilot: Autopilot | None = None,
         judge: JudgeConfig | None = None,
-        refresh_s: float = REFRESH_INTERVAL_S,
+        refresh_s: float | None = REFRESH_INTERVAL_S,
+        ui_clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
         self.backend = backend
@@ -123,6 +124,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
         self.config = config or ConsoleConfig()
         self.autopilot = autopilot
         self.refresh_s = refresh_s
+        self.ui_clock = ui_clock
         self.history = SignalHistory()
         # One bake tracker: the autopilot's when there is one, so verdicts and countdowns agree with it.
         self.bakes = autopilot.bakes if autopilot is not None else BakeTracker()
@@ -148,7 +150,8 @@ class RolldeckApp(OperatorVerbs, App[None]):
         await self.backend.start()
         self._started = True
         self.refresh_view()
-        self.set_interval(self.refresh_s, self.refresh_view, name="snapshot-sampler")
+        if self.refresh_s is not None:  # None: whoever built the app calls refresh_view (tests tick by hand)
+            self.set_interval(self.refresh_s, self.refresh_view, name="snapshot-sampler")
         if self.briefing:
             self.notify(fmt.unwrap(self.briefing), title="briefing", timeout=20)
 
@@ -335,7 +338,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
                 return
             self.notify("no release selected", severity="warning")
             return
-        self.push_screen(ReleaseScreen(release))
+        self.push_screen(ReleaseScreen(release, clock=self.ui_clock))
 
     def action_back(self) -> None:
         screen = self.screen
@@ -477,7 +480,8 @@ def make_app(
     config: ConsoleConfig | None = None,
     autopilot: AutopilotSetup | None = None,
     judge: JudgeConfig | None = None,
-    refresh_s: float = REFRESH_INTERVAL_S,
+    refresh_s: float | None = REFRESH_INTERVAL_S,
+    ui_clock: Callable[[], float] = time.monotonic,
 ) -> RolldeckApp:
     """The one way to build the console, used by the CLI, the tests and the benchmark.
 
@@ -486,6 +490,9 @@ def make_app(
     ``judge`` is the SLO the console judges canaries with when the autopilot does not (default: the
     config's SLO). Controller steps come from the model (``ReleaseState.steps``), and the autopilot
     and the console's verdicts share one ``engine.bakes.BakeTracker``.
+    ``refresh_s`` is the sampler's period; None starts no sampler timer, and whoever built the app
+    samples by calling ``refresh_view`` (tests, to count ticks instead of seconds). ``ui_clock`` is
+    the wall time behind the console's own rate limits (chart redraws); tests pass a manual one.
     """
     config = config or ConsoleConfig()
     audit = AuditLog(audit_path, wall_clock)
@@ -503,4 +510,5 @@ def make_app(
         autopilot=pilot,
         judge=judge or (autopilot.judge if autopilot is not None else None),
         refresh_s=refresh_s,
+        ui_clock=ui_clock,
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -56,10 +59,11 @@ def revisions_text(release: ReleaseState) -> Text:
 class ReleaseScreen(ConsoleScreen):
     BINDINGS = bindings(Scope.RELEASE)
 
-    def __init__(self, release: ReleaseState) -> None:
+    def __init__(self, release: ReleaseState, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(id="release")
         self.ref: ReleaseRef = release.ref
         self._initial = release  # composes one chart line per version
+        self._clock = clock  # wall time for the charts' redraw limit
         self._heading: Text | None = None
         self._revisions: Text | None = None
 
@@ -79,7 +83,7 @@ class ReleaseScreen(ConsoleScreen):
             yield VerdictPanel(id="verdict")
             yield Static("", id="revisions")
             yield Label("signals per version", classes="section-title")
-            yield VersionCharts(self._initial, id="charts")
+            yield VersionCharts(self._initial, clock=self._clock, id="charts")
             yield Label("actions and autopilot events", classes="section-title")
             yield EventPane(id="event-pane")
 

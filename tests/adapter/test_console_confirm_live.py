@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from rolldeck.console.app import make_app
 from rolldeck.console.screens.confirm import ConfirmModal
-from rolldeck.console.screens.fleet import FleetTable, row_key
 from rolldeck.engine.kube import KubeBackend
 from rolldeck.engine.model import ReleaseRef
 from tests.adapter import scenes
-from tests.adapter.helpers import FAST_WITH_UI, wait_for
+from tests.adapter.helpers import FAST_WITH_UI, in_sync
+from tests.tui.helpers import console_app, sample, select_release
+from tests.waiting import pilot_until, wait_until
 from tests.fakekube import Allow, ClusterSpec
 
 SIZE = (160, 48)
@@ -19,16 +19,14 @@ CONTEXT = "kind-test"
 PROMOTER = ClusterSpec("test", tokens={"promoter": ("bob", [Allow("get,list,watch"), Allow("patch", "rollouts/status", namespace="shop")])})
 
 
-async def open_console(backend, tmp_path):
-    return make_app(backend, audit_path=tmp_path / "audit.jsonl", actor="alice", wall_clock=lambda: 1_790_000_000.0)
+def open_console(backend, tmp_path):
+    return console_app(backend, audit_path=tmp_path / "audit.jsonl", actor="alice")
 
 
 async def select(app, pilot, backend, ref):
-    await wait_for(lambda: backend.snapshot().release(ref) is not None, what=str(ref))
-    await pilot.pause(0.6)  # one sampler tick puts the row on screen
-    table = app.screen.query_one("#fleet-table", FleetTable)
-    table.move_cursor(row=table.get_row_index(row_key(ref)))
-    await pilot.pause()
+    await wait_until(lambda: backend.snapshot().release(ref) is not None, f"{ref} in the backend's snapshot")
+    await sample(pilot)  # the sampler tick that puts its row on screen
+    await select_release(pilot, app, ref)
 
 
 @pytest.mark.asyncio
@@ -36,17 +34,16 @@ async def test_the_confirm_modal_shows_the_servers_dry_run_and_stores_nothing(fa
     scenes.vs_canary(fake_cluster.store)
     backend = KubeBackend.from_kubeconfig(fake_cluster.context, kubeconfig=fake_cluster.kubeconfig_path,
                                           tuning=FAST_WITH_UI, key_dir=tmp_path / "keys", actor="alice")
-    app = await open_console(backend, tmp_path)
+    app = open_console(backend, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(lambda: any(True for _ in backend.snapshot().releases()), what="a release")
-        ref = next(iter(backend.snapshot().releases())).ref
+        await in_sync(backend, fake_cluster)  # every object cached: no half-mapped release (a lone Deployment) on screen
+        ref = ReleaseRef(CONTEXT, "cart")
         await select(app, pilot, backend, ref)
         before = fake_cluster.store.rv
         await pilot.press("right_square_bracket")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
-        line = app.screen.query_one("#confirm-dry-run")
-        await wait_for(lambda: "server dry run:" in str(line.render()) and "asking" not in str(line.render()), what="the dry run")
+        modal = await pilot_until(pilot, lambda: isinstance(app.screen, ConfirmModal) and app.screen, "the confirm modal")
+        line = modal.query_one("#confirm-dry-run")
+        await pilot_until(pilot, lambda: "server dry run:" in str(line.render()) and "asking" not in str(line.render()), "the dry run")
         assert any(r.param("dryRun") == "All" for r in fake_cluster.requests if r.method == "PATCH")
         await pilot.press("escape")
         await pilot.pause()
@@ -63,11 +60,11 @@ async def test_verbs_rbac_refuses_are_dimmed_and_do_nothing(fake_clusters, tmp_p
     path.write_text(yaml.safe_dump(document))
     scenes.argo_canary(cluster.store, step=3, status={"phase": "Progressing"})
     backend = KubeBackend.from_kubeconfig(CONTEXT, kubeconfig=path, tuning=FAST_WITH_UI, key_dir=tmp_path / "keys", actor="bob")
-    app = await open_console(backend, tmp_path)
+    app = open_console(backend, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         ref = ReleaseRef(CONTEXT, "checkout")
         await select(app, pilot, backend, ref)
-        await wait_for(lambda: "pause" in dict(backend.snapshot().release(ref).denied), what="the access review")
+        await wait_until(lambda: "pause" in dict(backend.snapshot().release(ref).denied), "the access review")
         assert app.check_action("pause_resume", ()) is None  # dimmed: bob may not patch the Rollout spec
         assert app.check_action("abort", ()) is True  # status patches are allowed
         await pilot.press("space")

@@ -9,15 +9,15 @@ import sys
 
 import pytest
 
-from rolldeck.console.app import make_app
 from rolldeck.console.screens.confirm import ConfirmModal
-from rolldeck.console.screens.fleet import FleetTable, row_key
 from rolldeck.console.screens.release import ReleaseScreen
 from rolldeck.engine.audit import AuditLog
 from rolldeck.engine.kube import KubeBackend
 from rolldeck.engine.model import ReleaseRef
 from tests.adapter import scenes
-from tests.adapter.helpers import FAST_WITH_UI, wait_for
+from tests.adapter.helpers import FAST_WITH_UI, in_sync
+from tests.tui.helpers import console_app, notifications, sample, select_release
+from tests.waiting import wait_until
 from tests.fakekube import ClusterSpec
 
 SIZE = (160, 48)
@@ -37,31 +37,30 @@ async def test_console_renders_every_live_release_shape_and_applies_a_verb(fake_
     scenes.vs_canary(us.store, "cart", weight=25)
     backend = KubeBackend.from_kubeconfig("all", kubeconfig=fake_clusters.kubeconfig_path, tuning=FAST_WITH_UI, key_dir=tmp_path / "keys", actor="alice")
     audit = tmp_path / "audit.jsonl"
-    app = make_app(backend, audit_path=audit, actor="alice", wall_clock=lambda: 1_790_000_000.0)
+    app = console_app(backend, audit_path=audit, actor="alice")
     async with app.run_test(size=SIZE) as pilot:
         expected = {"checkout", "search", "web", "cart", "shipping", "api", "podinfo"}
-        await wait_for(lambda: {r.name for r in backend.snapshot().releases() if r.cluster == "kind-eu"} >= expected, what="every eu release")
-        await wait_for(lambda: backend.snapshot().release(ReleaseRef("kind-us", "cart")) is not None, what="us release")
-        await pilot.pause(0.6)  # one sampler tick
-        table = app.screen.query_one("#fleet-table", FleetTable)
+        await wait_until(lambda: {r.name for r in backend.snapshot().releases() if r.cluster == "kind-eu"} >= expected, "every eu release")
+        await wait_until(lambda: backend.snapshot().release(ReleaseRef("kind-us", "cart")) is not None, "us release")
+        for cluster in (eu, us):  # every object cached: no half-mapped release (a lone Deployment) in the count
+            await in_sync(backend, cluster)
+        await sample(pilot)  # the sampler tick that puts every row on screen
         refs = [r.ref for r in backend.snapshot().releases()]
         assert len(refs) == 8
         shapes = {"checkout", "podinfo", "api"}  # an Argo canary, a Flagger canary, a rolling Deployment
         for ref in [r for r in refs if r.name in shapes and r.cluster == "kind-eu"]:  # each shape's screen renders
-            table.move_cursor(row=table.get_row_index(row_key(ref)))
+            await select_release(pilot, app, ref)
             await pilot.press("enter")
             assert isinstance(app.screen, ReleaseScreen) and app.screen.ref == ref
             await pilot.press("escape")
-        table.move_cursor(row=table.get_row_index(row_key(ReleaseRef("kind-eu", "web"))))
-        await pilot.pause()
-        assert app.selected_release().name == "web"
+        await select_release(pilot, app, ReleaseRef("kind-eu", "web"))
         await pilot.press("s")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal), [n.message for n in app._notifications]
+        assert isinstance(app.screen, ConfirmModal), notifications(app)
         await pilot.click("#apply")
         await pilot.pause()
         await app.workers.wait_for_complete()
-        await wait_for(lambda: eu.store.get("services", "shop", "web")["spec"]["selector"]["slot"] == "green", timeout=8, what="the switch on the cluster")
+        await wait_until(lambda: eu.store.get("services", "shop", "web")["spec"]["selector"]["slot"] == "green", "the switch on the cluster")
     records = AuditLog.read(audit)
     assert [(r["actor"], r["action"], r["result"], r["cluster"]) for r in records] == [("alice", "switch-slot", "applied", "kind-eu")]
 
@@ -69,7 +68,7 @@ async def test_console_renders_every_live_release_shape_and_applies_a_verb(fake_
 def test_rolldeck_live_without_a_kubeconfig_is_one_line(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "rolldeck.console.cli", "live", "--context", "all"],
-        capture_output=True, text=True, timeout=60, env={"KUBECONFIG": str(tmp_path / "none"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, timeout=120, env={"KUBECONFIG": str(tmp_path / "none"), "HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
         cwd=str(Path(__file__).parents[2]),
     )
     assert result.returncode == 2

@@ -1,4 +1,5 @@
-"""Shared fixtures for console tests: the real simulator, paused at a fixed instant, built by the factory."""
+"""Shared fixtures for console tests: the real simulator, paused at a fixed instant, and a console on it
+that the test samples by hand (``helpers.sample``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from rolldeck.console.app import RolldeckApp, make_app
+from rolldeck.console.app import RolldeckApp
 from rolldeck.simulator.backend import SimulatorBackend
 
-from .helpers import NORMAL, TEST_REFRESH_S, WALL_CLOCK, paused_backend
+from .helpers import NORMAL, console_app, paused_backend
 
 
 @pytest.fixture
@@ -25,15 +26,13 @@ def audit_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def console(backend: SimulatorBackend, audit_path: Path) -> RolldeckApp:
     """Normal confirmation: no context is protected (the default config protects prod-*)."""
-    return make_app(
-        backend, audit_path=audit_path, actor="alice", wall_clock=lambda: WALL_CLOCK, config=NORMAL, refresh_s=TEST_REFRESH_S
-    )
+    return console_app(backend, audit_path=audit_path, actor="alice", config=NORMAL)
 
 
 @pytest.fixture
 def protected_console(backend: SimulatorBackend, audit_path: Path) -> RolldeckApp:
     """The default config: every prod-* context is protected, so Apply waits for the typed name."""
-    return make_app(backend, audit_path=audit_path, actor="alice", wall_clock=lambda: WALL_CLOCK, refresh_s=TEST_REFRESH_S)
+    return console_app(backend, audit_path=audit_path, actor="alice")
 
 
 @pytest.fixture(autouse=True)

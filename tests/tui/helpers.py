@@ -1,28 +1,41 @@
-"""Helpers for console tests: a paused simulator, keyboard selection, audit and toast readers."""
+"""Helpers for console tests: a paused simulator, sampler ticks by hand, keyboard selection, audit
+and toast readers.
+
+The console's sampler is a timer; tests build the app without it (``refresh_s=None``) and a manual
+UI clock, and ``await sample(pilot)`` plays one tick: what the test sees was drawn by the tick it
+asked for, however loaded the machine is.
+"""
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from textual import events
+from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.pilot import Pilot
-
 from textual.widgets import Label
 
-from rolldeck.console.app import RolldeckApp
+from rolldeck.console.app import REFRESH_INTERVAL_S, RolldeckApp, make_app
+from rolldeck.console.screens.base import Frame
 from rolldeck.console.config import ConsoleConfig
 from rolldeck.console.screens.fleet import FleetTable
+from rolldeck.console.widgets.charts import MIN_REDRAW_S, VersionCharts
 from rolldeck.engine.audit import AuditLog
 from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState, Strategy
+from rolldeck.engine.port import Backend
 from rolldeck.simulator.backend import SimulatorBackend
 from rolldeck.simulator.library import load_scenario
+from tests.waiting import ManualClock, each_until, pilot_until
 
 START_S = 120.0  # past start-up: every pod ready, first canary steps applied
 WALL_CLOCK = 1_790_000_000.0  # fixed, so audit records compare exactly
-TEST_REFRESH_S = 0.1  # a faster sampler than the console's 2 Hz: tests wait less for a tick
-TICK_S = 0.25  # long enough for at least one sampler tick at TEST_REFRESH_S
 NORMAL = ConsoleConfig(protected=[])  # confirmation without typing: no protected contexts
+AppT = TypeVar("AppT", bound=App[None])
 
 
 def paused_backend(scenario: str = "fleet-default", at: float = START_S) -> SimulatorBackend:
@@ -64,18 +77,86 @@ async def select_release(pilot: Pilot[None], app: RolldeckApp, ref: ReleaseRef) 
     assert selected is not None and selected.ref == ref
 
 
-def notifications(app: RolldeckApp) -> list[tuple[str, str]]:
-    """(severity, message) of every toast so far. Textual keeps them privately; tests may look."""
-    return [(n.severity, n.message) for n in app._notifications]
+@dataclass(frozen=True, slots=True)
+class Toast:
+    severity: str
+    message: str
+    title: str
 
 
-async def wait_for_clock(pilot: Pilot[None], shown: str) -> None:
-    """Wait until the sampler has drawn backend time ``shown``: assertions must not race the tick."""
-    for _ in range(50):
-        if str(pilot.app.screen.query_one("#sim-clock", Label).render()) == shown:
-            return
-        await pilot.pause(0.1)
-    raise AssertionError(f"the console never showed {shown}")
+_TOASTS: weakref.WeakKeyDictionary[App[None], list[Toast]] = weakref.WeakKeyDictionary()
+
+
+def record_toasts(app: AppT) -> AppT:
+    """Keep every toast the app raises. Textual drops a toast after its timeout in wall time (5 s),
+    so reading the live ones races the clock; this spy records them as they are raised (the real
+    toast still shows)."""
+    seen: list[Toast] = []
+    raise_toast = app.notify
+
+    def notify(message: str, *, title: str = "", severity: SeverityLevel = "information", timeout: float | None = None, markup: bool = True) -> None:
+        seen.append(Toast(severity, message, title))
+        raise_toast(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    app.notify = notify  # type: ignore[method-assign]
+    _TOASTS[app] = seen
+    return app
+
+
+def toasts(app: App[None]) -> list[Toast]:
+    """Every toast raised so far (the app must come from ``console_app`` or ``record_toasts``)."""
+    assert app in _TOASTS, "this app records no toasts: build it with console_app() or record_toasts()"
+    return list(_TOASTS[app])
+
+
+def notifications(app: App[None]) -> list[tuple[str, str]]:
+    """(severity, message) of every toast raised so far."""
+    return [(t.severity, t.message) for t in toasts(app)]
+
+
+def console_app(backend: Backend, **options: Any) -> RolldeckApp:
+    """``make_app`` as tests use it: a fixed wall clock (audit records compare exactly), no sampler
+    timer and a manual UI clock (``sample`` ticks), every toast recorded. Options pass through."""
+    options.setdefault("wall_clock", lambda: WALL_CLOCK)
+    options.setdefault("refresh_s", None)
+    options.setdefault("ui_clock", ManualClock())
+    return record_toasts(make_app(backend, **options))
+
+
+async def sample(pilot: Pilot[None], seconds: float = REFRESH_INTERVAL_S) -> Frame:
+    """One sampler tick, and the app idle again (workers it started, like an autopilot look, done).
+
+    On an app built by ``console_app`` (no timer) the test plays the tick: the UI clock moves
+    ``seconds`` and the app samples. On an app with its own timer, this waits for its next tick.
+    """
+    app = pilot.app
+    assert isinstance(app, RolldeckApp)
+    before = app.frame
+    if app.refresh_s is None:
+        if isinstance(app.ui_clock, ManualClock):
+            app.ui_clock.advance(seconds)
+        app.refresh_view()
+    frame = await pilot_until(pilot, lambda: app.frame if app.frame is not before else None, "a sampler tick")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    return frame
+
+
+def clock_shown(app: RolldeckApp) -> str:
+    return str(app.screen.query_one("#sim-clock", Label).render())
+
+
+async def charts_drawn(pilot: Pilot[None]) -> None:
+    """Tick until every chart on screen shows the newest sample (charts redraw at most every
+    ``MIN_REDRAW_S`` of UI time, and not before they are laid out)."""
+    app = pilot.app
+    assert isinstance(app, RolldeckApp)
+
+    def caught_up() -> bool:
+        charts = app.screen.query(VersionCharts)
+        return bool(charts) and all(c.drawn_generation == app.history.generation for c in charts)
+
+    await each_until(lambda: sample(pilot, MIN_REDRAW_S), caught_up, "the charts to show the newest sample", polls=20)
 
 
 async def type_line(pilot: Pilot[None], prefix: str, text: str) -> None:
@@ -92,9 +173,10 @@ async def type_line(pilot: Pilot[None], prefix: str, text: str) -> None:
     await pilot.pause()
 
 
-def autopilot_console(scenario_name: str, audit_path: Path | None = None, **options: object) -> RolldeckApp:
-    """A console with the scenario's autopilot on, over a paused simulator at t = 0."""
-    from rolldeck.console.app import AutopilotSetup, make_app
+def autopilot_console(scenario_name: str, audit_path: Path | None = None, **options: Any) -> RolldeckApp:
+    """A console with the scenario's autopilot on, over a paused simulator at t = 0, sampled by hand
+    unless ``refresh_s`` says otherwise."""
+    from rolldeck.console.app import AutopilotSetup
     from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans
 
     scenario = load_scenario(scenario_name)
@@ -102,9 +184,7 @@ def autopilot_console(scenario_name: str, audit_path: Path | None = None, **opti
     backend = SimulatorBackend(scenario, speed=1.0, paused=True, autopilot=True)
     setup = AutopilotSetup(rollout_plans(scenario), judge_config(scenario), scenario.autopilot.interval)
     options.setdefault("config", NORMAL)
-    return make_app(
-        backend, audit_path=audit_path, wall_clock=lambda: WALL_CLOCK, autopilot=setup, judge=judge_config(scenario), **options  # type: ignore[arg-type]
-    )
+    return console_app(backend, audit_path=audit_path, autopilot=setup, judge=judge_config(scenario), **options)
 
 
 async def drive_headless(app: RolldeckApp, until: float, sample_every: float = 5.0) -> None:
@@ -124,19 +204,34 @@ async def drive_headless(app: RolldeckApp, until: float, sample_every: float = 5
 
 
 async def advance_live(pilot: Pilot[None], app: RolldeckApp, until: float, step: float = 5.0) -> None:
-    """Move simulated time forward in ``step``s while the app runs, waiting at each step for the app
-    to sample it — and, when its autopilot is due, to look — before moving on (deterministic looks)."""
+    """Move simulated time forward in ``step``s while the app runs; at each step the app samples it
+    and, when its autopilot is due, looks (and the frame after the look is drawn) before moving on."""
     backend = app.backend
     assert isinstance(backend, SimulatorBackend)
     while backend.clock.now() < until:
         backend.run_until(min(until, backend.clock.now() + step))
-        now = backend.clock.now()
-        for _ in range(400):
-            await pilot.pause(0.01)
-            pilot_due = app.autopilot is not None and app.autopilot.enabled and app.autopilot.due()
-            if app.frame is not None and app.frame.state.time == now and not pilot_due and not app._looking:
-                break
-        else:
-            raise AssertionError(f"the app never caught up with t={now}")
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+        looked = app.autopilot is not None and app.autopilot.enabled and app.autopilot.due()
+        frame = await sample(pilot)
+        assert frame.state.time == backend.clock.now()
+        if looked:
+            assert app.autopilot is not None and not app.autopilot.due(), "the tick started no look"
+            await sample(pilot)  # draw what the look did
+
+
+async def palette_highlights(pilot: Pilot[None], wanted: str) -> None:
+    """Wait until the command palette has finished searching and highlights a hit containing ``wanted``
+    (its search runs in a worker, restarted by every key)."""
+    from textual.command import CommandList, CommandPalette
+
+    app = pilot.app
+
+    def ready() -> bool:
+        palette = app.screen
+        if not isinstance(palette, CommandPalette):
+            return False
+        if any(w.node is palette and not w.is_finished for w in app.workers):
+            return False
+        hits = palette.query_one(CommandList)
+        return hits.highlighted is not None and wanted in str(hits.get_option_at_index(hits.highlighted).prompt)
+
+    await pilot_until(pilot, ready, f"the palette to highlight {wanted!r}")

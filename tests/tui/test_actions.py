@@ -8,7 +8,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 
-from rolldeck.console.app import RolldeckApp, make_app
+from rolldeck.console.app import RolldeckApp
 from rolldeck.console.config import ConsoleConfig
 from rolldeck.console.screens.confirm import ConfirmModal, MirrorModal
 from rolldeck.console.screens.fleet import FleetScreen
@@ -17,14 +17,15 @@ from rolldeck.simulator.backend import SimulatorBackend
 
 from .fake_backend import FakeBackend, controller_fleet
 from .helpers import (
-    TICK_S,
     NORMAL,
     WALL_CLOCK,
     audit_records,
     first_release,
     is_blue_green,
+    console_app,
     is_canary_at,
     notifications,
+    sample,
     select_release,
     type_line,
 )
@@ -157,7 +158,7 @@ class TestRefusals:
     async def test_read_only_console_dims_verbs_and_refuses_them(
         self, backend: SimulatorBackend, audit_path: Path
     ) -> None:
-        app = make_app(backend, audit_path=audit_path, read_only=True, wall_clock=lambda: WALL_CLOCK)
+        app = console_app(backend, audit_path=audit_path, read_only=True)
         manual = first_release(backend.snapshot(), is_canary_at(0))
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await pilot.pause()
@@ -293,14 +294,14 @@ class TestPerContextReadOnly:
         self, backend: SimulatorBackend, audit_path: Path
     ) -> None:
         config = ConsoleConfig(protected=[], read_only=["prod-us-*"])
-        app = make_app(backend, audit_path=audit_path, wall_clock=lambda: WALL_CLOCK, config=config)
+        app = console_app(backend, audit_path=audit_path, config=config)
         state = backend.snapshot()
         locked = first_release(state, lambda r: r.cluster.startswith("prod-us-") and r.strategy.value == "canary")
         free = first_release(state, is_canary_at(0))  # payments in prod-eu-west-1
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await pilot.pause()
             await select_release(pilot, app, locked.ref)
-            await pilot.pause(TICK_S)
+            await sample(pilot)  # the footer's locks follow the context in view at the next tick
             assert app.screen.active_bindings["a"].enabled is False
             assert app.screen.query_one("#read-only-badge").display
             await pilot.press("a")
@@ -314,7 +315,7 @@ class TestPerContextReadOnly:
             assert severity == "warning" and "console is not read-only" in message
 
             await select_release(pilot, app, free.ref)
-            await pilot.pause(TICK_S)
+            await sample(pilot)  # the footer's locks follow the context in view at the next tick
             assert app.screen.active_bindings["a"].enabled is not False
             assert not app.screen.query_one("#read-only-badge").display
         assert audit_records(audit_path) == []
@@ -325,7 +326,7 @@ class TestControllerVerbs:
 
     def controller_console(self, audit_path: Path, config: ConsoleConfig = NORMAL) -> tuple[RolldeckApp, FakeBackend]:
         fake = FakeBackend(controller_fleet())
-        return make_app(fake, audit_path=audit_path, wall_clock=lambda: WALL_CLOCK, config=config), fake
+        return console_app(fake, audit_path=audit_path, config=config), fake
 
     @pytest.mark.asyncio
     @pytest.mark.parametrize("typed", [False, True], ids=["normal", "typed"])

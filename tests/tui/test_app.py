@@ -8,13 +8,15 @@ import pytest
 from textual.app import App
 from textual.binding import Binding
 
-from rolldeck.console.app import RolldeckApp, make_app, next_speed
+from rolldeck.console.app import RolldeckApp, next_speed
 from rolldeck.console.screens.confirm import ConfirmModal
 from rolldeck.engine.port import PacedBackend
 from rolldeck.simulator.backend import SimulatorBackend
 
 from .fake_backend import FakeBackend
-from .helpers import WALL_CLOCK, first_release, is_canary_at, select_release
+from tests.waiting import pilot_until
+
+from .helpers import clock_shown, console_app, first_release, is_canary_at, palette_highlights, select_release, toasts
 
 SIZE = (140, 40)
 FAKE_TOKEN = "tok-SECRET-0123456789"
@@ -24,7 +26,7 @@ class TestLifecycle:
     @pytest.mark.asyncio
     async def test_backend_starts_on_mount_and_stops_on_quit(self, tmp_path: Path) -> None:
         backend = FakeBackend()
-        app = make_app(backend, audit_path=tmp_path / "audit.jsonl", wall_clock=lambda: WALL_CLOCK)
+        app = console_app(backend, audit_path=tmp_path / "audit.jsonl")
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert backend.started and not backend.stopped
@@ -33,11 +35,21 @@ class TestLifecycle:
         assert backend.stopped
 
     @pytest.mark.asyncio
+    async def test_the_sampler_timer_draws_what_the_backend_did(self, backend: SimulatorBackend) -> None:
+        # Every other test ticks by hand; this one proves the app's own timer samples.
+        app = console_app(backend, refresh_s=0.05)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert clock_shown(app) == "t 00:02:00"
+            backend.run_until(backend.clock.now() + 1)  # nothing but the timer draws it
+            await pilot_until(pilot, lambda: clock_shown(app) == "t 00:02:01", "the sampler timer's next frame")
+
+    @pytest.mark.asyncio
     async def test_briefing_is_shown_as_a_toast(self, backend: SimulatorBackend) -> None:
-        app = make_app(backend, briefing=backend.briefing, wall_clock=lambda: WALL_CLOCK)
+        app = console_app(backend, briefing=backend.briefing)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await pilot.pause()
-            assert any(n.title == "briefing" for n in app._notifications)
+            assert any(t.title == "briefing" for t in toasts(app))
 
 
 class TestPacing:
@@ -51,7 +63,7 @@ class TestPacing:
     async def test_sim_keys_are_dimmed_for_a_backend_without_pacing(self, tmp_path: Path) -> None:
         backend = FakeBackend()
         assert not isinstance(backend, PacedBackend)
-        app = make_app(backend, audit_path=tmp_path / "audit.jsonl", wall_clock=lambda: WALL_CLOCK)
+        app = console_app(backend, audit_path=tmp_path / "audit.jsonl")
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             bindings = app.screen.active_bindings
@@ -74,11 +86,9 @@ class TestPalette:
             await pilot.press("ctrl+p")
             await pilot.pause()
             await pilot.press(*"abort")
-            await pilot.pause(0.5)
+            await palette_highlights(pilot, "abort")
             await pilot.press("enter")  # the best match ("abort") is highlighted
-            await pilot.pause(0.3)
-            modal = console.screen
-            assert isinstance(modal, ConfirmModal)
+            modal = await pilot_until(pilot, lambda: isinstance(console.screen, ConfirmModal) and console.screen, "the confirm modal")
             assert modal.plan.action.target == canary.ref
             assert modal.plan.action.kind.value == "abort"
 
@@ -108,7 +118,7 @@ class TestCrashReport:
     async def test_crash_report_shows_the_error_but_no_local_values(
         self, backend: SimulatorBackend, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        app = ExplodingRolldeck(backend, make_app(backend, wall_clock=lambda: WALL_CLOCK).operator, actor="alice")
+        app = ExplodingRolldeck(backend, console_app(backend).operator, actor="alice")
         with pytest.raises(RuntimeError, match="adapter blew up"):
             async with app.run_test(size=SIZE) as pilot:
                 await pilot.pause()

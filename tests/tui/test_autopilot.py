@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Label, Static
 
-from rolldeck.console.app import RolldeckApp, make_app
+from rolldeck.console.app import RolldeckApp
 from rolldeck.console.screens.confirm import ConfirmModal
 from rolldeck.console.screens.fleet import FleetScreen, FleetTable
 from rolldeck.console.screens.release import ReleaseScreen
@@ -19,17 +19,17 @@ from rolldeck.simulator.backend import SimulatorBackend
 
 from .helpers import (
     NORMAL,
-    WALL_CLOCK,
     advance_live,
     audit_records,
     autopilot_console,
+    console_app,
     notifications,
     paused_backend,
     select_release,
 )
 
 SIZE = (140, 40)
-FAST = 0.05  # a fast sampler, so the app's own timer drives the looks without slowing the suite
+FAST = 0.05  # a fast sampler for the test that lets the app's own timer drive the looks
 
 
 def only_release(app: RolldeckApp):  # type: ignore[no-untyped-def]
@@ -40,7 +40,7 @@ def only_release(app: RolldeckApp):  # type: ignore[no-untyped-def]
 class TestAutopilotDrives:
     @pytest.mark.asyncio
     async def test_the_app_looks_when_due_acts_through_the_operator_and_notifies(self, audit_path: Path) -> None:
-        app = autopilot_console("canary-5xx", audit_path, refresh_s=FAST)
+        app = autopilot_console("canary-5xx", audit_path, refresh_s=FAST)  # the app's timer, not the test, ticks
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await advance_live(pilot, app, 300.0, step=10.0)  # the fault starts at 4m; the judge fails it
             assert app.autopilot is not None
@@ -59,7 +59,7 @@ class TestAutopilotDrives:
 
     @pytest.mark.asyncio
     async def test_release_screen_shows_verdict_meter_plan_and_countdown(self) -> None:
-        app = autopilot_console("canary-healthy", refresh_s=FAST)
+        app = autopilot_console("canary-healthy")
         async with app.run_test(size=SIZE) as pilot:
             await advance_live(pilot, app, 120.0, step=10.0)
             eu = next(r for r in app.backend.snapshot().releases() if r.cluster == "prod-eu-west-1")
@@ -81,7 +81,7 @@ class TestAutopilotDrives:
 class TestAutopilotSwitch:
     @pytest.mark.asyncio
     async def test_toggle_goes_through_a_modal_with_cancel_focused_and_is_audited(self, audit_path: Path) -> None:
-        app = autopilot_console("canary-5xx", audit_path, refresh_s=FAST)
+        app = autopilot_console("canary-5xx", audit_path)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await advance_live(pilot, app, 30.0, step=10.0)
             assert app.autopilot is not None and app.autopilot.enabled
@@ -118,7 +118,7 @@ class TestAutopilotSwitch:
 
     @pytest.mark.asyncio
     async def test_the_switch_is_dimmed_without_an_autopilot_and_when_read_only(self, backend: SimulatorBackend) -> None:
-        plain = make_app(backend, wall_clock=lambda: WALL_CLOCK, config=NORMAL)
+        plain = console_app(backend, config=NORMAL)
         async with plain.run_test(size=SIZE) as pilot:
             await pilot.pause()
             assert plain.screen.active_bindings["A"].enabled is False
@@ -132,7 +132,7 @@ class TestAutopilotSwitch:
 class TestAttentionWithoutAutopilot:
     @pytest.mark.asyncio
     async def test_a_failing_canary_enters_the_queue(self) -> None:
-        app = make_app(paused_backend("canary-5xx", at=0.0), wall_clock=lambda: WALL_CLOCK, config=NORMAL, refresh_s=FAST)
+        app = console_app(paused_backend("canary-5xx", at=0.0), config=NORMAL)
         async with app.run_test(size=SIZE) as pilot:
             await advance_live(pilot, app, 200.0, step=20.0)  # healthy so far
             queue = app.screen.query_one(AttentionTable)

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from rolldeck.console.app import make_app
 from rolldeck.console.config import ConsoleConfig
 from rolldeck.console.screens.clusters import ClustersScreen, ClustersTable
 from rolldeck.console.screens.fleet import FleetScreen
@@ -14,7 +13,7 @@ from rolldeck.console.widgets.attention_table import AttentionTable
 from rolldeck.engine.model import ClusterHealth
 
 from .fake_backend import FakeBackend
-from .helpers import NORMAL, WALL_CLOCK, type_line
+from .helpers import NORMAL, console_app, type_line
 
 SIZE = (140, 40)
 
@@ -39,7 +38,7 @@ class TestClustersView:
     @pytest.mark.asyncio
     async def test_each_cluster_shows_health_latency_watches_and_controllers(self, tmp_path: Path) -> None:
         config = ConsoleConfig(protected=["*-prod-*"], read_only=["us-*"], regions={"eu-prod-1": "europe"})
-        app = make_app(live_fake(), audit_path=tmp_path / "a.jsonl", wall_clock=lambda: WALL_CLOCK, config=config)
+        app = console_app(live_fake(), audit_path=tmp_path / "a.jsonl", config=config)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             await type_line(pilot, ":", "clusters")
@@ -63,7 +62,7 @@ class TestClusterAttention:
     ) -> None:
         fake = live_fake()
         fake.health["eu-prod-1"] = ClusterHealth(reachable=True, last_update_age_s=45.0)  # stale: > 30 s
-        app = make_app(fake, audit_path=tmp_path / "a.jsonl", wall_clock=lambda: WALL_CLOCK, config=NORMAL)
+        app = console_app(fake, audit_path=tmp_path / "a.jsonl", config=NORMAL)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
             queue = app.screen.query_one(AttentionTable)

@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from rolldeck.console.app import make_app
 from rolldeck.console.cli import tui_config
 from rolldeck.console.config import ConfigError, ConsoleConfig, config_path, load_config, parse_config
 from rolldeck.console.screens.confirm import ConfirmModal
 from rolldeck.console.screens.fleet import FleetScreen, FleetTable
 from rolldeck.simulator.backend import SimulatorBackend
 
-from .helpers import WALL_CLOCK, first_release, is_canary_at, select_release
+from .helpers import console_app, first_release, is_canary_at, select_release
 
 ROOT = Path(__file__).parents[2]
 SIZE = (140, 40)
@@ -137,7 +136,7 @@ class TestEffects:
     @pytest.mark.asyncio
     async def test_keymap_theme_regions_and_weight_steps_apply(self, backend: SimulatorBackend) -> None:
         config = parse_config(GOOD.replace('protected: ["prod-*"]', "protected: []"), "c.yaml")
-        app = make_app(backend, wall_clock=lambda: WALL_CLOCK, config=config)
+        app = console_app(backend, config=config)
         canary = first_release(backend.snapshot(), is_canary_at(5))
         manual = first_release(backend.snapshot(), is_canary_at(0))
         async with app.run_test(size=SIZE) as pilot:

@@ -13,7 +13,7 @@ from rolldeck.console.screens.fleet import REGION_PREFIX, FleetScreen, FleetTabl
 from rolldeck.console.screens.help import HelpScreen
 from rolldeck.console.commands import CATALOGUE
 from rolldeck.simulator.backend import SimulatorBackend
-from .helpers import TICK_S, START_S
+from .helpers import START_S, sample
 
 SIZE = (140, 40)
 
@@ -78,7 +78,7 @@ class TestFleetTable:
             touched_before = table.cells_touched
             lines_before = table.lines_rendered
             backend.run_until(START_S + 1)
-            await pilot.pause(TICK_S)  # a sampler tick
+            await sample(pilot)
             after = {key: table.rendered(key) for key in before}
             changed = sum(
                 old != new for key in before for old, new in zip(before[key], after[key])  # type: ignore[arg-type]
@@ -117,7 +117,7 @@ class TestPacingKeys:
                 await pilot.press(key)
                 seen.append(backend.speed)
             assert seen == [2, 5, 10, 5, 2, 1, 1]
-            await pilot.pause(TICK_S)
+            await sample(pilot)
             assert str(console.screen.query_one("#sim-speed", Label).render()) == "×1"
 
     @pytest.mark.asyncio

@@ -30,7 +30,9 @@ from rolldeck.console.screens.fleet import REGION_PREFIX, FleetScreen, FleetTabl
 from rolldeck.console.widgets.event_log import AuditTable
 from rolldeck.simulator.backend import SimulatorBackend
 
-from .helpers import first_release, is_canary_at, notifications, select_release, type_line
+from tests.waiting import pilot_until
+
+from .helpers import first_release, is_canary_at, notifications, palette_highlights, select_release, type_line
 
 SIZE = (140, 40)
 
@@ -281,7 +283,6 @@ class TestPalette:
             focused = console.focused
             assert focused is not None
             focused.post_message(events.Paste(":ctx prod-us-east-2"))  # a terminal paste into the search box
-            await pilot.pause(0.3)
+            await palette_highlights(pilot, ":ctx prod-us-east-2")
             await pilot.press("enter")
-            await pilot.pause()
-            assert console.scope.context == "prod-us-east-2"
+            await pilot_until(pilot, lambda: console.scope.context == "prod-us-east-2", "the palette's :ctx to run")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from textual.widgets import Static
 
-from rolldeck.console.app import RolldeckApp, make_app
+from rolldeck.console.app import RolldeckApp
 from rolldeck.console.screens.confirm import ConfirmModal
 from rolldeck.console.screens.fleet import FleetScreen
 from rolldeck.console.screens.release import ReleaseScreen
@@ -19,7 +18,7 @@ from rolldeck.console.widgets.planes import ControlPlanePanel, DataPlaneTable
 from rolldeck.console.widgets.split_bar import SplitBar
 from rolldeck.simulator.backend import SimulatorBackend
 
-from .helpers import TICK_S, NORMAL, WALL_CLOCK, first_release, is_canary_at, select_release
+from .helpers import NORMAL, console_app, first_release, is_canary_at, sample, select_release
 
 SIZE = (140, 40)
 
@@ -78,7 +77,7 @@ class TestReleaseScreen:
             await pilot.press("right_square_bracket", "tab", "enter")  # step to 1%, Apply
             await console.workers.wait_for_complete()
             backend.run_until(backend.clock.now() + 2)  # applied; the data plane has not followed yet
-            await pilot.pause(TICK_S)
+            await sample(pilot)
             assert "lagging" in static_text(screen.query_one(ControlPlanePanel))
 
     @pytest.mark.asyncio
@@ -91,21 +90,24 @@ class TestReleaseScreen:
             screen = await open_release(pilot, console, canary.ref)
             charts = list(screen.query(MetricChart))
             assert [c.metric.title for c in charts] == ["success %", "p99 ms", "rps"]
-            await pilot.pause(TICK_S)
+            await sample(pilot)  # laid out by now: the first draw
             draws = [c.draws for c in charts]
             assert all(d == 1 for d in draws)
-            await pilot.pause(0.5)  # more ticks of a paused simulator: no new data, no redraw
+            for _ in range(5):  # more ticks of a paused simulator, the redraw interval long past: no new data, no redraw
+                await sample(pilot, seconds=1.0)
             assert [c.draws for c in charts] == draws
-            started = time.monotonic()
-            for _ in range(4):  # four new samples, one every tick
+            for _ in range(4):  # four new samples, one every tick, 0.3 s of UI time apart
                 backend.run_until(backend.clock.now() + 1)
-                await pilot.pause(0.3)
-            elapsed = time.monotonic() - started
+                await sample(pilot, seconds=0.3)
+            # UI time 0.3, 0.6, 0.9 and 1.2 s into the loop: drawn at 0.3 and 0.9; at 0.6 and 1.2 the
+            # last draw is only 0.3 s old, so those samples wait for a later tick.
             for chart, before in zip(charts, draws):
                 redraws = chart.draws - before
                 assert redraws >= 1, "new data is drawn"
-                assert redraws <= 1 + elapsed / charts_module.MIN_REDRAW_S, "but no faster than the minimum interval"
-                assert redraws < 4, "fewer redraws than new samples"
+                assert redraws == 2, "but no faster than the minimum interval: fewer redraws than new samples"
+            await sample(pilot, seconds=0.3)  # the interval has passed: the newest sample is drawn without new data
+            assert all(c.draws - before == 3 for c, before in zip(charts, draws))
+            assert all(c.drawn_generation == console.history.generation for c in screen.query(charts_module.VersionCharts))
             assert all(0 < c.points_drawn <= 2 * c.size.width for c in charts)
 
     @pytest.mark.asyncio
@@ -132,14 +134,14 @@ class TestReleaseScreen:
             assert "canary 0% → 1%" in trail
 
             backend.run_until(backend.clock.now() + 15)
-            await pilot.pause(TICK_S)
+            await sample(pilot)
             split = static_text(screen.query_one(SplitBar)).splitlines()
             assert "canary 1%" in split[0] and "canary 1%" in split[1]
 
     @pytest.mark.asyncio
     async def test_verdict_evidence_meter_and_step_plan(self, backend: SimulatorBackend) -> None:
         canary = first_release(backend.snapshot(), is_canary_at(5))
-        app = make_app(backend, wall_clock=lambda: WALL_CLOCK, config=NORMAL)  # the steps are in the model
+        app = console_app(backend, config=NORMAL)  # the steps are in the model
         async with app.run_test(size=SIZE) as pilot:
             screen = await open_release(pilot, app, canary.ref)
             verdict = static_text(screen.query_one("#verdict", Static))

@@ -11,21 +11,22 @@ from collections.abc import Callable
 
 from textual.pilot import Pilot
 
-from rolldeck.console.app import RolldeckApp, make_app
+from rolldeck.console.app import RolldeckApp
 from rolldeck.console.config import ConsoleConfig
-from rolldeck.console.widgets.charts import VersionCharts
 
 from .helpers import (
     NORMAL,
-    WALL_CLOCK,
     autopilot_console,
+    charts_drawn,
+    clock_shown,
+    console_app,
     drive_headless,
     first_release,
     is_canary_at,
     paused_backend,
+    sample,
     select_release,
     type_line,
-    wait_for_clock,
 )
 
 SNAPSHOT_SIZE = (140, 40)
@@ -33,20 +34,7 @@ SnapCompare = Callable[..., bool]
 
 
 def console_at_two_minutes(config: ConsoleConfig = NORMAL, **options: object) -> RolldeckApp:
-    return make_app(paused_backend(), audit_path=None, actor="alice", wall_clock=lambda: WALL_CLOCK, config=config, **options)  # type: ignore[arg-type]
-
-
-async def charts_drawn(pilot: Pilot[None]) -> None:
-    """Charts redraw at most every few seconds: wait until they show the newest sample."""
-    app = pilot.app
-    assert isinstance(app, RolldeckApp)
-    for _ in range(60):
-        charts = app.screen.query(VersionCharts)
-        if charts and all(c.drawn_generation == app.history.generation for c in charts):
-            await pilot.pause()
-            return
-        await pilot.pause(0.1)
-    raise AssertionError("the charts never caught up with the history")
+    return console_app(paused_backend(), audit_path=None, actor="alice", config=config, **options)
 
 
 async def open_payments(pilot: Pilot[None]) -> None:
@@ -67,7 +55,7 @@ class TestFleetSnapshots:
         assert snap_compare(app, terminal_size=SNAPSHOT_SIZE)
 
     def test_failing_canary_in_the_attention_queue(self, snap_compare: SnapCompare) -> None:
-        app = make_app(paused_backend("canary-5xx", at=300.0), wall_clock=lambda: WALL_CLOCK, config=NORMAL)
+        app = console_app(paused_backend("canary-5xx", at=300.0), config=NORMAL)
         assert snap_compare(app, terminal_size=SNAPSHOT_SIZE)
 
     def test_clusters_view(self, snap_compare: SnapCompare) -> None:
@@ -82,7 +70,7 @@ class TestFleetSnapshots:
 
 class TestReleaseSnapshots:
     def test_release_screen_after_a_step_up(self, snap_compare: SnapCompare) -> None:
-        app = make_app(paused_backend(at=0.0), wall_clock=lambda: WALL_CLOCK, config=NORMAL)
+        app = console_app(paused_backend(at=0.0), config=NORMAL)
         asyncio.run(drive_headless(app, 120.0))  # two minutes of history for the charts
 
         async def step_payments_up(pilot: Pilot[None]) -> None:
@@ -90,7 +78,8 @@ class TestReleaseSnapshots:
             await pilot.press("enter", "right_square_bracket", "tab", "enter")
             await app.workers.wait_for_complete()
             app.backend.run_until(122.0)  # type: ignore[attr-defined]  # applied, observed still lagging
-            await wait_for_clock(pilot, "t 00:02:02")
+            await sample(pilot)
+            assert clock_shown(app) == "t 00:02:02"
             await charts_drawn(pilot)
             app.clear_notifications()  # a toast's 5 s life would race the snapshot
             await pilot.pause()
