@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_TEST := $(VENV)/.installed-test
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test typecheck lint bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,17 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 run: $(STAMP_RUN)
 	$(BIN)/rolldeck $(ARGS)
 
-test: $(STAMP_TEST)
+test: $(STAMP_TEST) typecheck
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# mypy cannot follow the editable install's package-dir mapping, so it reads a link tree that
+# spells the installed names: .venv/typecheck/rolldeck/<folder> -> ./<folder>.
+TYPECHECK := $(VENV)/typecheck
+typecheck: $(STAMP_TEST)
+	@mkdir -p $(TYPECHECK)/rolldeck
+	@for d in console engine simulator scenarios; do ln -sfn ../../../$$d $(TYPECHECK)/rolldeck/$$d; done
+	cd $(TYPECHECK) && MYPYPATH=. ../bin/mypy --config-file ../../pyproject.toml -p rolldeck
 
 bench: $(STAMP_TEST)
 	$(BIN)/python bench/sim_throughput.py
