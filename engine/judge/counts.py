@@ -93,9 +93,9 @@ def problem(counts: Counts, who: str) -> str | None:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             return f"{who} {name} is not a number ({type(value).__name__})"
         if not math.isfinite(value):
-            return f"{who} {name} is {_shown(value)}"
+            return f"{who} {name} is {_shown(float(value))}"
         if value < 0:
-            return f"{who} {name} is negative ({_shown(value)})"
+            return f"{who} {name} is negative ({_shown(float(value))})"
     requests, errors, slow = float(counts.requests), float(counts.errors), float(counts.slow)  # type: ignore[arg-type]
     if errors > requests:
         return f"{who} has more errors ({_shown(errors)}) than requests ({_shown(requests)})"

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from kubernetes_asyncio.client import ApiClient, AuthorizationV1Api
 
@@ -126,7 +127,8 @@ class AccessCache:
             self._pending -= {(namespace, p) for p in todo}
 
     async def _check_one(self, authz: AuthorizationV1Api, namespace: str, permission: Permission, timeout: tuple[float, float]) -> None:
-        body = {
+        # A plain dict: the client serialises it as it would a V1SelfSubjectAccessReview.
+        body: Any = {
             "apiVersion": "authorization.k8s.io/v1",
             "kind": "SelfSubjectAccessReview",
             "spec": {

@@ -199,7 +199,7 @@ class ClusterConnection:
         if kind is None or self.write_api is None:
             return None
         try:
-            obj = await read_json(await get_call(self.write_api, kind, namespace, name)(_preload_content=False, _request_timeout=self.tuning.request_timeout))
+            obj: dict[str, Any] = await read_json(await get_call(self.write_api, kind, namespace, name)(_preload_content=False, _request_timeout=self.tuning.request_timeout))
         except HttpError as error:
             if error.status == 404:
                 return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -52,7 +53,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return None  # HTTP-date form: rare from API servers; fall back to our own back-off
 
 
-def http_error(status: int, reason: str, body: bytes | str | None, headers=None) -> HttpError:
+def http_error(status: int, reason: str, body: bytes | str | None, headers: Mapping[str, str] | None = None) -> HttpError:
     """Build an ``HttpError`` from a response, reading only the Status fields meant for humans."""
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
     message = cause = ""

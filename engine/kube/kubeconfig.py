@@ -180,7 +180,9 @@ class Kubeconfig:
 
     def loader_dict(self, context: str, *, without_exec: bool) -> dict[str, Any]:
         """The merged config in kubernetes-asyncio's shape, for one context (exec handled by us)."""
-        strip = lambda e: {k: v for k, v in e.items() if k != "_source"}  # noqa: E731
+        def strip(entry: Mapping[str, Any]) -> dict[str, Any]:
+            return {k: v for k, v in entry.items() if k != "_source"}
+
         users = []
         info = self.context(context)
         for entry in self.data["users"]:
@@ -441,8 +443,9 @@ async def prepare_context(
             )
             if exec_credential is not None and exec_credential.cert_data is not None:
                 cert, key = exec_credential.cert_data
-                loader.cert_file = _write_key_file(key_dir, cert)
-                loader.key_file = _write_key_file(key_dir, key)
+                # Untyped attributes the loader reads when it builds the TLS settings.
+                loader.cert_file = _write_key_file(key_dir, cert)  # type: ignore[has-type]
+                loader.key_file = _write_key_file(key_dir, key)  # type: ignore[has-type]
             await loader.load_and_set(configuration)
         except ConfigException as error:
             raise KubeconfigError(f"context {name}: {_config_problem(error)} ({info.source})") from None

@@ -61,7 +61,7 @@ class Backoff:
         base = min(self.cap, self.initial * (2**self.failures))
         self.failures += 1
         self._last_failure = self._clock()
-        delay = base * (1.0 + self._rng.random())
+        delay: float = base * (1.0 + self._rng.random())
         return max(delay, retry_after) if retry_after else delay
 
     def note_healthy(self) -> None:

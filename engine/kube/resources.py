@@ -158,12 +158,12 @@ def patch_call(api: ApiClient, kind: Kind, namespace: str, name: str, subresourc
         raise ValueError(f"unsupported subresource {subresource}")
     if kind.key == "deployments":
         apps = AppsV1Api(api)
-        method = apps.patch_namespaced_deployment_status if subresource else apps.patch_namespaced_deployment
+        method: Callable[..., Awaitable[Any]] = apps.patch_namespaced_deployment_status if subresource else apps.patch_namespaced_deployment
         return partial(method, name, namespace)
     if kind.key == "services":
         core = CoreV1Api(api)
-        method = core.patch_namespaced_service_status if subresource else core.patch_namespaced_service
-        return partial(method, name, namespace)
+        method_s: Callable[..., Awaitable[Any]] = core.patch_namespaced_service_status if subresource else core.patch_namespaced_service
+        return partial(method_s, name, namespace)
     custom = CustomObjectsApi(api)
-    method = custom.patch_namespaced_custom_object_status if subresource else custom.patch_namespaced_custom_object
-    return partial(method, kind.group, kind.version, namespace, kind.plural, name)
+    method_c: Callable[..., Awaitable[Any]] = custom.patch_namespaced_custom_object_status if subresource else custom.patch_namespaced_custom_object
+    return partial(method_c, kind.group, kind.version, namespace, kind.plural, name)

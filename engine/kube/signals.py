@@ -21,10 +21,14 @@ class ReleaseSignals(Protocol):
         ...
 
 
+class _Fetches(Protocol):
+    async def fetch(self, target: object) -> Mapping[str, Signals] | object: ...
+
+
 class TargetedSignals:
     """``ReleaseSignals`` over an ``engine.metrics.SignalsSource``: release → ``MetricsTarget`` → fetch."""
 
-    def __init__(self, source: object, target_for: Callable[[ReleaseState], object | None]) -> None:
+    def __init__(self, source: _Fetches, target_for: Callable[[ReleaseState], object | None]) -> None:
         self.source = source
         self.target_for = target_for
 
@@ -32,7 +36,7 @@ class TargetedSignals:
         target = self.target_for(release)
         if target is None:
             return {}
-        return await self.source.fetch(target)  # type: ignore[attr-defined]
+        return await self.source.fetch(target)
 
 
 class StaticSignals:

@@ -92,7 +92,7 @@ class TemplateSet:
             raise ValueError(f"template set {self.name!r}: le_per_second must be positive")
 
     def template(self, kind: QueryKind) -> str:
-        return getattr(self, kind.value)
+        return str(getattr(self, kind.value))
 
     def check_params(self, params: Mapping[str, str]) -> None:
         unknown = set(params) - set(self.defaults)

@@ -90,6 +90,7 @@ def _argo(change: Change, rollouts: Kind, rollout: Obj, live: Live) -> Intent:
             return argo.undo(rollouts, rollout, live.replicasets, revision)
         case SetWeights() | SetMirror():
             raise StateChanged(f"{_verb(change)} is not an Argo Rollouts verb (the controller owns the route)")
+    raise AssertionError(f"unhandled change {change!r}")  # the union is closed; mypy cannot see Promote's bool is
 
 
 def _flagger(change: Change, canaries: Kind, canary: Obj, live: Live, sources: Sources, release: ReleaseState, stamp: str) -> Intent:
@@ -112,6 +113,7 @@ def _flagger(change: Change, canaries: Kind, canary: Obj, live: Live, sources: S
             return flagger.retry(canary, live.need("deployments", sources.target), stamp)
         case SetWeights() | SwitchSlot() | Undo() | SetMirror():
             raise StateChanged(f"{_verb(change)} is not a Flagger verb (Flagger owns the route)")
+    raise AssertionError(f"unhandled change {change!r}")  # the union is closed; mypy cannot see Promote's bool is
 
 
 def _unmanaged(change: Change, release: ReleaseState, sources: Sources, live: Live, kinds: Mapping[str, Kind]) -> Intent:

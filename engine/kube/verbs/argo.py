@@ -6,14 +6,13 @@ spec. Every body here is exactly the CLI's; the sender adds the resourceVersion 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from rolldeck.engine.kube.mapping import argo as argo_mapping
 from rolldeck.engine.kube.mapping.objects import Obj, int_or, name_of, namespace_of, owned_by, revision_of, spec, status
 from rolldeck.engine.kube.resources import JSON_PATCH, MERGE_PATCH, Kind
-from rolldeck.engine.kube.verbs.write import Intent, StateChanged, Write, pointer
+from rolldeck.engine.kube.verbs.write import Intent, StateChanged, Write, pointer, template_without_label
 
 
 def _is_inconclusive(rollout: Mapping[str, Any]) -> bool:
@@ -115,14 +114,6 @@ def set_paused(kind: Kind, rollout: Obj, paused: bool) -> Intent:
     return Intent((Write(kind, namespace_of(rollout), name_of(rollout), {"spec": {"paused": paused}}, MERGE_PATCH, note=note),), summary=note)
 
 
-def _without_hash(template: Mapping[str, Any]) -> dict[str, Any]:
-    template = copy.deepcopy(dict(template))
-    labels = (template.get("metadata") or {}).get("labels")
-    if isinstance(labels, dict):
-        labels.pop(argo_mapping.POD_HASH, None)
-    return template
-
-
 def undo(kind: Kind, rollout: Obj, replicasets: Iterable[Obj], to_revision: int | None) -> Intent:
     """``undo [--to-revision=N]``: the chosen ReplicaSet's template, minus its pod-template hash."""
     owned = [rs for rs in replicasets if owned_by(rs, rollout)]
@@ -137,8 +128,8 @@ def undo(kind: Kind, rollout: Obj, replicasets: Iterable[Obj], to_revision: int 
     target = by_revision.get(to_revision)
     if target is None:
         raise StateChanged(f"revision {to_revision} not found (have {', '.join(map(str, ordered))})")
-    template = _without_hash(spec(target).get("template") or {})
-    if template == _without_hash(spec(rollout).get("template") or {}):
+    template = template_without_label(spec(target).get("template") or {}, argo_mapping.POD_HASH)
+    if template == template_without_label(spec(rollout).get("template") or {}, argo_mapping.POD_HASH):
         raise StateChanged(f"the rollout already runs the template of revision {to_revision}")
     ops = [{"op": "replace", "path": pointer("spec", "template"), "value": template}]
     write = Write(kind, namespace_of(rollout), name_of(rollout), ops, JSON_PATCH, note=f"template of revision {to_revision}")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
-from rolldeck.engine.kube.mapping.objects import Obj, annotations, name_of, namespace_of, owned_by, revision_of, spec
+from rolldeck.engine.kube.mapping import objects
+from rolldeck.engine.kube.mapping.objects import Obj, name_of, namespace_of, owned_by, revision_of, spec
 from rolldeck.engine.kube.resources import DEPLOYMENTS, JSON_PATCH, STRATEGIC_MERGE_PATCH
-from rolldeck.engine.kube.verbs.write import Intent, StateChanged, Write, pointer
+from rolldeck.engine.kube.verbs.write import Intent, StateChanged, Write, pointer, template_without_label
 
 REVISION = "deployment.kubernetes.io/revision"
 POD_TEMPLATE_HASH = "pod-template-hash"
@@ -32,14 +31,6 @@ def set_paused(deployment: Obj, paused: bool) -> Intent:
     return Intent((write,), summary=f"{note} deployment {name_of(deployment)}")
 
 
-def _without_hash(template: Mapping[str, Any]) -> dict[str, Any]:
-    template = copy.deepcopy(dict(template))
-    labels = (template.get("metadata") or {}).get("labels")
-    if isinstance(labels, dict):
-        labels.pop(POD_TEMPLATE_HASH, None)
-    return template
-
-
 def undo(deployment: Obj, replicasets: Iterable[Obj], to_revision: int | None) -> Intent:
     """``kubectl rollout undo [--to-revision=N]``, step by step (``DeploymentRollbacker.Rollback``)."""
     name = name_of(deployment)
@@ -55,11 +46,11 @@ def undo(deployment: Obj, replicasets: Iterable[Obj], to_revision: int | None) -
     target = by_revision.get(to_revision)
     if target is None:
         raise StateChanged(f"unable to find the specified revision {to_revision} for deployment {name}")
-    template = _without_hash(spec(target).get("template") or {})
-    if template == _without_hash(spec(deployment).get("template") or {}):
+    template = template_without_label(spec(target).get("template") or {}, POD_TEMPLATE_HASH)
+    if template == template_without_label(spec(deployment).get("template") or {}, POD_TEMPLATE_HASH):
         raise StateChanged(f"skipped rollback (current template already matches revision {to_revision})")
-    kept = {k: v for k, v in annotations(deployment).items() if k in KEEP_FROM_DEPLOYMENT}
-    copied = {k: v for k, v in annotations(target).items() if k not in KEEP_FROM_DEPLOYMENT}
+    kept = {k: v for k, v in objects.annotations(deployment).items() if k in KEEP_FROM_DEPLOYMENT}
+    copied = {k: v for k, v in objects.annotations(target).items() if k not in KEEP_FROM_DEPLOYMENT}
     ops = [
         {"op": "replace", "path": pointer("spec", "template"), "value": template},
         {"op": "replace", "path": pointer("metadata", "annotations"), "value": {**kept, **copied}},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +77,16 @@ class Intent:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def template_without_label(template: Mapping[str, Any], label: str) -> dict[str, Any]:
+    """A deep copy of a pod template without one label: rollback compares templates as the
+    controllers do, ignoring the hash label they add themselves."""
+    copied: dict[str, Any] = copy.deepcopy(dict(template))
+    labels = (copied.get("metadata") or {}).get("labels")
+    if isinstance(labels, dict):
+        labels.pop(label, None)
+    return copied
+
+
 def pointer(*parts: object) -> str:
     """RFC 6901 JSON pointer: ``~`` → ``~0``, ``/`` → ``~1`` (label keys contain slashes)."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
@@ -92,12 +103,15 @@ async def send(api: ApiClient, write: Write, *, rv: str | None, dry_run: bool = 
     }
     if dry_run:
         options["dry_run"] = "All"
+    answer: dict[str, Any]
     try:
-        return await read_json(await call(write.with_rv(rv), **options))
+        answer = await read_json(await call(write.with_rv(rv), **options))
+        return answer
     except HttpError as error:
         if error.status == 404 and write.subresource == "status" and write.kind.key == "rollouts":
             # Controllers before v0.10 have no status subresource: the CLI's unified patch.
             main = Write(write.kind, write.namespace, write.name, write.body, write.content_type, "", write.guard, write.note)
             call = patch_call(api, main.kind, main.namespace, main.name)
-            return await read_json(await call(main.with_rv(rv), **options))
+            answer = await read_json(await call(main.with_rv(rv), **options))
+            return answer
         raise
