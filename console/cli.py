@@ -208,7 +208,6 @@ def _run_live(args: argparse.Namespace) -> int:
             read_only=args.readonly,
             gates=gates,
             actor=actor,
-            audit_path=audit_path,
             signals=signals,
         )
     except KubeconfigError as error:

@@ -13,7 +13,7 @@ from textual import work
 
 from rolldeck.console.screens.confirm import ConfirmModal, MirrorModal, Proposal, proposal_for
 from rolldeck.engine.actions import Action, ActionKind
-from rolldeck.engine.audit import AuditRecord
+from rolldeck.engine.audit import AuditResult
 from rolldeck.engine.model import ReleaseState
 from rolldeck.engine.plans import Plan
 
@@ -138,15 +138,12 @@ class OperatorVerbs(_Base):
         if turn_on == pilot.enabled:
             self.notify(f"the autopilot is already {'on' if turn_on else 'off'}", severity="information")
             return
-        tracks = pilot.views()
-        names = ", ".join(str(t.ref) for t in tracks[:3]) + (" …" if len(tracks) > 3 else "")
-        active = [t for t in tracks if t.state.value not in ("done", "aborted", "halted")]
+        diff = pilot.switch_diff(turn_on)
         if turn_on:
-            diff = f"autopilot on: it resumes {len(active)} release(s) from their current step ({names})"
             warnings: tuple[str, ...] = ("it acts on its next look: steps, holds and aborts go through the operator",)
         else:
-            diff = f"autopilot off: {len(active)} release(s) return to manual control ({names})"
             warnings = ("releases stay at their current weight; nothing steps, holds or aborts them until you do",)
+        tracks = pilot.views()
         clusters = sorted({t.ref.cluster for t in tracks})
         proposal = Proposal(
             verb=f"autopilot {'on' if turn_on else 'off'}",
@@ -158,29 +155,13 @@ class OperatorVerbs(_Base):
             ok=not self.operator.read_only,
         )
         modal = ConfirmModal(proposal)
-        self.push_screen(modal, callback=partial(self._autopilot_confirmed, turn_on, diff))
+        self.push_screen(modal, callback=partial(self._autopilot_confirmed, turn_on))
 
-    def _autopilot_confirmed(self, turn_on: bool, diff: str, apply: bool | None) -> None:
+    def _autopilot_confirmed(self, turn_on: bool, apply: bool | None) -> None:
         pilot = self.autopilot
-        if not apply or pilot is None or self.operator.read_only:
+        if not apply or pilot is None:
             return
-        before = pilot.enabled
-        pilot.enabled = turn_on
-        audit = self.operator.audit
-        audit.append(
-            AuditRecord(
-                actor=self.actor,
-                wall_time=audit.wall_time(),
-                backend_time=self.backend.clock.now(),
-                cluster="*",
-                region="*",
-                release="*",
-                action=f"autopilot-{'on' if turn_on else 'off'}",
-                diff=diff,
-                before={"autopilot": before},
-                after={"autopilot": turn_on},
-                result="applied",
-            )
-        )
-        self.notify(diff, title="autopilot", severity="information")
+        record = pilot.switch(turn_on, actor=self.actor)  # the engine records it in the operator's audit log
+        applied = record.result is AuditResult.APPLIED
+        self.notify(record.diff if applied else f"refused: {record.reason}", title="autopilot", severity="information" if applied else "warning")
         self.refresh_view()

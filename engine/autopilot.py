@@ -8,7 +8,8 @@ decision is planned, applied once and audited with its evidence. Policies:
 * Inconclusive at the end of a bake → hold: the autopilot pauses the release and waits for a human;
 * Error (no data) beyond the consecutive-error limit → freeze: pause and wait, never promote blind;
 * an operator who pauses a release takes it over; resuming hands it back. ``enabled = False`` stops
-  every decision at once.
+  every decision at once; an operator turns it on or off with ``switch``, which the operator's audit
+  log records (refused, and recorded, on a read-only console).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from rolldeck.engine.actions import Action, ActionKind
+from rolldeck.engine.audit import AuditRecord
 from rolldeck.engine.bakes import BakeTracker
 from rolldeck.engine.judge import Counts, JudgeConfig, Judgement, Verdict, judge_release
 from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState
@@ -123,6 +125,30 @@ class Autopilot:
 
     def view(self, ref: ReleaseRef) -> TrackView | None:
         return next((v for v in self.views() if v.ref == ref), None)
+
+    # --- the switch ------------------------------------------------------------------------------------
+    def switch_diff(self, enabled: bool) -> str:
+        """What turning the autopilot on or off does, in one line (the confirm modal's and the audit's)."""
+        tracks = self.views()
+        names = ", ".join(str(t.ref) for t in tracks[:3]) + (" …" if len(tracks) > 3 else "")
+        active = sum(1 for t in tracks if t.state not in _SETTLED)
+        if enabled:
+            return f"autopilot on: it resumes {active} release(s) from their current step ({names})"
+        return f"autopilot off: {active} release(s) return to manual control ({names})"
+
+    def switch(self, enabled: bool, *, actor: str) -> AuditRecord:
+        """Turn the autopilot on or off; the operator's audit log records it, refusals included."""
+        was = self.enabled
+        if self.operator.read_only:
+            refusal = "the console is read-only"
+        elif enabled == was:
+            refusal = f"the autopilot is already {'on' if was else 'off'}"
+        else:
+            refusal = ""
+            self.enabled = enabled
+        return self.operator.audit.autopilot_switched(
+            actor=actor, enabled=enabled, was=was, diff=self.switch_diff(enabled), backend_time=self.operator.backend.clock.now(), refusal=refusal
+        )
 
     # --- one look ------------------------------------------------------------------------------------
     async def look(self) -> list[AutopilotEvent]:

@@ -4,6 +4,10 @@ plan → (the caller confirms) → execute: check the confirmed change's expecta
 snapshot (the world may have moved while the confirm modal was open: a colleague's kubectl edit, a
 controller's step), re-plan, refuse if anything changed, apply through the backend, and append an
 audit record whatever happened.
+
+The operator holds the one audit log. A backend that answers a controller's gate webhooks
+(``GateAnswers``) reports each answer to the operator built on it, so a Flagger gate that passed on
+an operator's approval is audited in the same log, and shows in ``:audit``.
 """
 
 from __future__ import annotations
@@ -11,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rolldeck.engine.actions import Action
-from rolldeck.engine.audit import AuditLog, AuditRecord
+from rolldeck.engine.audit import AuditLog, AuditRecord, AuditResult, GateAnswer
 from rolldeck.engine.changes import stale
 from rolldeck.engine.plans import Plan, plan_action
-from rolldeck.engine.port import ApplyError, Backend
+from rolldeck.engine.port import ApplyError, Backend, GateAnswers
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +34,11 @@ class Operator:
         self.backend = backend
         self.audit = audit
         self.read_only = read_only
+        if isinstance(backend, GateAnswers):
+            backend.report_gate_answers(self.record_gate_answer)
+
+    def record_gate_answer(self, answer: GateAnswer) -> AuditRecord:
+        return self.audit.gate_passed(answer)
 
     def plan(self, action: Action) -> Plan:
         return plan_action(self.backend.snapshot(), action, read_only=self.read_only)
@@ -37,17 +46,17 @@ class Operator:
     async def execute(self, plan: Plan, *, actor: str, evidence: str = "") -> Outcome:
         moved = self._moved(plan)
         if moved is not None:
-            return self._finish(plan, actor, "refused", moved, evidence)
+            return self._finish(plan, actor, AuditResult.REFUSED, moved, evidence)
         fresh = self.plan(plan.action)
         if fresh.ok and fresh.change != plan.change:
-            return self._finish(fresh, actor, "refused", "state changed since the plan was shown; review it again", evidence)
+            return self._finish(fresh, actor, AuditResult.REFUSED, "state changed since the plan was shown; review it again", evidence)
         if not fresh.ok:
-            return self._finish(fresh, actor, "refused", fresh.refusal or "refused", evidence)
+            return self._finish(fresh, actor, AuditResult.REFUSED, fresh.refusal or "refused", evidence)
         try:
             result = await self.backend.apply(fresh)
         except ApplyError as error:
-            return self._finish(fresh, actor, "failed", str(error), evidence)
-        return self._finish(fresh, actor, "applied", result.detail, evidence)
+            return self._finish(fresh, actor, AuditResult.FAILED, str(error), evidence)
+        return self._finish(fresh, actor, AuditResult.APPLIED, result.detail, evidence)
 
     def _moved(self, plan: Plan) -> str | None:
         """One line when the release no longer is what the operator confirmed against."""
@@ -59,9 +68,9 @@ class Operator:
             return None
         return f"{release.name} changed since you looked: {difference}; review the new plan"
 
-    def _finish(self, plan: Plan, actor: str, result: str, reason: str, evidence: str) -> Outcome:
+    def _finish(self, plan: Plan, actor: str, result: AuditResult, reason: str, evidence: str) -> Outcome:
         target = plan.action.target
-        applied = result == "applied"
+        applied = result is AuditResult.APPLIED
         record = AuditRecord(
             actor=actor,
             wall_time=self.audit.wall_time(),

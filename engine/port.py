@@ -1,7 +1,8 @@
 """The Backend port: what the engine needs from a world it observes and changes.
 
-Two adapters implement it: ``simulator.backend.SimulatorBackend`` (a SimPy world) and, later,
-``engine.kube`` (real clusters). The console and the operator talk only to this interface.
+Two adapters implement it: ``simulator.backend.SimulatorBackend`` (a SimPy world) and
+``engine.kube.KubeBackend`` (real clusters). The console and the operator talk only to this
+interface, and to the small optional extras below, which they check with ``isinstance``.
 
 Contract
 --------
@@ -14,13 +15,25 @@ Contract
   must refuse a change the world no longer allows (the release vanished, the cluster is down).
   Backends may apply at their next tick boundary (the simulator does, so drills replay exactly).
 * ``start()``/``stop()`` begin and end watching (or pacing, for the simulator). Both are idempotent.
+
+Optional extras
+---------------
+* ``PacedBackend``: the operator controls the backend's time (the simulator).
+* ``DryRunner``: the backend can preview a plan without storing anything (the API server's
+  ``dryRun=All``); the confirm modal shows its lines.
+* ``GateAnswers``: the backend answers a controller's gate webhooks (Flagger) and reports each
+  answer the controller acted on; the operator built on it records them in its audit log, so gate
+  answers take the same audit path as every other mutation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol, runtime_checkable
 
+from rolldeck.engine.audit import GateAnswer
 from rolldeck.engine.model import FleetState
 from rolldeck.engine.plans import Plan
 
@@ -68,3 +81,51 @@ class PacedBackend(Protocol):
     def set_speed(self, speed: float) -> float: ...
 
     def set_paused(self, paused: bool) -> None: ...
+
+
+class DryRunKind(StrEnum):
+    CHANGE = "change"  # a request the server previewed: what it would change
+    NO_REQUEST = "no request"  # the verb sends nothing to the API (it opens a Flagger gate)
+    UNAVAILABLE = "unavailable"  # no preview: the server refused it, or the plan no longer holds
+
+
+@dataclass(frozen=True, slots=True)
+class DryRunLine:
+    kind: DryRunKind
+    text: str  # one line for the operator, e.g. "PATCH /apis/…/rollouts/checkout: spec.paused: true → false"
+
+
+@dataclass(frozen=True, slots=True)
+class DryRun:
+    """The answer to a dry run: one line per request the plan would send."""
+
+    lines: tuple[DryRunLine, ...]
+
+    @property
+    def complete(self) -> bool:
+        """Every request was previewed (a partial preview informs the decision, it never blocks it)."""
+        return bool(self.lines) and all(line.kind is not DryRunKind.UNAVAILABLE for line in self.lines)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line.text for line in self.lines)
+
+    @classmethod
+    def unavailable(cls, reason: str) -> DryRun:
+        return cls((DryRunLine(DryRunKind.UNAVAILABLE, reason),))
+
+
+@runtime_checkable
+class DryRunner(Protocol):
+    """Optional extra: preview a plan without storing anything."""
+
+    async def dry_run(self, plan: Plan) -> DryRun: ...
+
+
+@runtime_checkable
+class GateAnswers(Protocol):
+    """Optional extra for backends that answer a controller's gate webhooks (Flagger's)."""
+
+    def report_gate_answers(self, listener: Callable[[GateAnswer], object]) -> None:
+        """Call ``listener`` for every gate a controller passed; a later call replaces the listener."""
+        ...

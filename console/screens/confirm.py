@@ -22,6 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from rolldeck.engine.plans import Plan
+from rolldeck.engine.port import DryRunner
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,17 +133,18 @@ class ConfirmModal(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#confirm-prod-badge").display = self.proposal.typed_name is not None
-        dry_run = getattr(self.app, "backend", None) and getattr(self.app.backend, "dry_run", None)
-        self.query_one("#confirm-dry-run").display = bool(dry_run and self.plan is not None and self.plan.ok)
-        if dry_run and self.plan is not None and self.plan.ok:
+        backend = getattr(self.app, "backend", None)  # the app's port; a bare test app has none
+        runner = backend if isinstance(backend, DryRunner) else None
+        self.query_one("#confirm-dry-run").display = bool(runner and self.plan is not None and self.plan.ok)
+        if runner is not None and self.plan is not None and self.plan.ok:
             self.query_one("#confirm-dry-run", Static).update(Text("server dry run: asking the API server…", style="dim"))
-            self.run_worker(self._dry_run(dry_run, self.plan), exclusive=True, group="dry-run", exit_on_error=False)
+            self.run_worker(self._dry_run(runner, self.plan), exclusive=True, group="dry-run", exit_on_error=False)
 
-    async def _dry_run(self, dry_run, plan: Plan) -> None:
+    async def _dry_run(self, runner: DryRunner, plan: Plan) -> None:
         """Ask the API server what the change would do (dryRun=All): nothing is stored."""
         try:
-            answer = await asyncio.wait_for(dry_run(plan), DRY_RUN_TIMEOUT_S)
-            text = Text(f"server dry run: {answer}", style="green")
+            answer = await asyncio.wait_for(runner.dry_run(plan), DRY_RUN_TIMEOUT_S)
+            text = Text(f"server dry run: {answer.text}", style="green" if answer.complete else "yellow")
         except asyncio.TimeoutError:
             text = Text(f"server dry run: no answer within {DRY_RUN_TIMEOUT_S:.0f}s", style="yellow")
         except Exception as error:  # a failed preview never blocks the decision, it only informs it

@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rolldeck.engine.audit import AuditLog, AuditRecord
+from rolldeck.engine.audit import GateAnswer
 from rolldeck.engine.kube import verbs
 from rolldeck.engine.kube.access import requirements
 from rolldeck.engine.kube.cluster import BackendTuning, ClusterConnection
@@ -35,9 +35,9 @@ from rolldeck.engine.kube.mapping.sources import Discovered
 from rolldeck.engine.kube.mapping.unmanaged import percentages
 from rolldeck.engine.kube.reflector import TRANSPORT_ERRORS
 from rolldeck.engine.kube.signals import ReleaseSignals, RunningTotals
-from rolldeck.engine.model import ClusterState, FleetState, Owner, RegionState, ReleaseRef, ReleaseState, Signals, Split
+from rolldeck.engine.model import ClusterState, Gate, FleetState, Owner, RegionState, ReleaseRef, ReleaseState, Signals, Split
 from rolldeck.engine.plans import Plan
-from rolldeck.engine.port import ApplyError, ApplyResult
+from rolldeck.engine.port import ApplyError, ApplyResult, DryRun, DryRunKind, DryRunLine
 
 MAX_ATTEMPTS = 3  # a write that keeps conflicting is someone else's active edit: stop and say so
 REBUILD_EVERY_S = 1.0  # health ages in the snapshot stay this fresh without any event
@@ -63,7 +63,6 @@ class KubeBackend:
         gates: FlaggerGates | None = None,
         serve_gates: bool = True,
         actor: str = "operator",
-        audit_path: Path | None = None,
         tuning: BackendTuning = BackendTuning(),
         seed: int | None = None,
         key_dir: Path | None = None,
@@ -95,7 +94,7 @@ class KubeBackend:
         self.gates = gates if gates is not None else (FlaggerGates(on_event=self._on_gate_event) if serve_gates else None)
         if self.gates is not None and self.gates._on_event is None:
             self.gates._on_event = self._on_gate_event
-        self._audit = AuditLog(audit_path, time.time) if audit_path is not None else None
+        self._gate_listener: Callable[[GateAnswer], object] | None = None  # the operator's audit, once one is built on us
         self._key_dir = key_dir
         self._lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
@@ -228,24 +227,28 @@ class KubeBackend:
 
     # --- extras for the console ---------------------------------------------------------------------
 
-    async def dry_run(self, plan: Plan) -> str:
+    async def dry_run(self, plan: Plan) -> DryRun:
         """Server-side preview (``dryRun=All``) of what ``apply`` would send; one line per request."""
         target = plan.action.target
-        connection = self._connection(target)
+        try:
+            connection = self._connection(target)
+        except ApplyError as error:
+            return DryRun.unavailable(str(error))
         self.snapshot()
         found = self._discovered.get(target)
         if found is None:
-            return f"release {target} no longer exists"
+            return DryRun.unavailable(f"release {target} no longer exists")
         try:
             live = await self._live(connection, plan, found, fresh=True)
             intent = verbs.build(plan, found.release, found.sources, live, connection.kinds, stamp=_rfc3339(self._clock.now()))
         except verbs.StateChanged as error:
-            return f"cannot preview: {one_line(str(error))}"
-        except (HttpError, *TRANSPORT_ERRORS) as error:
-            return f"preview unavailable: {describe(error)}"
+            return DryRun.unavailable(f"cannot preview: {one_line(str(error))}")
+        except ApplyError as error:
+            return DryRun.unavailable(f"preview unavailable: {error}")
         if intent.gate is not None:
             url = self.gates.url(connection.name, intent.gate.gate) if self.gates is not None else "(gate service off)"
-            return f"no API request: opens Flagger gate {intent.gate.gate} for {intent.gate.namespace}/{intent.gate.canary}, used once at Flagger's next call to {url}"
+            text = f"no API request: opens Flagger gate {intent.gate.gate} for {intent.gate.namespace}/{intent.gate.canary}, used once at Flagger's next call to {url}"
+            return DryRun((DryRunLine(DryRunKind.NO_REQUEST, text),))
         assert connection.write_api is not None
         lines = []
         for write in intent.writes:
@@ -254,14 +257,14 @@ class KubeBackend:
             try:
                 preview = await verbs.send(connection.write_api, write, rv=rv, dry_run=True)
             except HttpError as error:
-                lines.append(f"{write.path}: preview unavailable ({error})")
+                lines.append(DryRunLine(DryRunKind.UNAVAILABLE, f"{write.path}: preview unavailable ({error})"))
                 continue
             except TRANSPORT_ERRORS as error:
-                lines.append(f"{write.path}: preview unavailable ({describe(error)})")
+                lines.append(DryRunLine(DryRunKind.UNAVAILABLE, f"{write.path}: preview unavailable ({describe(error)})"))
                 continue
             changes = object_diff(current or {}, preview)
-            lines.append(f"PATCH {write.path}: " + ("; ".join(changes) if changes else "no change"))
-        return "\n".join(lines)
+            lines.append(DryRunLine(DryRunKind.CHANGE, f"PATCH {write.path}: " + ("; ".join(changes) if changes else "no change")))
+        return DryRun(tuple(lines))
 
     def allowed_actions(self, ref: ReleaseRef) -> dict[str, str]:
         """Action kind → "" when allowed, else why not (RBAC from SSARs, a Canary without our gate)."""
@@ -413,30 +416,27 @@ class KubeBackend:
         self._mark_dirty()
         return ApplyResult(self._clock.now(), detail)
 
+    def report_gate_answers(self, listener: Callable[[GateAnswer], object]) -> None:
+        self._gate_listener = listener
+
     def _on_gate_event(self, event: GateEvent) -> None:
         self._mark_dirty()
-        if event.outcome != "passed" or self._audit is None:
+        if event.outcome != "passed" or self._gate_listener is None:
             return
-        found = next(
-            (d for d in self._discovered.values() if d.release.cluster == event.cluster and d.sources.canary == event.canary and d.sources.namespace == event.namespace),
-            None,
-        )
-        release = str(found.release.ref) if found else f"{event.cluster}/{event.canary}"
-        self._audit.append(
-            AuditRecord(
-                actor=event.actor,
-                wall_time=time.time(),
-                backend_time=self._clock.now(),
+        # The gate key is the Canary's webhook URL segment, usually but not always the context name.
+        candidates = [d for d in self._discovered.values() if d.sources.canary == event.canary and d.sources.namespace == event.namespace]
+        exact = [d for d in candidates if d.release.cluster == event.cluster]
+        found = exact[0] if exact else (candidates[0] if len(candidates) == 1 else None)
+        self._gate_listener(
+            GateAnswer(
+                release=str(found.release.ref) if found else f"{event.cluster}/{event.canary}",
                 cluster=event.cluster,
                 region=found.release.region if found else "",
-                release=release,
-                action=f"gate:{event.gate}",
-                diff=f"Flagger passed {event.gate} for {event.namespace}/{event.canary}, approved by {event.actor}",
-                before={},
-                after={},
-                result="applied",
-                reason="Flagger called rolldeck's gate webhook",
-                evidence=f"gate {event.gate} approved by {event.actor}",
+                namespace=event.namespace,
+                canary=event.canary,
+                gate=Gate(event.gate),
+                approver=event.actor,
+                backend_time=self._clock.now(),
             )
         )
 

@@ -21,16 +21,17 @@ CONTEXT = "kind-test"
 @pytest_asyncio.fixture
 async def live(fake_cluster, tmp_path) -> AsyncIterator[KubeBackend]:
     """A backend on the single fake cluster; seed the store before using it, or wait for the watch."""
-    async with running_backend(fake_cluster.kubeconfig_path, context=fake_cluster.context, key_dir=tmp_path / "keys", audit_path=tmp_path / "audit.jsonl", actor="alice") as backend:
+    async with running_backend(fake_cluster.kubeconfig_path, context=fake_cluster.context, key_dir=tmp_path / "keys", actor="alice") as backend:
         backend.fake = fake_cluster  # type: ignore[attr-defined]  # tests reach the server through it
         yield backend
 
 
 @pytest_asyncio.fixture
-async def act(live, fake_cluster) -> Callable[..., Awaitable[Outcome]]:
+async def act(live, fake_cluster, tmp_path) -> Callable[..., Awaitable[Outcome]]:
     """``await act(ActionKind.PROMOTE, "checkout")``: once the caches hold what the test wrote,
-    plan (must be allowed) and execute as alice."""
-    operator = Operator(live, AuditLog(None, time.time))
+    plan (must be allowed) and execute as alice. The operator's audit log (the only one: gate
+    answers the backend reports go to it too) is ``tmp_path / "audit.jsonl"``."""
+    operator = Operator(live, AuditLog(tmp_path / "audit.jsonl", time.time))
 
     async def run(kind: ActionKind, name: str, *, expect_ok: bool = True, **options) -> Outcome:
         await in_sync(live, fake_cluster)

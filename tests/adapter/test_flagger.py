@@ -9,6 +9,7 @@ import pytest
 from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.audit import AuditLog
 from rolldeck.engine.model import Gate, ReleaseRef, Wait
+from rolldeck.engine.port import DryRunKind, DryRunner
 from tests.adapter import scenes
 from tests.adapter.conftest import CONTEXT, writes
 from tests.adapter.helpers import in_sync, wait_release
@@ -45,9 +46,11 @@ async def test_promote_opens_confirm_promotion_once(fake_cluster, live, act, tmp
     assert status == 200 and '"approved_by": "alice"' in text
     status, _ = await flagger_calls(live, "confirm-promotion")
     assert status == 403  # closed again after one use (flagger#1017)
+    # one audit path: the operator's approval and Flagger's use of it, in the operator's own log
     records = AuditLog.read(tmp_path / "audit.jsonl")
-    assert [(r["actor"], r["action"], r["result"]) for r in records] == [("alice", "gate:confirm-promotion", "applied")]
-    assert "approved by alice" in records[0]["diff"]
+    assert [(r["actor"], r["action"], r["result"]) for r in records] == [("alice", "promote", "applied"), ("alice", "gate:confirm-promotion", "applied")]
+    assert records[1]["release"] == f"{CONTEXT}/podinfo" and "approved by alice" in records[1]["diff"]
+    assert [r.action for r in act.operator.audit.recent()] == ["promote", "gate:confirm-promotion"]
 
 
 @pytest.mark.asyncio
@@ -111,7 +114,9 @@ async def test_dry_run_of_a_gate_says_no_api_request(fake_cluster, live, act):
     seed(live, fake_cluster)
     await wait_release(live, CONTEXT, "podinfo", synced)
     await in_sync(live, fake_cluster)
-    preview = await live.dry_run(act.operator.plan(Action(ActionKind.PROMOTE, ReleaseRef(CONTEXT, "podinfo"))))
+    answer = await live.dry_run(act.operator.plan(Action(ActionKind.PROMOTE, ReleaseRef(CONTEXT, "podinfo"))))
+    assert isinstance(live, DryRunner) and [line.kind for line in answer.lines] == [DryRunKind.NO_REQUEST] and answer.complete
+    preview = answer.text
     assert preview == f"no API request: opens Flagger gate confirm-promotion for shop/podinfo, used once at Flagger's next call to {live.gate_url(CONTEXT, 'confirm-promotion')}"
 
 

@@ -12,6 +12,7 @@ from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.audit import AuditLog
 from rolldeck.engine.model import ReleaseRef, Strategy
 from rolldeck.engine.operator import Operator
+from rolldeck.engine.port import DryRunKind
 from tests.adapter import scenes
 from tests.adapter.conftest import CONTEXT, writes
 from tests.adapter.helpers import in_sync, running_backend, wait_release
@@ -200,11 +201,18 @@ async def test_dry_run_previews_without_storing(fake_cluster, live, act):
     await wait_release(live, CONTEXT, "cart")
     await in_sync(live, fake_cluster)
     plan = act.operator.plan(Action(ActionKind.SET_WEIGHT, ReleaseRef(CONTEXT, "cart"), weight=40))
-    preview = await live.dry_run(plan)
+    answer = await live.dry_run(plan)
+    assert [line.kind for line in answer.lines] == [DryRunKind.CHANGE] and answer.complete
+    preview = answer.text
     assert "spec.http[0].route[0].weight: 90 → 60" in preview and "spec.http[0].route[1].weight: 10 → 40" in preview
     [patch] = writes(fake_cluster)
     assert patch.param("dryRun") == "All" and patch.param("fieldManager") == "rolldeck"
     assert fake_cluster.store.get("virtualservices", "shop", "cart")["metadata"]["resourceVersion"] == vs["metadata"]["resourceVersion"]
+    fake_cluster.store.delete("virtualservices", "shop", "cart")
+    await in_sync(live, fake_cluster)
+    gone = await live.dry_run(plan)  # no preview is a typed line too, never an exception
+    assert not gone.complete and [line.kind for line in gone.lines] == [DryRunKind.UNAVAILABLE]
+    assert gone.text == f"release {CONTEXT}/cart no longer exists"
 
 
 @pytest.mark.asyncio
@@ -212,6 +220,6 @@ async def test_dry_run_of_an_argo_status_verb(fake_cluster, live, act):
     scenes.argo_canary(fake_cluster.store, status={"pauseConditions": [{"reason": "CanaryPauseStep"}], "controllerPause": True})
     await wait_release(live, CONTEXT, "checkout", lambda r: r.paused)
     await in_sync(live, fake_cluster)
-    preview = await live.dry_run(act.operator.plan(Action(ActionKind.STEP_UP, ReleaseRef(CONTEXT, "checkout"))))
+    preview = (await live.dry_run(act.operator.plan(Action(ActionKind.STEP_UP, ReleaseRef(CONTEXT, "checkout"))))).text
     assert preview.startswith("PATCH /apis/argoproj.io/v1alpha1/namespaces/shop/rollouts/checkout/status: status.pauseConditions")
     await wait_until(lambda: fake_cluster.store.get("rollouts", "shop", "checkout")["status"].get("pauseConditions"), "pause conditions on the Rollout")

@@ -8,11 +8,11 @@ import os
 import pytest
 
 from rolldeck.engine.actions import Action, ActionKind
-from rolldeck.engine.audit import AuditLog
-from rolldeck.engine.model import ReleaseRef
+from rolldeck.engine.audit import AuditLog, GateAnswer
+from rolldeck.engine.model import Gate, ReleaseRef
 from rolldeck.engine.operator import Operator
 from rolldeck.engine.plans import Plan
-from rolldeck.engine.port import ApplyError, ApplyResult
+from rolldeck.engine.port import ApplyError, ApplyResult, GateAnswers
 from rolldeck.simulator.backend import SimulatorBackend
 from rolldeck.simulator.library import load_scenario
 
@@ -127,3 +127,24 @@ def test_audit_lines_are_json_objects(tmp_path):
     path.write_text('{"a": 1}\n\n')
     assert AuditLog.read(path) == [{"a": 1}]
     json.loads(path.read_text().splitlines()[0])
+
+
+class GateServingBackend(SimulatorBackend):
+    """A backend that answers a controller's gates (as ``KubeBackend`` does for Flagger)."""
+
+    listener = None
+
+    def report_gate_answers(self, listener) -> None:
+        self.listener = listener
+
+
+def test_gate_answers_a_backend_reports_go_to_the_operators_one_audit_log(tmp_path):
+    backend, operator = make(GateServingBackend, tmp_path)
+    assert isinstance(backend, GateAnswers)
+    assert backend.listener is not None  # building the operator attached its audit log
+    answer = GateAnswer(str(CHECKOUT), CHECKOUT.cluster, "eu-west-1", "shop", "checkout", Gate.CONFIRM_PROMOTION, "alice", 42.0)
+    backend.listener(answer)
+    (record,) = AuditLog.read(tmp_path / "audit.jsonl")
+    assert (record["actor"], record["action"], record["result"], record["release"]) == ("alice", "gate:confirm-promotion", "applied", str(CHECKOUT))
+    assert (record["backend_time"], record["wall_time"]) == (42.0, WALL)
+    assert [r.action for r in operator.audit.recent()] == ["gate:confirm-promotion"]  # what :audit shows

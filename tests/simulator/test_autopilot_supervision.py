@@ -84,3 +84,31 @@ async def test_the_view_shows_step_countdown_and_evidence_meter(tmp_path):
     assert 200 <= view.countdown_s <= 300
     assert view.verdict is not None and 0 < view.evidence_n and view.evidence_needed == 1000
     assert view.evidence.startswith("eu-west-1: canary")
+
+
+@pytest.mark.asyncio
+async def test_the_switch_is_recorded_by_the_engine_in_the_operators_audit_log(tmp_path):
+    backend, operator, pilot = setup([CanaryStepPlan(10, 30), CanaryStepPlan(100)], tmp_path)
+    await run(backend, pilot, 20)
+    record = pilot.switch(False, actor="alice")
+    assert not pilot.enabled
+    assert (record.action, record.result, record.before, record.after) == ("autopilot-off", "applied", {"autopilot": True}, {"autopilot": False})
+    assert record.diff == f"autopilot off: 1 release(s) return to manual control ({CHECKOUT})"
+    assert record.backend_time == backend.clock.now()
+    again = pilot.switch(False, actor="alice")  # nothing to switch: refused, and still recorded
+    assert (again.result, again.reason) == ("refused", "the autopilot is already off")
+    records = AuditLog.read(tmp_path / "audit.jsonl")
+    assert [(r["actor"], r["action"], r["result"]) for r in records][-2:] == [("alice", "autopilot-off", "applied"), ("alice", "autopilot-off", "refused")]
+    assert operator.audit.recent()[-2:] == [record, again]
+
+
+@pytest.mark.asyncio
+async def test_a_read_only_console_refuses_the_switch_and_records_the_refusal(tmp_path):
+    scenario = load_scenario("canary-5xx").model_copy(update={"faults": []})
+    backend = SimulatorBackend(scenario, paused=True, autopilot=True)
+    operator = Operator(backend, AuditLog(tmp_path / "audit.jsonl", wall_clock=lambda: 0.0), read_only=True)
+    pilot = Autopilot(operator, [RolloutPlan("checkout", CanaryPlan((CanaryStepPlan(100),)))], judge_config(scenario))
+    record = pilot.switch(False, actor="alice")
+    assert pilot.enabled
+    assert (record.result, record.reason, record.after) == ("refused", "the console is read-only", {"autopilot": True})
+    assert [(r["action"], r["result"]) for r in AuditLog.read(tmp_path / "audit.jsonl")] == [("autopilot-off", "refused")]

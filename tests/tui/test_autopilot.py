@@ -13,6 +13,7 @@ from rolldeck.console.screens.confirm import ConfirmModal
 from rolldeck.console.screens.fleet import FleetScreen, FleetTable
 from rolldeck.console.screens.release import ReleaseScreen
 from rolldeck.console.widgets.attention_table import AttentionTable
+from rolldeck.console.widgets.event_log import AuditTable
 from rolldeck.engine.autopilot import TrackState
 from rolldeck.engine.judge import Verdict
 from rolldeck.simulator.backend import SimulatorBackend
@@ -25,7 +26,9 @@ from .helpers import (
     console_app,
     notifications,
     paused_backend,
+    sample,
     select_release,
+    type_line,
 )
 
 SIZE = (140, 40)
@@ -108,6 +111,11 @@ class TestAutopilotSwitch:
             await pilot.press("A", "tab", "enter")  # and back on: it aborts on its next look
             await advance_live(pilot, app, 320.0, step=10.0)
             assert only_release(app).aborted
+            await type_line(pilot, ":", "audit")  # the switches are in :audit with the actions
+            table = app.screen.query_one(AuditTable)
+            await sample(pilot)
+            shown = [row[1:3] for row in (table.rendered(key) for key in table.row_keys) if row and row[1] == "alice"]
+            assert shown == [("alice", "autopilot-on"), ("alice", "autopilot-off")]
         actions = [(r["actor"], r["action"]) for r in audit_records(audit_path)]
         assert actions == [
             ("autopilot", "set-weight"),
