@@ -128,6 +128,16 @@ def crd_set(name: str, *, rollout_status_subresource: bool = True) -> list[Resou
     return sets[name]()
 
 
+# Opt-in (ClusterSpec.extra_resources): Argo Rollouts' job metric provider runs AnalysisRun
+# measurements as Jobs, and the plugin's test scenes carry them.
+JOBS = ResourceType("batch", "v1", "jobs", "Job", subresources=_S, categories=("all",))
+
+# Workload kinds of the groups removed in Kubernetes 1.16 (objects from older clusters, e.g. the Argo
+# Rollouts plugin's test data): stored and served as apps/v1.
+LEGACY_WORKLOAD_GROUPS = frozenset(
+    (group, kind) for group in ("extensions", "apps") for kind in ("Deployment", "ReplicaSet", "DaemonSet")
+)
+
 ALL_CRDS: frozenset[str] = frozenset({"istio", "gateway-api", "argo-rollouts", "argo-cd", "flagger"})
 
 
@@ -169,6 +179,8 @@ class Registry:
         (storage is shared), so a v1 builder can seed a cluster that serves only v1beta1."""
         api_version = obj.get("apiVersion", "")
         group, _, version = api_version.rpartition("/")
+        if (group, obj.get("kind")) in LEGACY_WORKLOAD_GROUPS:
+            group, version = "apps", "v1"  # as a 1.16+ server stores what older clusters wrote
         same_kind = [rt for rt in self.types if rt.group == group and rt.kind == obj.get("kind")]
         for rt in same_kind:
             if rt.version == version:
