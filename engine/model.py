@@ -10,17 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
 
 from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS, count_above, histogram_quantile
+from rolldeck.engine.controller_analysis import AnalysisSummary, ExperimentSummary
 from rolldeck.engine.routers import Router
 from rolldeck.engine.steps import AnalysisStep, OtherStep, PauseStep, PromotionStep, Step, WeightStep
+from rolldeck.engine.traffic import Cohort, Mirror, TrafficRules
 from rolldeck.engine.waits import Gate, Wait, WaitKind
 
 __all__ = [
     "AnalysisStep",
     "ClusterHealth",
     "ClusterState",
+    "Cohort",
     "DEFAULT_WEIGHT_STEPS",
     "FleetState",
     "Gate",
@@ -41,6 +43,8 @@ __all__ = [
     "Split",
     "Step",
     "Strategy",
+    "TrafficRules",
+    "Unmapped",
     "VersionState",
     "Wait",
     "WaitKind",
@@ -52,6 +56,7 @@ class Strategy(StrEnum):
     CANARY = "canary"
     BLUE_GREEN = "blue-green"
     ROLLING = "rolling"  # a plain Deployment rolling update: the split follows Ready pods
+    AB = "a/b"  # a match cohort (header, cookie…) goes to the candidate; everyone else stays on stable
 
 
 class Owner(StrEnum):
@@ -189,13 +194,6 @@ class Split:
         return " / ".join(f"{name} {value}%" for name, value in self.weights)
 
 
-class Mirror(NamedTuple):
-    """Shadow traffic: ``percent`` of requests copied to ``version`` (a float, as Istio's double)."""
-
-    version: str
-    percent: float
-
-
 DEFAULT_WEIGHT_STEPS: tuple[int, ...] = (0, 1, 5, 10, 25, 50, 100)
 
 
@@ -241,6 +239,10 @@ class ReleaseState:
     mirror: Mirror | None = None  # the version receiving shadow traffic, and how much
     gitops: GitOpsState | None = None  # the Argo CD Application managing this release's objects
     denied: tuple[tuple[str, str], ...] = ()  # (action kind, reason) the cluster's RBAC refuses this user
+    rules: TrafficRules = TrafficRules()  # match cohorts and mirrors beside the weighted split
+    analyses: tuple[AnalysisSummary, ...] = ()  # the controller's own analysis runs for the current revision
+    experiments: tuple[ExperimentSummary, ...] = ()
+    unread: tuple[str, ...] = ()  # what rolldeck could not read for this release, instead of a guess
 
     @property
     def name(self) -> str:
@@ -308,12 +310,26 @@ class ClusterHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class Unmapped:
+    """An object that looks like delivery but that rolldeck cannot read as a release: listed, read-only."""
+
+    kind: str  # "HTTPRoute", "VirtualService", "Service"…
+    namespace: str
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
 class ClusterState:
     name: str
     region: str
     releases: tuple[ReleaseState, ...] = ()
     health: ClusterHealth = ClusterHealth()
     read_only: bool = False
+    unmapped: tuple[Unmapped, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
