@@ -29,13 +29,13 @@ from rolldeck.engine.kube.cluster import BackendTuning, ClusterConnection
 from rolldeck.engine.kube.errors import HttpError, describe, one_line
 from rolldeck.engine.kube.flagger_gates import FlaggerGates, GateEvent
 from rolldeck.engine.kube.kubeconfig import Kubeconfig, KubeconfigError, private_key_dir, shred_key_files
-from rolldeck.engine.kube.mapping import map_cluster
+from rolldeck.engine.kube.mapping import map_objects
 from rolldeck.engine.kube.mapping.objects import label_selector_string, spec
 from rolldeck.engine.kube.mapping.sources import Discovered
-from rolldeck.engine.kube.mapping.unmanaged import percentages
+from rolldeck.engine.kube.mapping.workloads import percentages
 from rolldeck.engine.kube.reflector import TRANSPORT_ERRORS
 from rolldeck.engine.kube.signals import ReleaseSignals, RunningTotals
-from rolldeck.engine.model import ClusterState, Gate, FleetState, Owner, RegionState, ReleaseRef, ReleaseState, Signals, Split
+from rolldeck.engine.model import ClusterState, Gate, FleetState, Owner, RegionState, ReleaseRef, ReleaseState, Signals, Split, Unmapped
 from rolldeck.engine.plans import Plan
 from rolldeck.engine.port import ApplyError, ApplyResult, DryRun, DryRunKind, DryRunLine
 
@@ -100,7 +100,7 @@ class KubeBackend:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = False
         # snapshot cache
-        self._mapped: dict[str, tuple[tuple[int, ...], list[Discovered]]] = {}
+        self._mapped: dict[str, tuple[tuple[int, ...], list[Discovered], tuple[Unmapped, ...]]] = {}
         self._discovered: dict[ReleaseRef, Discovered] = {}
         self._fleet: FleetState | None = None
         self._built_at = 0.0
@@ -172,7 +172,7 @@ class KubeBackend:
         regions: dict[str, list[ClusterState]] = {}
         discovered: dict[ReleaseRef, Discovered] = {}
         for name, connection in self.connections.items():
-            releases = self._releases(connection)
+            releases, unmapped = self._releases(connection)
             for item in releases:
                 discovered[item.release.ref] = item
             state = ClusterState(
@@ -181,6 +181,7 @@ class KubeBackend:
                 releases=tuple(item.release for item in releases),
                 health=connection.health(),
                 read_only=self.read_only,
+                unmapped=unmapped,
             )
             regions.setdefault(connection.region, []).append(state)
         self._discovered = discovered
@@ -297,18 +298,18 @@ class KubeBackend:
             raise ApplyError(f"cluster {target.cluster}: {connection.error or 'not connected'}")
         return connection
 
-    def _releases(self, connection: ClusterConnection) -> list[Discovered]:
+    def _releases(self, connection: ClusterConnection) -> tuple[list[Discovered], tuple[Unmapped, ...]]:
         gates_version = self.gates.version if self.gates is not None else 0
         key = (connection.version, gates_version, connection.access.version, self._signals_version)
         cached = self._mapped.get(connection.name)
         if cached is not None and cached[0] == key:
-            return cached[1]
+            return cached[1], cached[2]
         waits = {**self.gates.waiting(""), **self.gates.waiting(connection.name)} if self.gates is not None else {}
-        mapped = map_cluster(connection.objects(), cluster=connection.name, region=connection.region, gate_waits=waits)
-        result = [Discovered(self._decorate(connection, item.release), item.sources) for item in mapped]
-        self._mapped[connection.name] = (key, result)
+        mapped = map_objects(connection.objects(), cluster=connection.name, region=connection.region, gate_waits=waits)
+        result = [Discovered(self._decorate(connection, item.release), item.sources) for item in mapped.releases]
+        self._mapped[connection.name] = (key, result, mapped.unmapped)
         self._schedule_access_checks(connection, [item.release for item in result])
-        return result
+        return result, mapped.unmapped
 
     def _decorate(self, connection: ClusterConnection, release: ReleaseState) -> ReleaseState:
         denied = dict(release.denied)

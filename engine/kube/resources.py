@@ -75,6 +75,7 @@ CUSTOM_KINDS = (
     CustomKind("httproutes", "gateway.networking.k8s.io", ("v1", "v1beta1"), "HTTPRoute", "gateway-api"),
     CustomKind("rollouts", "argoproj.io", ("v1alpha1",), "Rollout", "argo-rollouts"),
     CustomKind("analysisruns", "argoproj.io", ("v1alpha1",), "AnalysisRun", "argo-rollouts"),
+    CustomKind("experiments", "argoproj.io", ("v1alpha1",), "Experiment", "argo-rollouts"),
     CustomKind("canaries", "flagger.app", ("v1beta1",), "Canary", "flagger"),
     CustomKind("applications", "argoproj.io", ("v1alpha1",), "Application", "argo-cd"),
 )

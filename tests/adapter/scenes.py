@@ -106,3 +106,38 @@ def flagger_canary(store, name: str = "podinfo", *, phase: str = "WaitingPromoti
     canary = ko.canary(name, NS, phase=phase, canary_weight=weight)
     canary["spec"]["analysis"]["webhooks"] = [{"name": g, "type": g, "url": f"{base}/{cluster}/rolldeck/gate/{g}"} for g in gates]
     return store.put(canary)
+
+
+def argo_workload_ref(store, name: str = "checkout") -> dict[str, Any]:
+    """A canary Rollout whose template comes from a Deployment (``spec.workloadRef``, the shape of the
+    Argo plugin's testdata/canary/canary-rollout3.yaml), mid-flight: stable rev 1 'aaa' v1, canary
+    rev 2 'bbb' v2. The Deployment is scaled to zero, as Argo leaves it; it holds the v2 template."""
+    labels = {"app": name}
+    dep = ko.deployment(name, NS, image="registry.local/checkout:v2", replicas=0, labels=labels, annotations={"team": "payments"})
+    dep["status"] = {"observedGeneration": 1, "replicas": 0}
+    stored_dep = store.put(dep)
+    ro = ko.rollout(name, NS, steps=copy.deepcopy(STEPS), virtual_service_name=f"{name}-vs")
+    del ro["spec"]["template"]
+    ro["spec"]["workloadRef"] = {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+    ro["status"] = {
+        "phase": "Paused",
+        "observedGeneration": "1",
+        "currentStepIndex": 1,
+        "stableRS": "aaa",
+        "currentPodHash": "bbb",
+        "replicas": 6,
+        "updatedReplicas": 1,
+        "readyReplicas": 6,
+        "availableReplicas": 6,
+        "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": "2026-01-01T00:00:00Z"}],
+        "controllerPause": True,
+        "canary": {"weights": {"canary": {"weight": 20}, "stable": {"weight": 80}}},
+    }
+    stored = store.put(ro)
+    for hash_, revision, image, replicas in (("aaa", 1, "v1", 5), ("bbb", 2, "v2", 1)):
+        rs = _rs(stored, hash_, revision, image, replicas)
+        rs["spec"]["template"] = copy.deepcopy(stored_dep["spec"]["template"])
+        rs["spec"]["template"]["metadata"]["labels"]["rollouts-pod-template-hash"] = hash_
+        rs["spec"]["template"]["spec"]["containers"][0]["image"] = f"registry.local/checkout:{image}"
+        store.put(rs)
+    return store.get("rollouts", NS, name)

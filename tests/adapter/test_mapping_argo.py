@@ -41,9 +41,9 @@ PHASE_CASES = [
     ("spec not observed", {"observedGeneration": "3", "phase": "Healthy"}, {}, ("Progressing", "waiting for rollout spec update to be observed")),
     ("just promoted", {"controllerPause": True, "phase": "Paused"}, {}, ("Progressing", "waiting for rollout to unpause")),
     ("controller phase wins", {"phase": "Paused", "message": "CanaryPauseStep", "pauseConditions": [{"reason": "CanaryPauseStep"}]}, {}, ("Paused", "CanaryPauseStep")),
-    ("invalid spec", {"conditions": [{"type": "InvalidSpec", "status": "True", "message": "bad steps"}]}, {}, ("Degraded", "bad steps")),
-    ("aborted", {"conditions": [{"type": "Progressing", "reason": "RolloutAborted", "message": "aborted by user"}]}, {}, ("Degraded", "aborted by user")),
-    ("deadline", {"conditions": [{"type": "Progressing", "reason": "ProgressDeadlineExceeded", "message": "too slow"}]}, {}, ("Degraded", "too slow")),
+    ("invalid spec", {"conditions": [{"type": "InvalidSpec", "status": "True", "message": "bad steps"}]}, {}, ("Degraded", "InvalidSpec: bad steps")),
+    ("aborted", {"conditions": [{"type": "Progressing", "reason": "RolloutAborted", "message": "aborted by user"}]}, {}, ("Degraded", "RolloutAborted: aborted by user")),
+    ("deadline", {"conditions": [{"type": "Progressing", "reason": "ProgressDeadlineExceeded", "message": "too slow"}]}, {}, ("Degraded", "ProgressDeadlineExceeded: too slow")),
     ("manual pause", {}, {"paused": True}, ("Paused", "manually paused")),
     ("pause step", {"pauseConditions": [{"reason": "CanaryPauseStep"}]}, {}, ("Paused", "CanaryPauseStep")),
     ("restarting", {"restartedAt": "2026-01-01T00:00:00Z"}, {"restartAt": "2026-01-02T00:00:00Z"}, ("Progressing", "rollout is restarting")),
@@ -87,10 +87,18 @@ def test_set_weight_without_steps_is_full_promotion():
     assert current_set_weight(rollout({}, strategy={"canary": {}})) == 100
 
 
-def test_actual_weight_prefers_the_router_then_pod_ratio():
-    assert actual_canary_weight(rollout({"canary": {"weights": {"canary": {"weight": 15}}}}), 1) == 15
-    assert actual_canary_weight(rollout({"currentStepIndex": 1, "availableReplicas": 6}), canary_available=2) == 33
+def test_actual_weight_follows_the_plugin():
+    """info/rollout_info.go: the router's weight, SetWeight while it reports none, the pod ratio
+    floored without a router, the max after the last step, 0 while no pod is available."""
+    available = {"availableReplicas": 6}
+    assert actual_canary_weight(rollout({**available, "canary": {"weights": {"canary": {"weight": 15}}}}), 1) == 15
+    assert actual_canary_weight(rollout({**available, "currentStepIndex": 1}), canary_available=2) == 20  # SetWeight
+    plain = rollout({**available, "currentStepIndex": 1})
+    del plain["spec"]["strategy"]["canary"]["trafficRouting"]
+    assert actual_canary_weight(plain, canary_available=2) == 33
+    assert actual_canary_weight(plain, canary_available=4) == 66  # floored, as the plugin's integer division
     assert actual_canary_weight(rollout({"currentStepIndex": 4}), 0) == 100
+    assert actual_canary_weight(rollout({"canary": {"weights": {"canary": {"weight": 15}}}}), 1) == 0  # nothing available yet
 
 
 def test_canary_release_at_a_pause_step():
@@ -102,6 +110,7 @@ def test_canary_release_at_a_pause_step():
             "currentPodHash": "bbb",
             "pauseConditions": [{"reason": "CanaryPauseStep", "startTime": "2026-01-01T00:00:00Z"}],
             "controllerPause": True,
+            "availableReplicas": 5,
             "canary": {"weights": {"canary": {"weight": 20}, "stable": {"weight": 80}}},
         }
     )

@@ -115,23 +115,6 @@ CASES = [
     }),
 ]
 
-# What the current mapping reads differently from the plugin (issue 10). Each entry flips to a pass
-# when fixed; strict xfail turns an unexpected pass into a failure, so this list stays true.
-_REASON = "the condition's Reason: prefix is dropped (CalculateRolloutPhase formats \"Reason: message\")"
-WRONG: dict[tuple[str, str, str], str] = {
-    ("canary", "canary-demo", "message"): _REASON,
-    ("canary", "canary-demo-pingpong", "message"): _REASON,
-    ("experiment-analysis", "rollout-experiment-analysis", "message"): _REASON,
-    ("rollout-aborted", "rollout-background-analysis", "message"): _REASON,
-    ("rollout-invalid", "rollout-invalid", "message"): _REASON,
-    ("canary", "canary-demo-weights-na", "actual_weight"): "with a router but no weights in status the plugin shows SetWeight; rolldeck falls back to the pod ratio",
-    ("experiment-analysis", "rollout-experiment-analysis", "analysis"): "AnalysisRun results are not in the model (background run not read at all)",
-    ("rollout-aborted", "rollout-background-analysis", "analysis"): "AnalysisRun results are not in the model (background run not read at all)",
-    ("experiment-analysis", "rollout-experiment-analysis", "experiments"): "Experiments are neither watched nor in the model",
-    ("experiment-step", "canary-demo", "experiments"): "Experiments are neither watched nor in the model",
-}
-
-
 def _canary_share(release: ReleaseState, split: str) -> int:
     candidate = release.candidate
     if candidate is None:  # fully promoted: the current version has everything
@@ -174,9 +157,7 @@ def observed(release: ReleaseState, name: str) -> Any:
 def _params():
     for case in CASES:
         for name, value in case.fields.items():
-            key = (case.scene, case.rollout, name)
-            marks = [pytest.mark.xfail(strict=True, reason=WRONG[key])] if key in WRONG else []
-            yield pytest.param(case, name, value, id=f"{case.scene}/{case.rollout}/{name}", marks=marks)
+            yield pytest.param(case, name, value, id=f"{case.scene}/{case.rollout}/{name}")
 
 
 def _release(scene: str, rollout: str) -> ReleaseState:
@@ -200,16 +181,9 @@ SCENE_RELEASES = {
     "rollout-aborted": {"rollout-background-analysis"},
     "rollout-invalid": {"rollout-invalid"},
 }
-WRONG_SCENES: dict[str, str] = {
-    "canary": "the workloadRef Deployment canary-demo-deploy becomes an unmanaged release of its own",
-}
 
 
-@pytest.mark.parametrize(
-    ("scene", "names"),
-    [pytest.param(s, n, id=s, marks=[pytest.mark.xfail(strict=True, reason=WRONG_SCENES[s])] if s in WRONG_SCENES else [])
-     for s, n in SCENE_RELEASES.items()],
-)
+@pytest.mark.parametrize(("scene", "names"), [pytest.param(s, n, id=s) for s, n in SCENE_RELEASES.items()])
 def test_scene_releases(scene: str, names: set[str]) -> None:
     assert {d.release.name for d in map_cluster(objects(f"argo-rollouts/{scene}"), cluster="c", region="r")} == names
 
@@ -224,23 +198,6 @@ def test_roles_follow_the_plugin_tags():
 
 # utils/rollout/rolloututil_test.go, transcribed as data: GetRolloutPhase's table.
 PHASE_CASES = [d for d in yaml.safe_load_all((ROOT / "argo-rollouts" / "rolloututil-cases.yaml").read_text()) if d]
-_GENERATION = "observedGeneration compared with != instead of isGenerationObserved (unparsable or larger counts as observed)"
-WRONG_PHASES: dict[str, str] = {
-    "TestRolloutStatusDegraded": _REASON,
-    "TestRolloutStatusProgressing/post-promotion analysis": "the blue-green post-promotion branch of CalculateRolloutPhase is missing",
-    "TestRolloutStatusProgressing/post-promotion verification": "the blue-green post-promotion branch of CalculateRolloutPhase is missing",
-    "TestRolloutStatusProgressing/partial status": _GENERATION,
-    "TestRolloutStatusProgressing/v0.9 hash observedGeneration": _GENERATION,
-    "TestRolloutStatusProgressing/v0.9 numeric hash": _GENERATION,
-    "Test_isGenerationObserved/status more than spec": _GENERATION,
-    "Test_isGenerationObserved/parse failed": _GENERATION,
-}
-
-
-@pytest.mark.parametrize(
-    "case",
-    [pytest.param(c, id=c["test"], marks=[pytest.mark.xfail(strict=True, reason=WRONG_PHASES[c["test"]])] if c["test"] in WRONG_PHASES else [])
-     for c in PHASE_CASES],
-)
+@pytest.mark.parametrize("case", [pytest.param(c, id=c["test"]) for c in PHASE_CASES])
 def test_get_rollout_phase(case: dict[str, Any]) -> None:
     assert rollout_phase(case["rollout"]) == (case["phase"], case["message"])

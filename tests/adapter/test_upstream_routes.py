@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from rolldeck.engine.kube.mapping import map_cluster
+from rolldeck.engine.kube.mapping import map_cluster, unmapped_objects
 from rolldeck.engine.model import ReleaseState
 from tests.adapter.upstream import objects
 
@@ -125,49 +125,6 @@ SCENES = [
           unmapped={("Service", "foo-v1"), ("Service", "foo-v2")}),
 ]
 
-# What the current mapping gets wrong (issue 10): (scene, release or "", field) → why. Strict xfail:
-# a fix that makes one pass fails the run until its entry is removed here.
-NO_RULES = "traffic rules (match cohorts, mirrors) are not in the model"
-UNRECOGNISED = "a route without one rule of two or more destinations is not recognised: no release"
-EXTRA_VERSIONS = "Deployments behind the route's Services but outside its destinations (idle versions) are left out"
-PER_VERSION_SERVICES = "per-version Services become blue-green releases of their own, with opposite active slots"
-FLAGGER_ROUTER = "the router comes from spec.provider (default istio), not from the route Flagger generated"
-_UNRECOGNISED = {
-    ("istio/reviews-v3", "reviews"), ("istio/reviews-jason-v2-v3", "reviews"), ("istio/reviews-test-v2", "reviews"),
-    ("istio/mirror-absent", "mirror-percent-absent"), ("istio/mirror-50", "mirror-50"), ("istio/mirror-half", "mirror-half"),
-    ("istio/mirror-legacy-mirrorPercent", "mirror-legacy"), ("istio/mirror-legacy-mirror_percent", "mirror-legacy-snake"),
-    ("gateway-api/traffic-split-1", "foo-route"), ("gateway-api/httproute-mirroring", "http-filter-mirror"),
-    ("gateway-api/bar-httproute", "bar-route"),
-}
-WRONG: dict[tuple[str, str, str], str] = {
-    **{(s.id, r, f): NO_RULES for s in SCENES for r, fields in s.expect.items() for f in fields if f in ("cohorts", "mirrors")},
-    **{(s.id, r, f): UNRECOGNISED for s in SCENES for r, fields in s.expect.items() for f in fields
-       if (s.id, r) in _UNRECOGNISED and f not in ("cohorts", "mirrors")},
-    **{(sid, "", "releases"): UNRECOGNISED + " (its Deployments show as rolling releases, its Services as blue-green ones)"
-       for sid, _ in _UNRECOGNISED},
-    ("flagger/istio-ab-testing", "podinfo", "strategy"): "Flagger A/B (iterations + match) reads as blue-green",
-    ("flagger/gatewayapi-ab", "podinfo", "strategy"): "Flagger A/B (iterations + match) reads as blue-green",
-    ("flagger/istio-skip-analysis", "podinfo", "message_has"): "spec.skipAnalysis is not surfaced",
-    ("flagger/gatewayapi-canary", "podinfo", "router"): FLAGGER_ROUTER,
-    ("flagger/gatewayapi-ab", "podinfo", "router"): FLAGGER_ROUTER,
-    ("flagger/gatewayapi-bg", "podinfo", "router"): FLAGGER_ROUTER,
-    ("flagger/kubernetes-blue-green", "podinfo", "router"): "provider kubernetes (a Service selector switch) shows as \"kubernetes\"",
-    ("flagger/kubernetes-blue-green", "podinfo", "message_has"): "a status with conditions but no phase reads as \"not yet initialised\"",
-    ("istio/reviews-50-v3", "reviews", "desired"): EXTRA_VERSIONS,
-    ("istio/reviews-50-v3", "reviews", "versions"): EXTRA_VERSIONS,
-    ("istio/reviews-50-v3", "", "releases"): EXTRA_VERSIONS + ": reviews-v2 becomes a rolling release",
-    ("istio/reviews-90-10", "reviews", "desired"): EXTRA_VERSIONS,
-    ("istio/reviews-90-10", "", "releases"): EXTRA_VERSIONS + ": reviews-v3 becomes a rolling release",
-    ("gateway-api/bookinfo-reviews-90-10", "reviews", "desired"): EXTRA_VERSIONS,
-    ("gateway-api/bookinfo-reviews-90-10", "reviews", "versions"): EXTRA_VERSIONS,
-    ("gateway-api/bookinfo-reviews-90-10", "", "releases"): PER_VERSION_SERVICES + " (reviews-v3)",
-    ("gateway-api/per-version-services-without-a-route", "foo-v1", "strategy"): PER_VERSION_SERVICES,
-    ("gateway-api/per-version-services-without-a-route", "foo-v2", "strategy"): PER_VERSION_SERVICES,
-    ("gateway-api/redirect-only", "", "unmapped"): "unknown shapes are not listed",
-    ("gateway-api/per-version-services-without-a-route", "", "unmapped"): "unknown shapes are not listed",
-}
-
-
 def observed(release: ReleaseState, name: str) -> Any:
     if name in ("owner", "strategy", "phase"):
         return getattr(release, name).value
@@ -192,15 +149,11 @@ def _map(scene: Scene):
     return map_cluster(objects(*scene.files), cluster="c", region="r")
 
 
-def _marks(key: tuple[str, str, str]) -> list[Any]:
-    return [pytest.mark.xfail(strict=True, reason=WRONG[key])] if key in WRONG else []
-
-
 def _field_params():
     for scene in SCENES:
         for release, fields in scene.expect.items():
             for name, value in fields.items():
-                yield pytest.param(scene, release, name, value, id=f"{scene.id}/{release}/{name}", marks=_marks((scene.id, release, name)))
+                yield pytest.param(scene, release, name, value, id=f"{scene.id}/{release}/{name}")
 
 
 @pytest.mark.parametrize(("scene", "release_name", "name", "expected"), list(_field_params()))
@@ -214,15 +167,13 @@ def test_field(scene: Scene, release_name: str, name: str, expected: Any) -> Non
         assert value == expected
 
 
-@pytest.mark.parametrize("scene", [pytest.param(s, id=s.id, marks=_marks((s.id, "", "releases"))) for s in SCENES])
+@pytest.mark.parametrize("scene", [pytest.param(s, id=s.id) for s in SCENES])
 def test_never_invent_a_release(scene: Scene) -> None:
     assert {d.release.name for d in _map(scene)} == scene.releases
 
 
 @pytest.mark.parametrize(
-    "scene", [pytest.param(s, id=s.id, marks=_marks((s.id, "", "unmapped"))) for s in SCENES if s.unmapped is not None]
+    "scene", [pytest.param(s, id=s.id) for s in SCENES if s.unmapped is not None]
 )
 def test_unknown_shapes_are_listed_read_only(scene: Scene) -> None:
-    from rolldeck.engine.kube.mapping import unmapped_objects
-
     assert {(u.kind, u.name) for u in unmapped_objects(objects(*scene.files))} == scene.unmapped

@@ -9,11 +9,14 @@ import dataclasses
 import pytest
 import yaml
 
+from rolldeck.engine.kube.resources import BUILTIN_KINDS, CUSTOM_KINDS
 from rolldeck.engine.model import Owner, ReleaseRef
 from tests.adapter.helpers import cluster_health, running_backend, wait_release
 from tests.waiting import ManualClock, wait_until
 from tests.fakekube import Allow, ClusterSpec
 from tests.fakekube import objects as ko
+
+KINDS = len(BUILTIN_KINDS) + len(CUSTOM_KINDS)  # the fake cluster serves every CRD set: one watch each
 
 CTX = "kind-test"
 DEPLOYMENTS = "/apis/apps/v1/deployments"  # the all-namespaces collection the backend watches
@@ -171,7 +174,7 @@ async def test_steady_state_sends_no_requests(fake_cluster, tmp_path):
     clock = ManualClock(1000.0)  # the backend's monotonic clock: contact ages move only when told
     async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k", monotonic=clock) as backend:
         await wait_release(backend, CTX, "api")
-        await wait_until(lambda: fake_cluster.open_watches == 10, "one watch per kind")
+        await wait_until(lambda: fake_cluster.open_watches == KINDS, "one watch per kind")
         access = backend.connections[CTX].access
 
         def settled() -> bool:  # the snapshot asks for any review it lacks; then all are answered
@@ -185,7 +188,7 @@ async def test_steady_state_sends_no_requests(fake_cluster, tmp_path):
         await wait_until(lambda: fake_cluster.bookmarks_sent >= bookmarks + 100, "100 bookmarks, about 10 per watch")
         assert list(fake_cluster.requests)[mark:] == [] and backend.requests == sent  # watches only, no polling
         health = cluster_health(backend.snapshot(), CTX)
-        assert health.watches == 10
+        assert health.watches == KINDS
         assert health.last_update_age_s == 0.0  # heard from since the clock moved 10 s: bookmarks count as contact
 
 
@@ -223,7 +226,7 @@ async def test_a_bookmark_advances_the_rv_the_next_watch_starts_from(fake_cluste
     fake_cluster.store.put(ko.deployment("api", "shop"))
     async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k") as backend:
         await wait_release(backend, CTX, "api")
-        await wait_until(lambda: fake_cluster.open_watches == 10, "one watch per kind")
+        await wait_until(lambda: fake_cluster.open_watches == KINDS, "one watch per kind")
         fake_cluster.faults.add(watch=True, path=r"^/apis/apps/v1/deployments\?", handler=bookmark_then_end, times=1)
         mark = len(fake_cluster.requests)
         fake_cluster.drop_watches()

@@ -8,33 +8,59 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from rolldeck.engine.kube.mapping import argo, flagger, unmanaged
 from rolldeck.engine.kube.mapping.argocd import gitops_for
 from rolldeck.engine.kube.mapping.objects import LabelIndex, Obj, Objects, name_of, namespace_of
+from rolldeck.engine.kube.mapping.route_release import route_release
 from rolldeck.engine.kube.mapping.sources import Discovered
-from rolldeck.engine.model import ReleaseRef
+from rolldeck.engine.model import ReleaseRef, Unmapped
 
-__all__ = ["Discovered", "Objects", "map_cluster"]
+__all__ = ["ClusterMapping", "Discovered", "Objects", "map_cluster", "map_objects", "unmapped_objects"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterMapping:
+    releases: list[Discovered]
+    unmapped: tuple[Unmapped, ...] = ()
 
 
 def map_cluster(objects: Objects, *, cluster: str, region: str, gate_waits: Mapping[str, str] | None = None) -> list[Discovered]:
+    return map_objects(objects, cluster=cluster, region=region, gate_waits=gate_waits).releases
+
+
+def unmapped_objects(objects: Objects, *, cluster: str = "", region: str = "") -> tuple[Unmapped, ...]:
+    return map_objects(objects, cluster=cluster, region=region).unmapped
+
+
+def map_objects(objects: Objects, *, cluster: str, region: str, gate_waits: Mapping[str, str] | None = None) -> ClusterMapping:
     found: list[tuple[Discovered, list[Obj]]] = []
+    unmapped: list[Unmapped] = []
     claimed: set[tuple[str, str, str]] = set()  # (namespace, kind key, name)
 
     for rollout in objects.all("rollouts"):
         ns = namespace_of(rollout)
+        reference = (rollout.get("spec") or {}).get("workloadRef") or {}
+        workload_key = argo.WORKLOAD_KINDS.get(str(reference.get("kind") or "Deployment"))
+        workload = objects.get(workload_key, ns, str(reference["name"])) if workload_key and reference.get("name") else None
         discovered = argo.release_from_rollout(
-            rollout, objects.owned_index("replicasets", ns), objects.in_namespace("analysisruns", ns), cluster=cluster, region=region
+            rollout,
+            objects.owned_index("replicasets", ns),
+            objects.in_namespace("analysisruns", ns),
+            cluster=cluster,
+            region=region,
+            experiments=objects.in_namespace("experiments", ns),
+            workload=workload,
         )
         claimed |= {(ns, kind, name) for kind, name in argo.claimed_objects(rollout)}
-        found.append((discovered, [rollout]))
+        found.append((discovered, [rollout, *([workload] if workload is not None else [])]))
 
     for canary in objects.all("canaries"):
         ns = namespace_of(canary)
         deployments = {name_of(d): d for d in objects.in_namespace("deployments", ns)}
-        discovered = flagger.release_from_canary(canary, deployments, cluster=cluster, region=region, gate_waits=gate_waits)
+        routes = {kind: objects.in_namespace(kind, ns) for kind in ("virtualservices", "httproutes")}
+        discovered = flagger.release_from_canary(canary, deployments, cluster=cluster, region=region, gate_waits=gate_waits, routes=routes)
         claimed |= {(ns, kind, name) for kind, name in flagger.claimed_objects(canary)}
         found.append((discovered, [canary, *(deployments[n] for n in (discovered.sources.target,) if n in deployments)]))
 
@@ -61,38 +87,49 @@ def map_cluster(objects: Objects, *, cluster: str, region: str, gate_waits: Mapp
             deployments_by_ns[ns] = {name_of(d): d for d in deployments_in(ns)}
         return [deployments_by_ns[ns][n] for n in sorted(names) if n in deployments_by_ns[ns]]
 
-    routed_services: set[tuple[str, str]] = set()
-    route_kinds = (("virtualservices", unmanaged.release_from_virtual_service), ("httproutes", unmanaged.release_from_http_route))
-    for kind, mapper in route_kinds:
+    covered: set[tuple[str, str]] = set()  # (namespace, Service) a recognised route already accounts for
+    accounted: set[tuple[str, str]] = set()  # (namespace, Deployment) that is a version of some release
+    for kind in ("virtualservices", "httproutes"):
         for route in objects.all(kind):
             if not free(kind, route):
                 continue
             ns = namespace_of(route)
-            services = services_in(ns)
-            deployments = deployments_in(ns)
-            replicasets = objects.owned_index("replicasets", ns)
-            if kind == "virtualservices":
-                discovered = mapper(route, services, deployments, replicasets, objects.in_namespace("destinationrules", ns), cluster=cluster, region=region)
-            else:
-                discovered = mapper(route, services, deployments, replicasets, cluster=cluster, region=region)
-            if discovered is None:
-                continue
-            routed_services |= {(ns, b.host.split(".")[0]) for b in discovered.sources.backends.values()}
-            names = {n for names in discovered.sources.deployments.values() for n in names}
-            managed = [route, *named_deployments(ns, names)]
-            found.append((discovered, managed))
+            outcome = route_release(
+                kind,
+                route,
+                services_in(ns),
+                deployments_in(ns),
+                objects.owned_index("replicasets", ns),
+                objects.in_namespace("destinationrules", ns) if kind == "virtualservices" else (),
+                cluster=cluster,
+                region=region,
+            )
+            covered |= {(ns, service) for service in outcome.covered_services}
+            if outcome.unmapped is not None:
+                unmapped.append(outcome.unmapped)
+            if outcome.discovered is not None:
+                accounted |= {(ns, d) for d in outcome.deployments}
+                found.append((outcome.discovered, [route, *named_deployments(ns, outcome.deployments)]))
 
+    candidates: dict[str, list[Obj]] = {}
     for service in objects.all("services"):
         ns = namespace_of(service)
-        if not free("services", service) or (ns, name_of(service)) in routed_services:
-            continue
+        if free("services", service) and (ns, name_of(service)) not in covered:
+            candidates.setdefault(ns, []).append(service)
+    for ns, services in candidates.items():
         deployments = deployments_in(ns)
-        discovered = unmanaged.release_from_service(service, deployments, objects.owned_index("replicasets", ns), cluster=cluster, region=region)
-        if discovered is not None:
-            names = {n for names in discovered.sources.deployments.values() for n in names}
-            found.append((discovered, [service, *named_deployments(ns, names)]))
+        per_version = unmanaged.per_version_services(services, deployments)
+        unmapped.extend(unmanaged.unmapped_services(per_version, ns))
+        previews = unmanaged.preview_services(services, deployments)
+        for service in services:
+            if name_of(service) in per_version or name_of(service) in previews:
+                continue
+            discovered = unmanaged.release_from_service(service, deployments, objects.owned_index("replicasets", ns), cluster=cluster, region=region)
+            if discovered is not None:
+                names = {n for names in discovered.sources.deployments.values() for n in names}
+                accounted |= {(ns, n) for n in names}
+                found.append((discovered, [service, *named_deployments(ns, names)]))
 
-    accounted = {(item.release.namespace, n) for item, _ in found for names in item.sources.deployments.values() for n in names}
     for deployment in objects.all("deployments"):
         ns = namespace_of(deployment)
         if not free("deployments", deployment) or (ns, name_of(deployment)) in accounted:
@@ -113,4 +150,4 @@ def map_cluster(objects: Objects, *, cluster: str, region: str, gate_waits: Mapp
             release = replace(release, gitops=gitops)
         result.append(Discovered(release, discovered.sources))
     result.sort(key=lambda d: d.release.name)
-    return result
+    return ClusterMapping(result, tuple(sorted(unmapped, key=lambda u: (u.namespace, u.kind, u.name))))

@@ -34,6 +34,7 @@ class Sources:
     selector_key: str = ""
     deployments: dict[str, tuple[str, ...]] = field(default_factory=dict)  # version name → Deployment names
     target: str = ""  # the Deployment Flagger watches (retry edits its template)
+    workload: tuple[str, str] | None = None  # (kind key, name) a Rollout's workloadRef names: undo patches it
 
     def candidate_deployment(self, release: ReleaseState) -> str:
         candidate = release.candidate

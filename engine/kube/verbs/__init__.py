@@ -42,7 +42,10 @@ def needed(plan: Plan, release: ReleaseState, sources: Sources) -> tuple[list[tu
     """(objects to read, whether ReplicaSets must be listed) for this plan."""
     kind = plan.action.kind
     if sources.owner is Owner.ARGO_ROLLOUTS:
-        return [("rollouts", sources.rollout)], kind is ActionKind.UNDO
+        wanted = [("rollouts", sources.rollout)]  # first: its selector lists the ReplicaSets
+        if kind is ActionKind.UNDO and sources.workload is not None:
+            wanted.append(sources.workload)  # undo patches the template's source, as the CLI does
+        return wanted, kind is ActionKind.UNDO
     if sources.owner is Owner.FLAGGER:
         wanted = [("canaries", sources.canary)]
         if kind is ActionKind.RETRY:
@@ -62,7 +65,7 @@ def build(plan: Plan, release: ReleaseState, sources: Sources, live: Live, kinds
         raise StateChanged("the plan has nothing to apply")
     owner = sources.owner
     if owner is Owner.ARGO_ROLLOUTS:
-        return _argo(change, kinds["rollouts"], live.need("rollouts", sources.rollout), live)
+        return _argo(change, kinds["rollouts"], live.need("rollouts", sources.rollout), live, sources)
     if owner is Owner.FLAGGER:
         return _flagger(change, kinds["canaries"], live.need("canaries", sources.canary), live, sources, release, stamp)
     if owner is Owner.UNMANAGED:
@@ -70,7 +73,7 @@ def build(plan: Plan, release: ReleaseState, sources: Sources, live: Live, kinds
     raise StateChanged(f"{owner.value} releases are not on a cluster")
 
 
-def _argo(change: Change, rollouts: Kind, rollout: Obj, live: Live) -> Intent:
+def _argo(change: Change, rollouts: Kind, rollout: Obj, live: Live, sources: Sources) -> Intent:
     match change:
         case Promote(full=True):
             return argo.promote_full(rollouts, rollout)
@@ -87,7 +90,8 @@ def _argo(change: Change, rollouts: Kind, rollout: Obj, live: Live) -> Intent:
         case Resume():
             return argo.set_paused(rollouts, rollout, False)
         case Undo(revision=revision):
-            return argo.undo(rollouts, rollout, live.replicasets, revision)
+            workload = live.need(*sources.workload) if sources.workload is not None else None  # workloadRef: its template
+            return argo.undo(rollouts, rollout, live.replicasets, revision, workload=workload)
         case SetWeights() | SetMirror():
             raise StateChanged(f"{_verb(change)} is not an Argo Rollouts verb (the controller owns the route)")
     raise AssertionError(f"unhandled change {change!r}")  # the union is closed; mypy cannot see Promote's bool is

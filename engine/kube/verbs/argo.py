@@ -11,7 +11,7 @@ from typing import Any
 
 from rolldeck.engine.kube.mapping import argo as argo_mapping
 from rolldeck.engine.kube.mapping.objects import Obj, int_or, name_of, namespace_of, owned_by, revision_of, spec, status
-from rolldeck.engine.kube.resources import JSON_PATCH, MERGE_PATCH, Kind
+from rolldeck.engine.kube.resources import DEPLOYMENTS, JSON_PATCH, MERGE_PATCH, REPLICASETS, Kind
 from rolldeck.engine.kube.verbs.write import Intent, StateChanged, Write, pointer, template_without_label
 
 
@@ -114,8 +114,13 @@ def set_paused(kind: Kind, rollout: Obj, paused: bool) -> Intent:
     return Intent((Write(kind, namespace_of(rollout), name_of(rollout), {"spec": {"paused": paused}}, MERGE_PATCH, note=note),), summary=note)
 
 
-def undo(kind: Kind, rollout: Obj, replicasets: Iterable[Obj], to_revision: int | None) -> Intent:
-    """``undo [--to-revision=N]``: the chosen ReplicaSet's template, minus its pod-template hash."""
+def undo(kind: Kind, rollout: Obj, replicasets: Iterable[Obj], to_revision: int | None, *, workload: Obj | None = None) -> Intent:
+    """``undo [--to-revision=N]``: the chosen ReplicaSet's template, minus its pod-template hash.
+
+    With ``spec.workloadRef`` the Rollout has no template of its own: the patch goes to the
+    referenced Deployment's ``/spec/template`` (the CLI's ``undoWorkloadRef``)."""
+    if spec(rollout).get("workloadRef") and workload is None:
+        raise StateChanged("the workload the rollout's workloadRef names was not found")
     owned = [rs for rs in replicasets if owned_by(rs, rollout)]
     by_revision = {r: rs for rs in owned if (r := revision_of(rs, argo_mapping.REVISION)) is not None}
     if not by_revision:
@@ -129,8 +134,14 @@ def undo(kind: Kind, rollout: Obj, replicasets: Iterable[Obj], to_revision: int 
     if target is None:
         raise StateChanged(f"revision {to_revision} not found (have {', '.join(map(str, ordered))})")
     template = template_without_label(spec(target).get("template") or {}, argo_mapping.POD_HASH)
-    if template == template_without_label(spec(rollout).get("template") or {}, argo_mapping.POD_HASH):
+    source = workload if workload is not None else rollout
+    if template == template_without_label(spec(source).get("template") or {}, argo_mapping.POD_HASH):
         raise StateChanged(f"the rollout already runs the template of revision {to_revision}")
     ops = [{"op": "replace", "path": pointer("spec", "template"), "value": template}]
-    write = Write(kind, namespace_of(rollout), name_of(rollout), ops, JSON_PATCH, note=f"template of revision {to_revision}")
+    if workload is not None:
+        target_kind = REPLICASETS if workload.get("kind") == "ReplicaSet" else DEPLOYMENTS
+        note = f"{target_kind.kind.lower()} {name_of(workload)}: template of revision {to_revision}"
+        write = Write(target_kind, namespace_of(workload), name_of(workload), ops, JSON_PATCH, note=note)
+    else:
+        write = Write(kind, namespace_of(rollout), name_of(rollout), ops, JSON_PATCH, note=f"template of revision {to_revision}")
     return Intent((write,), summary=f"undo to revision {to_revision}", extra={"revision": to_revision})
