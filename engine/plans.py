@@ -128,7 +128,7 @@ def plan_action(state: FleetState, action: Action, *, read_only: bool = False) -
     specific, change, diff = planner(release, action)
     before = summarize(release)
     after = {**before, **effects(change, release)} if change is not None else dict(before)
-    warnings = _gitops_warnings(release, action)
+    warnings = _gitops_warnings(release, action) + _cohort_warnings(release, action)
     # The warning rides on the diff too, so every confirm dialog and audit record carries it.
     suffix = "".join(f" ⚠ {w}" for w in warnings)
     return Plan(
@@ -161,6 +161,26 @@ def _gitops_warnings(release: ReleaseState, action: Action) -> tuple[str, ...]:
     if gitops.auto_sync:
         return (f"Argo CD app {gitops.app} auto-syncs: this edit is drift until Git matches",)
     return (f"Argo CD app {gitops.app} will show OutOfSync",)
+
+
+# Verbs whose effect is the weighted split: a match cohort evaluated first never sees it.
+_WEIGHT_ACTIONS = frozenset({ActionKind.SET_WEIGHT, ActionKind.STEP_UP, ActionKind.STEP_DOWN, ActionKind.PROMOTE})
+
+
+def _cohort_warnings(release: ReleaseState, action: Action) -> tuple[str, ...]:
+    if action.kind not in _WEIGHT_ACTIONS or not release.rules.cohorts:
+        return ()
+    first = release.rules.cohorts[0].describe()
+    more = f" (+{len(release.rules.cohorts) - 1} more rules)" if len(release.rules.cohorts) > 1 else ""
+    return (f"the route's first rule sends a cohort elsewhere, ahead of the weights: {first}{more}",)
+
+
+def _cohorts_are_hand_written(release: ReleaseState) -> Precondition:
+    """An unmanaged A/B route: its cohorts are match rules rolldeck does not rewrite."""
+    return Precondition(
+        not (release.strategy is Strategy.AB and release.owner.allows_manual_weights),
+        "not an unmanaged A/B route (its match rules are edited in the route itself)",
+    )
 
 
 _Result = tuple[list[Precondition], Change | None, str]
@@ -321,6 +341,7 @@ def _plan_promote(release: ReleaseState, action: Action) -> _Result:
     if release.strategy is Strategy.ROLLING:
         checks.append(Precondition(False, "a rolling update has no promote: resume it, or abort to roll back"))
         return checks, None, "promote"
+    checks.append(_cohorts_are_hand_written(release))
     checks.append(
         Precondition(
             candidate.replicas.all_ready,
@@ -329,7 +350,7 @@ def _plan_promote(release: ReleaseState, action: Action) -> _Result:
     )
     # Promote is a controller verb too (Argo's promote --full, Flagger's gate): no owner check.
     change = Promote(full=True, to=candidate.name, at_step=release.step)
-    if release.strategy is Strategy.CANARY:
+    if release.strategy in (Strategy.CANARY, Strategy.AB):
         current = release.desired.weight(candidate.name)
         return checks, change, f"promote {candidate.revision}: {candidate.name} {current}% → 100%, then it becomes stable"
     return checks, change, f"promote {candidate.revision}: active slot {release.active_slot} → {candidate.name}"
@@ -384,7 +405,8 @@ def _plan_abort(release: ReleaseState, action: Action) -> _Result:
     change = Abort(to=stable.name)
     if release.strategy is Strategy.ROLLING:
         return checks, change, f"abort: roll {candidate.revision} back to {stable.revision} (scale the old ReplicaSet up again)"
-    if release.strategy is Strategy.CANARY:
+    if release.strategy in (Strategy.CANARY, Strategy.AB):
+        checks.append(_cohorts_are_hand_written(release))
         # Abort is every controller's own verb (Argo status.abort, Flagger's rollback gate).
         current = release.desired.weight(candidate.name)
         return checks, change, f"abort: {candidate.name} {current}% → 0%, all traffic to {stable.name} ({candidate.revision} kept for diagnosis)"

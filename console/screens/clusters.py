@@ -5,10 +5,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
-from textual.widgets import Label
+from textual.widgets import Label, Static
 
 from rolldeck.console import format as fmt
 from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.release_details import unmapped_lines
 from rolldeck.console.screens.base import ConsoleScreen, Frame
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
 from rolldeck.engine.model import ClusterState
@@ -66,7 +67,7 @@ def cluster_row(cluster: ClusterState, config: ConsoleConfig, *, simulated: bool
         latency,
         str(health.watches) if not simulated else Text("sim", style="dim"),
         *(_present(cluster, api, simulated) for _, api in CONTROLLER_COLUMNS),
-        str(len(cluster.releases)),
+        str(len(cluster.releases)) + (f" +{len(cluster.unmapped)} unmapped" if cluster.unmapped else ""),
         Text(warnings, style="yellow") if warnings else Text(fmt.NO_DATA, style="dim"),
     )
 
@@ -88,6 +89,9 @@ class ClustersScreen(ConsoleScreen):
     def compose_body(self) -> ComposeResult:
         yield Label("clusters", classes="section-title")
         yield ClustersTable(CLUSTER_COLUMNS, id="clusters-table")
+        unmapped = Static("", id="unmapped-list")
+        unmapped.display = False  # shown only when some object is listed read-only
+        yield unmapped
 
     def main_widget(self) -> Widget | None:
         return self.query_one(ClustersTable)
@@ -97,6 +101,12 @@ class ClustersScreen(ConsoleScreen):
         config: ConsoleConfig = app.config  # type: ignore[attr-defined]
         read_only: bool = app.operator.read_only  # type: ignore[attr-defined]
         rows: dict[str, Row] = {}
+        in_scope = [c for c in frame.state.clusters() if frame.scope.admits_cluster(c.name)]
+        unmapped = self.query_one("#unmapped-list", Static)
+        listing = unmapped_lines(in_scope)
+        unmapped.display = bool(listing)
+        if listing:
+            unmapped.update(Text("unmapped, read-only (not releases):\n", style="bold") + listing)
         for cluster in frame.state.clusters():
             region = config.region_of(cluster.name, cluster.region)
             if frame.scope.admits_cluster(cluster.name) and self.filter_admits(cluster_text(cluster, region)):

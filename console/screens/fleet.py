@@ -11,6 +11,7 @@ from textual.widgets import Label
 
 from rolldeck.console import format as fmt
 from rolldeck.console.commands import Scope, bindings
+from rolldeck.console.release_details import RULE_STYLE, rules_mark
 from rolldeck.console.screens.base import ConsoleScreen, Frame
 from rolldeck.console.verdicts import ReleaseVerdict
 from rolldeck.console.widgets.attention_table import AttentionTable, attention_text
@@ -57,7 +58,11 @@ def phase_cell(release: ReleaseState) -> Text:
 
 def traffic_cell(release: ReleaseState) -> Text:
     # Lagging splits are highlighted: the data plane has not caught up with what was asked.
-    return Text(fmt.traffic(release), style="bold yellow" if release.split_lagging else "")
+    text = Text(fmt.traffic(release), style="bold yellow" if release.split_lagging else "")
+    mark = rules_mark(release)
+    if mark:
+        text.append(mark, style=RULE_STYLE)  # a cohort goes elsewhere, whatever the weights say
+    return text
 
 
 def step_cell(release: ReleaseState, track: TrackView | None) -> str:

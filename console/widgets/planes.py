@@ -1,7 +1,7 @@
 """Control plane beside data plane: what the route and spec say, and what pods and traffic do.
 
-The left panel is the control plane's intent (desired split, spec generation, router, mirror, Argo
-CD, owner); the right table is the data plane per version (pods, restarts, rps, errors, latency).
+The left panel is the control plane's intent (desired split, spec generation, router, match rules
+and mirrors, Argo CD, owner, the controller's analysis, what could not be read); the right table is the data plane per version (pods, restarts, rps, errors, latency).
 Where they disagree — a lagging split, a spec the controller has not observed — it is highlighted.
 """
 
@@ -12,6 +12,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from rolldeck.console import format as fmt
+from rolldeck.console.release_details import controller_analysis_rows, traffic_rule_rows, unread_rows
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
 from rolldeck.engine.model import ReleaseState, Strategy, VersionState
 
@@ -43,10 +44,7 @@ def control_plane_rows(release: ReleaseState) -> list[tuple[str, Text]]:
     )
     rows.append(("spec", spec))
     rows.append(("router", Text(release.router.label)))
-    if release.mirror is not None:
-        rows.append(("mirror", Text(f"{release.mirror.percent:g}% shadowed to {release.mirror.version}", style="bold magenta")))
-    else:
-        rows.append(("mirror", Text("off", style="dim")))
+    rows += traffic_rule_rows(release)
     gitops = release.gitops
     if gitops is None:
         rows.append(("argo cd", Text("not managed", style="dim")))
@@ -60,6 +58,8 @@ def control_plane_rows(release: ReleaseState) -> list[tuple[str, Text]]:
     rows.append(("state", Text(", ".join(flags) if flags else "running", style="bold yellow" if flags else "")))
     if release.denied:
         rows.append(("rbac", Text("; ".join(f"{verb}: {why}" for verb, why in release.denied), style="red")))
+    rows += controller_analysis_rows(release)
+    rows += unread_rows(release)
     return rows
 
 
