@@ -36,7 +36,7 @@ def traffic_rule_rows(release: ReleaseState) -> list[tuple[str, Text]]:
     if mirrors:
         rows += [("mirror", Text(f"{m.percent:g}% shadowed to {m.version}", style=RULE_STYLE)) for m in mirrors]
     elif release.mirror is not None:
-        rows.append(("mirror", Text(f"{release.mirror[1]}% shadowed to {release.mirror[0]}", style=RULE_STYLE)))
+        rows.append(("mirror", Text(f"{release.mirror.percent:g}% shadowed to {release.mirror.version}", style=RULE_STYLE)))
     else:
         rows.append(("mirror", Text("off", style="dim")))
     return rows

@@ -7,7 +7,7 @@ from __future__ import annotations
 from rolldeck.engine.kube.mapping import Objects, map_objects
 from rolldeck.engine.kube.mapping.argo import release_from_rollout, reported_weights, router_of
 from rolldeck.engine.kube.mapping.routes import parse_http_route, parse_virtual_service
-from rolldeck.engine.model import Owner, Role, Strategy
+from rolldeck.engine.model import Owner, Role, Router, Strategy
 from tests.fakekube import objects as ko
 
 
@@ -128,15 +128,17 @@ def test_a_preview_service_beside_the_active_one_is_part_of_the_blue_green_relea
 # --- Argo details the plugin data does not reach ------------------------------------------------------
 
 
-def test_router_labels_ignore_settings_keys_and_name_each_router():
+def test_routers_come_from_the_router_keys_not_from_settings_keys():
     def canary(routing):
         ro = ko.rollout("web", "shop")
         ro["spec"]["strategy"]["canary"]["trafficRouting"] = routing
         return ro
-    assert router_of(canary({"maxTrafficWeight": 1000, "managedRoutes": [{"name": "x"}], "nginx": {"stableIngress": "web"}})) == "Ingress"
-    assert router_of(canary({"smi": {}})) == "TrafficSplit"
-    assert router_of(canary({"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web"}}})) == "HTTPRoute"
-    assert router_of(canary({"plugins": {"argoproj-labs/contour": {}}})) == "plugin argoproj-labs/contour"
+    # the first raw key is a setting here: the router is nginx, which rolldeck reads but does not edit
+    assert router_of(canary({"maxTrafficWeight": 1000, "managedRoutes": [{"name": "x"}], "nginx": {"stableIngress": "web"}})) is Router.OTHER
+    assert router_of(canary({"managedRoutes": [{"name": "x"}], "istio": {"virtualService": {"name": "web"}}})) is Router.VIRTUAL_SERVICE
+    assert router_of(canary({"smi": {}})) is Router.SMI  # every SMI field is optional
+    assert router_of(canary({"plugins": {"argoproj-labs/gatewayAPI": {"httpRoute": "web"}}})) is Router.HTTP_ROUTE
+    assert router_of(canary({"plugins": {"argoproj-labs/contour": {}}})) is Router.OTHER
 
 
 def test_experiment_weights_are_kept_not_folded_into_stable():
