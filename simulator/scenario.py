@@ -16,6 +16,7 @@ from typing import Annotated, Literal, Union
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from rolldeck.engine.actions import ActionKind
 from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS
@@ -38,6 +39,19 @@ def _time_of_day(value: object) -> float:
 
 
 TimeOfDay = Annotated[float, BeforeValidator(_time_of_day)]
+
+# The strategies the simulator plays; an A/B (cohort) release is only read from real clusters.
+SIM_STRATEGIES = (Strategy.CANARY, Strategy.BLUE_GREEN, Strategy.ROLLING)
+
+
+def _sim_strategy(value: object) -> object:
+    if value in SIM_STRATEGIES or value in {s.value for s in SIM_STRATEGIES}:
+        return value
+    names = [repr(s.value) for s in SIM_STRATEGIES]
+    raise PydanticCustomError("literal_error", f"Input should be {', '.join(names[:-1])} or {names[-1]}")
+
+
+SimStrategy = Annotated[Strategy, BeforeValidator(_sim_strategy)]
 
 
 def _percent_or_count(value: object) -> str:
@@ -111,7 +125,7 @@ class ReleaseSpec(Strict):
     name: str
     cluster: str
     namespace: str = "default"
-    strategy: Strategy
+    strategy: SimStrategy
     # What splits its traffic; default by strategy: a VirtualService for canaries, a Service selector
     # for blue-green, none for rolling updates (the split follows Ready pods).
     router: Router

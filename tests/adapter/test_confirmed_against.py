@@ -15,7 +15,7 @@ import pytest
 
 from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.audit import AuditLog
-from rolldeck.engine.kube.mapping.unmanaged import mirror_percent
+from rolldeck.engine.kube.mapping.routes import mirror_percent
 from rolldeck.engine.model import Mirror, ReleaseRef
 from rolldeck.engine.operator import Operator
 from tests.adapter import scenes

@@ -7,15 +7,16 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 
-from rolldeck.console.app import make_app
 from rolldeck.console.screens.clusters import ClustersScreen
 from rolldeck.console.screens.fleet import FleetTable, row_key
 from rolldeck.console.screens.release import ReleaseScreen
 from rolldeck.console.widgets.planes import ControlPlanePanel
 from rolldeck.engine.kube import KubeBackend
 from rolldeck.engine.model import ReleaseRef
-from tests.adapter.helpers import FAST_WITH_UI, wait_for
+from tests.adapter.helpers import FAST_WITH_UI, in_sync
 from tests.adapter.upstream import scene
+from tests.tui.helpers import console_app, sample, select_release, type_line
+from tests.waiting import pilot_until, wait_until
 
 SIZE = (180, 60)
 CONTEXT = "kind-test"
@@ -28,11 +29,11 @@ def panel_text(app) -> str:
 
 
 async def open_release(app, pilot, ref: ReleaseRef) -> str:
-    table = app.screen.query_one("#fleet-table", FleetTable)
-    table.move_cursor(row=table.get_row_index(row_key(ref)))
+    await select_release(pilot, app, ref)
     await pilot.press("enter")
-    assert isinstance(app.screen, ReleaseScreen) and app.screen.ref == ref
-    await wait_for(lambda: app.screen.query_one(ControlPlanePanel)._shown is not None, what="the control-plane panel")
+    await pilot_until(pilot, lambda: isinstance(app.screen, ReleaseScreen) and app.screen.ref == ref, "the release screen")
+    await sample(pilot)  # the tick that draws it
+    await pilot_until(pilot, lambda: app.screen.query_one(ControlPlanePanel)._shown is not None, "the control-plane panel")
     return panel_text(app)
 
 
@@ -43,13 +44,15 @@ async def test_rules_analysis_and_unmapped_objects_on_screen(fake_cluster, tmp_p
         "argo-rollouts/experiment-analysis", "gateway-api/httproute-redirect-http.yaml",
     ))
     backend = KubeBackend.from_kubeconfig(CONTEXT, kubeconfig=fake_cluster.kubeconfig_path, tuning=FAST_WITH_UI, key_dir=tmp_path / "keys", actor="alice")
-    app = make_app(backend, audit_path=tmp_path / "audit.jsonl", actor="alice", wall_clock=lambda: 1_790_000_000.0)
+    app = console_app(backend, audit_path=tmp_path / "audit.jsonl", actor="alice")
     reviews, rollout = ReleaseRef(CONTEXT, "reviews"), ReleaseRef(CONTEXT, "rollout-experiment-analysis")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(lambda: {r.name for r in backend.snapshot().releases()} == {"reviews", "rollout-experiment-analysis"}
-                       and backend.snapshot().release(rollout).experiments, what="both releases, experiment included")
+        await in_sync(backend, fake_cluster)  # every object cached: no half-mapped release on screen
+        await wait_until(lambda: {r.name for r in backend.snapshot().releases()} == {"reviews", "rollout-experiment-analysis"}
+                         and backend.snapshot().release(rollout).experiments, "both releases, experiment included")
+        await sample(pilot)  # the tick that puts their rows on screen
         table = app.screen.query_one("#fleet-table", FleetTable)
-        await wait_for(lambda: table.rendered(row_key(reviews)) is not None, what="the fleet row")
+        await pilot_until(pilot, lambda: table.rendered(row_key(reviews)) is not None, "the fleet row")
         traffic = table.rendered(row_key(reviews))[[key for key, _ in table.columns].index("traffic")]
         assert traffic.endswith("⑂"), traffic  # a cohort goes elsewhere, whatever the weights say
         assert not table.rendered(row_key(rollout))[[key for key, _ in table.columns].index("traffic")].endswith("⑂")
@@ -65,11 +68,10 @@ async def test_rules_analysis_and_unmapped_objects_on_screen(fake_cluster, tmp_p
         assert "experiment rollout-experiment-analysis-6f646bf7b7-1-vcv27: Running (baseline blue 1/1, canary yellow 1/1)" in text
         await pilot.press("escape")
 
-        await pilot.press("colon")
-        await pilot.press(*"clusters")
-        await pilot.press("enter")
-        await wait_for(lambda: isinstance(app.screen, ClustersScreen), what="the clusters view")
+        await type_line(pilot, ":", "clusters")
+        await pilot_until(pilot, lambda: isinstance(app.screen, ClustersScreen), "the clusters view")
+        await sample(pilot)
         listing = app.screen.query_one("#unmapped-list")
-        await wait_for(lambda: listing.display, what="the unmapped list")
+        await pilot_until(pilot, lambda: listing.display, "the unmapped list")
         shown = str(listing.content)
         assert "HTTPRoute default/http-filter-redirect: no HTTP rule sends traffic to a Service (redirects or filters only)" in shown

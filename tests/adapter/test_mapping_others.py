@@ -7,7 +7,8 @@ import pytest
 from rolldeck.engine.kube.mapping import Objects, map_cluster
 from rolldeck.engine.kube.mapping.argocd import gitops_for
 from rolldeck.engine.kube.mapping.flagger import release_from_canary
-from rolldeck.engine.kube.mapping.unmanaged import percentages, release_from_http_route, release_from_service, release_from_virtual_service
+from rolldeck.engine.kube.mapping.workloads import percentages
+from rolldeck.engine.kube.mapping.unmanaged import release_from_http_route, release_from_service, release_from_virtual_service
 from rolldeck.engine.model import Gate, Owner, Phase, Role, Strategy, Wait
 from tests.fakekube import objects as ko
 

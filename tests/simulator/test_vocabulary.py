@@ -64,6 +64,8 @@ def test_a_router_that_cannot_do_what_the_release_asks_is_one_located_line():
     assert unknown.startswith("s.yaml:16:13: releases.0.router: Input should be 'VirtualService', 'HTTPRoute', 'Service'")
     (strategy,) = problems(strategy="linear")
     assert "releases.0.strategy: Input should be 'canary', 'blue-green' or 'rolling'" in strategy
+    (cohort,) = problems(strategy="a/b")  # an engine strategy read from clusters, not one the simulator plays
+    assert "releases.0.strategy: Input should be 'canary', 'blue-green' or 'rolling'" in cohort
 
 
 @pytest.mark.asyncio

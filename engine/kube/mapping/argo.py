@@ -15,7 +15,7 @@ from rolldeck.engine.kube.mapping.argo_analysis import rollout_analysis
 from rolldeck.engine.kube.mapping.objects import (
     Obj,
     OwnedIndex,
-    annotations,
+    annotations_of,
     image_tag,
     int_or,
     meta,
@@ -146,7 +146,7 @@ def workload_generation_observed(rollout: Mapping[str, Any]) -> bool:
     """``isWorkloadGenerationObserved``, for a Rollout whose template comes from ``workloadRef``."""
     if not spec(rollout).get("workloadRef"):
         return True
-    wanted = annotations(rollout).get(WORKLOAD_GENERATION)
+    wanted = annotations_of(rollout).get(WORKLOAD_GENERATION)
     try:
         return wanted is None or int(str(status(rollout).get("workloadObservedGeneration"))) == int(wanted)
     except ValueError:
@@ -168,7 +168,7 @@ def rollout_phase(rollout: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _completed(run: Mapping[str, Any] | None) -> bool:
-    return bool(run) and str(run.get("status") or "") in ("Successful", "Failed", "Error", "Inconclusive")
+    return run is not None and str(run.get("status") or "") in ("Successful", "Failed", "Error", "Inconclusive")
 
 
 def calculate_rollout_phase(rollout: Mapping[str, Any]) -> tuple[str, str]:

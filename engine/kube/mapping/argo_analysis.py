@@ -18,7 +18,7 @@ from rolldeck.engine.controller_analysis import (
     ExperimentTemplate,
     MetricResult,
 )
-from rolldeck.engine.kube.mapping.objects import Obj, annotations, controller_of, image_tag, int_or, labels, meta, name_of, owned_by, spec, status
+from rolldeck.engine.kube.mapping.objects import Obj, annotations_of, controller_of, image_tag, int_or, labels, meta, name_of, owned_by, spec, status
 
 REVISION = "rollout.argoproj.io/revision"
 KINDS = {
@@ -102,13 +102,13 @@ def named_in_status(rollout: Mapping[str, Any]) -> tuple[set[str], set[str]]:
 
 def current(rollout: Obj, items: Iterable[Obj], names: set[str]) -> list[Obj]:
     """The rollout's own objects of its current revision, plus those its status names."""
-    revision = annotations(rollout).get(REVISION)
+    revision = annotations_of(rollout).get(REVISION)
     out = []
     for item in items:
         named = name_of(item) in names
         if not (owned_by(item, rollout) or (named and controller_of(item) is None)):
             continue
-        if name_of(item) in names or (revision is not None and annotations(item).get(REVISION) == revision):
+        if name_of(item) in names or (revision is not None and annotations_of(item).get(REVISION) == revision):
             out.append(item)
     return sorted(out, key=lambda o: (str(meta(o).get("creationTimestamp") or ""), name_of(o)))
 

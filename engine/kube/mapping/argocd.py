@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rolldeck.engine.kube.mapping.objects import Obj, annotations, labels, name_of, namespace_of, spec, status
+from rolldeck.engine.kube.mapping.objects import Obj, annotations_of, labels, name_of, namespace_of, spec, status
 from rolldeck.engine.model import GitOpsState
 
 INSTANCE_LABEL = "app.kubernetes.io/instance"
@@ -19,7 +19,7 @@ TRACKING_ID = "argocd.argoproj.io/tracking-id"
 
 
 def tracked_app(obj: Mapping[str, Any]) -> str | None:
-    tracking = annotations(obj).get(TRACKING_ID)
+    tracking = annotations_of(obj).get(TRACKING_ID)
     if tracking and ":" in tracking:
         return tracking.split(":", 1)[0]
     return labels(obj).get(INSTANCE_LABEL) or None

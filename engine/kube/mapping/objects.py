@@ -28,7 +28,7 @@ def labels(obj: Mapping[str, Any]) -> Mapping[str, str]:
     return meta(obj).get("labels") or {}
 
 
-def annotations(obj: Mapping[str, Any]) -> Mapping[str, str]:
+def annotations_of(obj: Mapping[str, Any]) -> Mapping[str, str]:
     return meta(obj).get("annotations") or {}
 
 
@@ -119,7 +119,7 @@ def sum_replicas(items: Iterable[Replicas]) -> Replicas:
 
 
 def revision_of(obj: Mapping[str, Any], annotation: str) -> int | None:
-    value = annotations(obj).get(annotation)
+    value = annotations_of(obj).get(annotation)
     return int_or(value, -1) if value is not None and int_or(value, -1) >= 0 else None
 
 

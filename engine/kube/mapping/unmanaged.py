@@ -35,12 +35,11 @@ from rolldeck.engine.kube.mapping.objects import (
 )
 from rolldeck.engine.kube.mapping.route_release import route_release
 from rolldeck.engine.kube.mapping.sources import Discovered, Sources
-from rolldeck.engine.kube.mapping.workloads import (  # noqa: F401  (percentages and co. are imported from here too)
+from rolldeck.engine.kube.mapping.workloads import (
     DEPLOYMENT_REVISION,
     assemble_phase,
     deployment_revisions,
     deployment_state,
-    deployments_for_service,
     percentages,
     version_of,
 )

@@ -49,8 +49,8 @@ def undo(deployment: Obj, replicasets: Iterable[Obj], to_revision: int | None) -
     template = template_without_label(spec(target).get("template") or {}, POD_TEMPLATE_HASH)
     if template == template_without_label(spec(deployment).get("template") or {}, POD_TEMPLATE_HASH):
         raise StateChanged(f"skipped rollback (current template already matches revision {to_revision})")
-    kept = {k: v for k, v in objects.annotations(deployment).items() if k in KEEP_FROM_DEPLOYMENT}
-    copied = {k: v for k, v in objects.annotations(target).items() if k not in KEEP_FROM_DEPLOYMENT}
+    kept = {k: v for k, v in objects.annotations_of(deployment).items() if k in KEEP_FROM_DEPLOYMENT}
+    copied = {k: v for k, v in objects.annotations_of(target).items() if k not in KEEP_FROM_DEPLOYMENT}
     ops = [
         {"op": "replace", "path": pointer("spec", "template"), "value": template},
         {"op": "replace", "path": pointer("metadata", "annotations"), "value": {**kept, **copied}},

@@ -13,7 +13,8 @@ from typing import Any
 from rolldeck.engine.kube.mapping.objects import Obj, int_or, name_of, namespace_of, spec
 from rolldeck.engine.kube.mapping.sources import Backend
 from rolldeck.engine.changes import describe_mirror
-from rolldeck.engine.kube.mapping.unmanaged import percentages, rule_mirror
+from rolldeck.engine.kube.mapping.unmanaged import rule_mirror
+from rolldeck.engine.kube.mapping.workloads import percentages
 from rolldeck.engine.kube.resources import JSON_PATCH, Kind
 from rolldeck.engine.model import Mirror
 from rolldeck.engine.kube.verbs.write import Intent, StateChanged, Write, pointer
