@@ -13,9 +13,9 @@ already aborted / paused) are checked again when the operator re-plans.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from rolldeck.engine.model import Mirror, ReleaseState, Split
+from rolldeck.engine.model import Flag, FlagState, Mirror, ReleaseState, Split
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,38 @@ class SetMirror:
     expect: Mirror | None  # the mirror the operator saw (None: none)
 
 
-Change = SetWeights | SwitchSlot | Promote | Pause | Resume | Abort | Retry | Undo | SetMirror
+@dataclass(frozen=True, slots=True)
+class KillFlag:
+    """The kill switch: disable flag ``key`` so every caller gets its code default (the dark path off),
+    without a rollback. Toward safety like ``Abort``: only the flag being gone or already killed makes
+    it stale — a colleague's share step meanwhile must not block an incident's kill."""
+
+    key: str
+    # the flag the operator saw; not part of equality, so the operator's re-plan after a share step
+    # is still "the same kill" (``stale`` checks what matters: the flag exists and is still on)
+    expect: Flag = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreFlag:
+    """Enable a killed flag again, with the shares it keeps (shown in the diff)."""
+
+    key: str
+    expect: Flag
+
+
+@dataclass(frozen=True, slots=True)
+class SetFlagRollout:
+    """New per-variant shares (percent, summing to 100) for flag ``key``'s rollout."""
+
+    key: str
+    shares: tuple[tuple[str, float], ...]
+    expect: Flag
+
+
+FlagChange = KillFlag | RestoreFlag | SetFlagRollout
+
+Change = SetWeights | SwitchSlot | Promote | Pause | Resume | Abort | Retry | Undo | SetMirror | KillFlag | RestoreFlag | SetFlagRollout
 
 
 def stale(change: Change, release: ReleaseState) -> str | None:
@@ -116,6 +147,25 @@ def stale(change: Change, release: ReleaseState) -> str | None:
             return None
         case Pause() | Abort() | Retry():
             return None
+        case KillFlag(key=key, expect=seen):
+            return _flag_moved(release, key, seen, shares_matter=False)
+        case RestoreFlag(key=key, expect=seen) | SetFlagRollout(key=key, expect=seen):
+            return _flag_moved(release, key, seen, shares_matter=True)
+
+
+def _flag_moved(release: ReleaseState, key: str, seen: Flag, *, shares_matter: bool) -> str | None:
+    now = release.flag(key)
+    if now is None:
+        return f"flag {key} is gone"
+    if now.state is not seen.state:
+        return f"flag {key} now {describe_flag_state(now.state)} (you saw {describe_flag_state(seen.state)})"
+    if shares_matter and (now.shares != seen.shares or now.default_variant != seen.default_variant):
+        return f"flag {key} now {now.describe_shares()} (you saw {seen.describe_shares()})"
+    return None
+
+
+def describe_flag_state(state: FlagState) -> str:
+    return "on" if state is FlagState.ENABLED else "killed"
 
 
 def _split_moved(release: ReleaseState, expect: Split) -> str | None:
@@ -147,14 +197,19 @@ def describe_mirror(mirror: Mirror | None) -> str:
 __all__ = [
     "Abort",
     "Change",
+    "FlagChange",
+    "KillFlag",
     "Pause",
     "Promote",
+    "RestoreFlag",
     "Resume",
     "Retry",
+    "SetFlagRollout",
     "SetMirror",
     "SetWeights",
     "SwitchSlot",
     "Undo",
+    "describe_flag_state",
     "describe_mirror",
     "stale",
 ]

@@ -23,7 +23,11 @@ __all__ = [
     "ClusterHealth",
     "ClusterState",
     "Cohort",
+    "DEFAULT_FLAG_STEPS",
     "DEFAULT_WEIGHT_STEPS",
+    "Flag",
+    "FlagSource",
+    "FlagState",
     "FleetState",
     "Gate",
     "GitOpsState",
@@ -208,6 +212,69 @@ class GitOpsState:
     self_heal: bool = False  # automated.selfHeal: Argo CD reverts spec edits
 
 
+class FlagState(StrEnum):
+    """flagd's own words: a DISABLED flag is not evaluated, so every caller gets its code default
+    (the dark path stays off) — that is the kill switch."""
+
+    ENABLED = "ENABLED"
+    DISABLED = "DISABLED"
+
+
+class FlagSource(StrEnum):
+    """Where a flag lives: who is written to when it changes."""
+
+    OPENFEATURE = "openfeature"  # the OpenFeature Operator's FeatureFlag resource (flagd definitions)
+    UNLEASH = "unleash"  # the Unleash admin API
+    SIMULATOR = "simulator"
+
+
+DEFAULT_FLAG_STEPS: tuple[float, ...] = (0.0, 1.0, 5.0, 25.0, 50.0, 100.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A runtime toggle inside a release, in one environment.
+
+    ``shares`` is the effective percentage of evaluations per variant while the flag is enabled (it
+    sums to 100); a flag without fractional targeting gives its default variant 100 %. ``treatment``
+    is the variant a rollout steps up: the one that is not the default, on a two-variant flag.
+    """
+
+    key: str
+    state: FlagState
+    variants: tuple[str, ...]
+    default_variant: str
+    shares: tuple[tuple[str, float], ...]
+    environment: str = ""
+    targeting: str = ""  # one line, e.g. "fractional on targetingKey: on 5%, off 95%"
+    last_changed_by: str = ""
+    source: FlagSource = FlagSource.SIMULATOR
+    steps: tuple[float, ...] = DEFAULT_FLAG_STEPS
+
+    @property
+    def enabled(self) -> bool:
+        return self.state is FlagState.ENABLED
+
+    def share(self, variant: str) -> float:
+        return next((value for name, value in self.shares if name == variant), 0.0)
+
+    @property
+    def treatment(self) -> str | None:
+        others = [v for v in self.variants if v != self.default_variant]
+        return others[0] if len(self.variants) == 2 and len(others) == 1 else None
+
+    @property
+    def exposure(self) -> float:
+        """Percent of evaluations that reach the treatment path now (0 when killed)."""
+        treatment = self.treatment
+        if not self.enabled or treatment is None:
+            return 0.0
+        return self.share(treatment)
+
+    def describe_shares(self) -> str:
+        return ", ".join(f"{name} {value:g}%" for name, value in self.shares)
+
+
 @dataclass(frozen=True, slots=True)
 class ReleaseState:
     """One application's delivery in one cluster."""
@@ -243,6 +310,7 @@ class ReleaseState:
     analyses: tuple[AnalysisSummary, ...] = ()  # the controller's own analysis runs for the current revision
     experiments: tuple[ExperimentSummary, ...] = ()
     unread: tuple[str, ...] = ()  # what rolldeck could not read for this release, instead of a guess
+    flags: tuple[Flag, ...] = ()  # runtime toggles inside this release's versions (engine.flags sources)
 
     @property
     def name(self) -> str:
@@ -271,6 +339,9 @@ class ReleaseState:
     @property
     def candidate(self) -> VersionState | None:
         return self.by_role(Role.CANDIDATE)
+
+    def flag(self, key: str) -> Flag | None:
+        return next((f for f in self.flags if f.key == key), None)
 
     @property
     def step_count(self) -> int | None:

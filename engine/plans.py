@@ -12,22 +12,21 @@ from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.changes import (
     Abort,
     Change,
+    KillFlag,
     Pause,
     Promote,
+    RestoreFlag,
     Resume,
     Retry,
+    SetFlagRollout,
     SetMirror,
     SetWeights,
     SwitchSlot,
     Undo,
 )
+from rolldeck.engine.flag_plans import flag_effects, plan_flag, summarize_flags
 from rolldeck.engine.model import FleetState, Gate, Mirror, Owner, Phase, ReleaseState, Role, Split, Strategy, WaitKind
-
-
-@dataclass(frozen=True, slots=True)
-class Precondition:
-    ok: bool
-    text: str  # phrased as the condition, e.g. "canary pods ready (3/3)"
+from rolldeck.engine.preconditions import Precondition
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +65,8 @@ def summarize(release: ReleaseState) -> dict[str, object]:
         "aborted": release.aborted,
         "step": release.step,
         "mirror": _mirror_field(release.mirror),
+        # only releases with flags carry the field, so other records keep their shape
+        **({"flags": summarize_flags(release)} if release.flags else {}),
     }
 
 
@@ -104,6 +105,8 @@ def effects(change: Change, release: ReleaseState) -> dict[str, object]:
             return {"phase": Phase.PROGRESSING.value}
         case SetMirror(version=version, percent=percent):
             return {"mirror": _mirror_field(Mirror(version, percent) if percent > 0 else None)}
+        case KillFlag() | RestoreFlag() | SetFlagRollout():
+            return flag_effects(change, release)
 
 
 def plan_action(state: FleetState, action: Action, *, read_only: bool = False) -> Plan:
@@ -452,4 +455,9 @@ _PLANNERS = {
     ActionKind.RETRY: _plan_retry,
     ActionKind.UNDO: _plan_undo,
     ActionKind.SET_MIRROR: _plan_set_mirror,
+    ActionKind.KILL_FLAG: plan_flag,
+    ActionKind.RESTORE_FLAG: plan_flag,
+    ActionKind.SET_FLAG_ROLLOUT: plan_flag,
+    ActionKind.FLAG_STEP_UP: plan_flag,
+    ActionKind.FLAG_STEP_DOWN: plan_flag,
 }
