@@ -117,26 +117,26 @@ def map_objects(objects: Objects, *, cluster: str, region: str, gate_waits: Mapp
         if free("services", service) and (ns, name_of(service)) not in covered:
             candidates.setdefault(ns, []).append(service)
     for ns, services in candidates.items():
-        deployments = deployments_in(ns)
-        per_version = unmanaged.per_version_services(services, deployments)
+        workloads = deployments_in(ns)
+        per_version = unmanaged.per_version_services(services, workloads)
         unmapped.extend(unmanaged.unmapped_services(per_version, ns))
-        previews = unmanaged.preview_services(services, deployments)
+        previews = unmanaged.preview_services(services, workloads)
         for service in services:
             if name_of(service) in per_version or name_of(service) in previews:
                 continue
-            discovered = unmanaged.release_from_service(service, deployments, objects.owned_index("replicasets", ns), cluster=cluster, region=region)
-            if discovered is not None:
-                names = {n for names in discovered.sources.deployments.values() for n in names}
+            by_service = unmanaged.release_from_service(service, workloads, objects.owned_index("replicasets", ns), cluster=cluster, region=region)
+            if by_service is not None:
+                names = {n for names in by_service.sources.deployments.values() for n in names}
                 accounted |= {(ns, n) for n in names}
-                found.append((discovered, [service, *named_deployments(ns, names)]))
+                found.append((by_service, [service, *named_deployments(ns, names)]))
 
     for deployment in objects.all("deployments"):
         ns = namespace_of(deployment)
         if not free("deployments", deployment) or (ns, name_of(deployment)) in accounted:
             continue
-        discovered = unmanaged.release_from_deployment(deployment, objects.owned_index("replicasets", ns), cluster=cluster, region=region)
-        if discovered is not None:
-            found.append((discovered, [deployment]))
+        alone = unmanaged.release_from_deployment(deployment, objects.owned_index("replicasets", ns), cluster=cluster, region=region)
+        if alone is not None:
+            found.append((alone, [deployment]))
 
     applications = objects.all("applications")
     counts = Counter(d.release.name for d, _ in found)

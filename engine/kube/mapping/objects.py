@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,7 +67,7 @@ def label_selector_string(selector: Mapping[str, Any]) -> str:
 
 def controller_of(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
     for ref in meta(obj).get("ownerReferences") or []:
-        if ref.get("controller"):
+        if isinstance(ref, Mapping) and ref.get("controller"):
             return ref
     return None
 
@@ -78,8 +78,8 @@ def owned_by(obj: Mapping[str, Any], owner: Mapping[str, Any]) -> bool:
         return False
     uid = meta(owner).get("uid")
     if uid and ref.get("uid"):
-        return ref.get("uid") == uid
-    return ref.get("kind") == owner.get("kind") and ref.get("name") == name_of(owner)
+        return bool(ref.get("uid") == uid)
+    return bool(ref.get("kind") == owner.get("kind") and ref.get("name") == name_of(owner))
 
 
 def int_or(value: Any, default: int = 0) -> int:
@@ -141,7 +141,7 @@ class Objects:
         return index.get(namespace, [])
 
     def owned_index(self, key: str, namespace: str) -> OwnedIndex:
-        cache = self.__dict__.setdefault("_owned", {})
+        cache: dict[tuple[str, str], OwnedIndex] = self.__dict__.setdefault("_owned", {})
         if (key, namespace) not in cache:
             cache[(key, namespace)] = OwnedIndex(self.in_namespace(key, namespace))
         return cache[(key, namespace)]
@@ -150,7 +150,7 @@ class Objects:
         return next((o for o in self.in_namespace(key, namespace) if name_of(o) == name), None)
 
     def _ns_index(self, key: str) -> dict[str, list[Obj]]:
-        cache = self.__dict__.setdefault("_index", {})
+        cache: dict[str, dict[str, list[Obj]]] = self.__dict__.setdefault("_index", {})
         if key not in cache:
             index: dict[str, list[Obj]] = defaultdict(list)
             for obj in self.all(key):
@@ -169,7 +169,7 @@ class LabelIndex:
             for key, value in template_labels(workload).items():
                 self._by_label[(key, str(value))].append(workload)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Obj]:
         return iter(self.workloads)
 
     def matching(self, selector: Mapping[str, str]) -> list[Obj]:
@@ -182,7 +182,7 @@ class LabelIndex:
         return [w for w in self.workloads if key in template_labels(w)]
 
 
-class OwnedIndex(list):
+class OwnedIndex(list[Obj]):
     """ReplicaSets (a plain list) plus a lookup by controlling owner's uid."""
 
     def __init__(self, items: Iterable[Obj]) -> None:
