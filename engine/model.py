@@ -68,12 +68,11 @@ class Owner(StrEnum):
 
     ARGO_ROLLOUTS = "argo-rollouts"
     FLAGGER = "flagger"
-    UNMANAGED = "unmanaged"
-    SIMULATOR = "simulator"
+    UNMANAGED = "unmanaged"  # plain Deployments behind a route or a Service selector
 
     @property
     def allows_manual_weights(self) -> bool:
-        return self in (Owner.UNMANAGED, Owner.SIMULATOR)
+        return self is Owner.UNMANAGED
 
 
 class Phase(StrEnum):

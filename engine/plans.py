@@ -383,16 +383,14 @@ def _resume_ends_wait(release: ReleaseState) -> bool:
     """Does this owner's resume move the release past what it waits for?
 
     Argo Rollouts: no — resume is ``spec.paused: false``; pause conditions are promote's (kubernetes-
-    mechanics.md §7.1). Flagger: resume answers the confirm-rollout gate. The simulator's own
-    controller continues a pause step or a blue-green promotion wait.
+    mechanics.md §7.1). Flagger: resume answers the confirm-rollout gate. Simulated releases play
+    one of these owners, so the same rule holds there.
     """
     wait = release.wait
     if wait is None:
         return False
     if release.owner is Owner.FLAGGER:
         return wait.gate is Gate.CONFIRM_ROLLOUT
-    if release.owner is Owner.SIMULATOR:
-        return wait.kind in (WaitKind.PAUSE_STEP, WaitKind.PROMOTION)
     return False
 
 

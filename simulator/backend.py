@@ -13,7 +13,6 @@ import contextlib
 import time
 from collections.abc import Callable
 
-from rolldeck.engine.changes import Undo
 from rolldeck.engine.model import FleetState
 from rolldeck.engine.plans import Plan
 from rolldeck.engine.port import ApplyError, ApplyResult
@@ -86,8 +85,6 @@ class SimulatorBackend:
             raise ApplyError(f"release {target} no longer exists in the simulation")
         if target.cluster in self.world.unreachable:
             raise ApplyError(f"cluster {target.cluster}: API server unavailable")
-        if isinstance(plan.change, Undo):
-            raise ApplyError(f"{target}: the simulation keeps no revision history to undo to")
         tick = self.world.enqueue(Command(target, plan.change, plan.action.kind.value))
         return ApplyResult(self.world.now, f"queued for tick {tick}")
 

@@ -17,6 +17,7 @@ from rolldeck.engine.model import (
     AnalysisStep,
     Mirror,
     OtherStep,
+    Owner,
     PauseStep,
     Phase,
     PromotionStep,
@@ -26,8 +27,10 @@ from rolldeck.engine.model import (
     WaitKind,
     WeightStep,
 )
-from rolldeck.simulator.scenario import pods_of
+from rolldeck.simulator.flagger import FlaggerController
 from rolldeck.simulator.pods import PodLifecycle
+from rolldeck.simulator.revisions import Revision, roll_back_to
+from rolldeck.simulator.scenario import pods_of
 from rolldeck.simulator.state import ReleaseSim, VersionSim
 
 
@@ -48,6 +51,7 @@ class ControlPlane:
     def __init__(self, env: simpy.Environment, pods: PodLifecycle) -> None:
         self.env = env
         self.pods = pods
+        self.flagger = FlaggerController(self)
 
     # --- pods -------------------------------------------------------------------------------
     def scale(self, release: ReleaseSim, version: VersionSim, replicas: int) -> None:
@@ -103,54 +107,52 @@ class ControlPlane:
 
     # --- operator commands (phase 0 of a tick) ------------------------------------------------
     def apply_change(self, release: ReleaseSim, change: Change, now: float) -> None:
+        """An operator's verb, as the release's owner would take it (kubernetes-mechanics.md §3–8)."""
+        if release.flagger is not None:
+            self.flagger.verb(release, release.flagger, change, now)
+            return
         match change:
             case SetWeights(weights=weights):
                 self._set_weights(release, weights.as_dict(), now)
             case SwitchSlot(to=slot):
                 self._switch(release, slot, promoted=False, now=now)
             case Promote(full=True, to=to):
-                self._unpause(release)
+                self._unpause(release, clear_wait=True)
                 if release.strategy is Strategy.BLUE_GREEN:
                     self._switch(release, to, promoted=True, now=now)
                 else:
-                    self._promote_canary(release, to, now)
+                    self.promote_canary(release, to, now)
             case Promote(full=False):
-                self._unpause(release)
+                # Argo's promote: past the pause condition or the current step; with spec.paused it
+                # also unpauses (the manual-pause quirk, §7.1).
+                self._unpause(release, clear_wait=True)
                 if release.strategy is Strategy.BLUE_GREEN and release.preview_slot:
                     self._switch(release, release.preview_slot, promoted=True, now=now)
                 elif release.strategy is Strategy.CANARY and release.step is not None:
-                    self._next_step(release, now)  # Argo's promote: past the current step
+                    self._next_step(release, now)
             case Pause():
                 release.paused = True
                 if not release.aborted:
                     release.phase = Phase.PAUSED
             case Resume(completes=completes):
-                self._resume(release, completes, now)
+                self._unpause(release, clear_wait=completes)  # Argo: spec.paused only, the wait stays
+                if completes:
+                    self._leave_indefinite_pause(release, now)
             case Abort(to=to):
                 self._abort(release, to, now)
             case Retry():
                 self._retry(release, now)
-            case Undo():
-                pass  # refused before it is queued (SimulatorBackend.apply): no revision history yet
+            case Undo(revision=revision):
+                self._undo(release, revision, now)
             case SetMirror(version=version, percent=percent):
                 release.mirror = Mirror(version, percent) if percent > 0 else None
 
-    def _unpause(self, release: ReleaseSim) -> None:
+    def _unpause(self, release: ReleaseSim, *, clear_wait: bool) -> None:
         release.paused = False
-        release.wait = None
-        if release.phase is Phase.PAUSED:
+        if clear_wait:
+            release.wait = None
+        if release.phase is Phase.PAUSED and release.wait is None:
             release.phase = Phase.PROGRESSING
-
-    def _resume(self, release: ReleaseSim, completes: bool, now: float) -> None:
-        """Clear the pause; with ``completes`` (the plan said so) also end the wait it was at."""
-        self._unpause(release)
-        if not completes:
-            return
-        self._leave_indefinite_pause(release, now)
-        if release.strategy is Strategy.BLUE_GREEN:
-            preview = release.preview_slot
-            if preview and release.version(preview).role is Role.CANDIDATE and not release.autopilot_driven:
-                self._switch(release, preview, promoted=True, now=now)  # resume = promote here
 
     def _set_weights(self, release: ReleaseSim, weights: dict[str, int], now: float) -> None:
         self._scale_for(release, weights)
@@ -168,7 +170,7 @@ class ControlPlane:
             if candidate.desired_pods < needed:
                 self.scale(release, candidate, needed)
 
-    def _promote_canary(self, release: ReleaseSim, to: str, now: float) -> None:
+    def promote_canary(self, release: ReleaseSim, to: str, now: float) -> None:
         weights = {v.name: (100 if v.name == to else 0) for v in release.versions}
         self._scale_for(release, weights)
         self.route_when_ready(release, weights, then=lambda: self._finish_canary(release, now))
@@ -180,12 +182,13 @@ class ControlPlane:
         release.paused = False
         release.wait = None
         release.phase = Phase.DEGRADED
-        release.message = "aborted by operator: traffic back to stable, candidate kept for diagnosis"
+        advice = "; retry or undo" if release.owner is Owner.ARGO_ROLLOUTS else ""
+        release.message = f"aborted by operator: traffic back to stable, candidate kept for diagnosis{advice}"
         candidate = release.by_role(Role.CANDIDATE)
         if release.strategy is Strategy.CANARY:
             delay = release.spec.abort_scale_down_delay
             if delay is not None and candidate is not None:
-                release.message = f"aborted by operator: traffic back to stable, candidate scales down in {delay:.0f}s"
+                release.message = f"aborted by operator: traffic back to stable, candidate scales down in {delay:.0f}s{advice}"
                 self.env.process(self._scale_down_aborted(release, candidate, delay))
             weights = {v.name: (100 if v.name == to else 0) for v in release.versions}
             self._scale_for(release, weights)
@@ -200,9 +203,77 @@ class ControlPlane:
         """Start the rollout again from its first step (Argo ``status.abort: false``)."""
         release.aborted = False
         release.paused = False
+        release.wait = None
         release.phase = Phase.PROGRESSING
+        release.message = "retrying from the first step"
         if release.strategy is Strategy.CANARY and release.steps:
-            release.step, release.step_started = 0, now  # from the first step, as Argo's retry
+            release.step, release.step_started = 0, now
+
+    def _undo(self, release: ReleaseSim, number: int, now: float) -> None:
+        """``undo --to-revision=N``: the workload's template becomes revision N's, as a new revision."""
+        try:
+            revision = roll_back_to(release.revisions, number)
+        except KeyError:
+            release.message = f"undo: revision {number} is not in the history"
+            return
+        stable, candidate = release.by_role(Role.STABLE), release.by_role(Role.CANDIDATE)
+        if release.strategy is Strategy.BLUE_GREEN and candidate is None:
+            self._undo_after_cutover(release, revision, number, now)
+            return
+        if stable is None or candidate is None:
+            release.message = f"undo: revision {number} recorded as {revision.number}, but no workload to roll back"
+            return
+        back_to_stable = revision.profile.revision == stable.profile.revision
+        if release.strategy is Strategy.ROLLING and back_to_stable:
+            release.aborted = True  # the old ReplicaSet scales up again: the rolling controller rolls back
+            release.phase = Phase.PROGRESSING
+            release.message = f"rolling back to revision {number} (now revision {revision.number})"
+            return
+        if release.owner is Owner.ARGO_ROLLOUTS and back_to_stable:
+            # Going back to the stable ReplicaSet skips the steps (Argo's rollout/canary.go).
+            self._new_template(candidate, revision)
+            self.scale(release, candidate, 0)
+            self.route(release, {v.name: (100 if v is stable else 0) for v in release.versions})
+            release.aborted, release.paused, release.wait = False, False, None
+            release.phase = Phase.HEALTHY
+            release.step = len(release.steps) if release.steps else None
+            release.message = f"undone to revision {number} (the stable ReplicaSet) as revision {revision.number}: steps skipped"
+            return
+        self._new_template(candidate, revision)
+        self.pods.kill(candidate, list(candidate.pods))  # a new template: new pods
+        release.phase = Phase.PROGRESSING
+        if release.owner is Owner.ARGO_ROLLOUTS:
+            release.aborted, release.paused, release.wait = False, False, None
+            if release.steps:
+                release.step, release.step_started = 0, now  # a new canary of the old template, from the first step
+        release.message = f"template of revision {number} rolled out as revision {revision.number}"
+
+    def _undo_after_cutover(self, release: ReleaseSim, revision: Revision, number: int, now: float) -> None:
+        """Blue-green after a switch: Argo moves straight back while the old slot is still up
+        (``scaleDownDelaySeconds``, kubernetes-mechanics.md §7.3); otherwise, and for plain
+        Deployments, the idle slot gets the old template as a new preview to switch to."""
+        spare = next((v for v in release.versions if v.name != release.active_slot), None)
+        if spare is None:
+            return
+        spare.role = Role.CANDIDATE  # no longer the previous slot waiting to scale down
+        still_up = spare.profile.revision == revision.profile.revision and spare.desired_pods > 0
+        if release.owner is Owner.ARGO_ROLLOUTS and still_up:
+            self._switch(release, spare.name, promoted=True, now=now)
+            release.message = f"undone to revision {number} as revision {revision.number}: {spare.name} is still up, switching straight back"
+            return
+        self._new_template(spare, revision)
+        self.pods.kill(spare, list(spare.pods))  # a new template: new pods
+        self.scale(release, spare, release.spec.candidate.pods)
+        release.preview_slot, release.preview_ready_at = spare.name, None
+        release.phase, release.paused, release.wait = Phase.PROGRESSING, False, None
+        release.message = f"template of revision {number} rolled out to preview {spare.name} as revision {revision.number}"
+
+    def _new_template(self, version: VersionSim, revision: Revision) -> None:
+        """The version now runs ``revision``'s template: the faults of the old template go with it."""
+        version.profile = revision.profile
+        for attribute in _CARRIED_CONDITIONS:
+            setattr(version, attribute, VersionSim.__dataclass_fields__[attribute].default)
+        self.pods.wake(version)
 
     def _candidate_name(self, release: ReleaseSim) -> str | None:
         candidate = release.by_role(Role.CANDIDATE)
@@ -265,6 +336,9 @@ class ControlPlane:
     def canary_step(self, release: ReleaseSim, now: float) -> None:
         """Walk the canary's steps as Argo Rollouts does: set a weight (once its pods are ready), bake
         a pause, wait at a pause without a duration; past the last step, promote fully."""
+        if release.flagger is not None:
+            self.flagger.tick(release, release.flagger, now)
+            return
         steps = release.steps
         if release.phase is not Phase.PROGRESSING or release.paused or release.aborted or release.step is None:
             return
@@ -273,12 +347,11 @@ class ControlPlane:
         position = f"step {release.step + 1}/{len(steps)}"
         match steps[release.step]:
             case WeightStep(weight=weight):
-                if self._set_step_weight(release, weight, position):
+                if self.set_step_weight(release, weight, f"{position}: weight {weight}%"):
                     self._next_step(release, now)
             case PauseStep(duration_s=None):
-                release.phase = Phase.PAUSED
-                release.paused = True
-                release.wait = Wait(WaitKind.PAUSE_STEP)
+                release.phase = Phase.PAUSED  # Argo's CanaryPauseStep: a pause condition, not spec.paused
+                release.wait = Wait(WaitKind.PAUSE_STEP, reason="CanaryPauseStep")
                 release.message = f"{position}: paused until promoted or resumed"
             case PauseStep(duration_s=duration):
                 if now - release.step_started >= duration:
@@ -286,7 +359,7 @@ class ControlPlane:
             case AnalysisStep() | PromotionStep() | OtherStep():
                 self._next_step(release, now)  # nothing the simulated controller analyses itself
 
-    def _set_step_weight(self, release: ReleaseSim, target: int, position: str) -> bool:
+    def set_step_weight(self, release: ReleaseSim, target: int, message: str) -> bool:
         """Route ``target`` % to the canary once the pods for it are ready; False while they are not."""
         candidate, stable = release.by_role(Role.CANDIDATE), release.by_role(Role.STABLE)
         if candidate is None or stable is None:
@@ -300,7 +373,7 @@ class ControlPlane:
         if candidate.ready_pods < needed:
             release.message = f"scaling canary to {needed} pods for {target}%: {candidate.ready_pods} ready"
             return False
-        release.message = f"{position}: weight {target}%"
+        release.message = message
         if release.desired.get(candidate.name, 0) != target:
             self.route(release, {stable.name: 100 - target, candidate.name: target})
         return True
@@ -313,7 +386,7 @@ class ControlPlane:
         if release.step >= len(release.steps):
             candidate = release.by_role(Role.CANDIDATE)
             if candidate is not None:
-                self._promote_canary(release, candidate.name, now)
+                self.promote_canary(release, candidate.name, now)
                 release.message = "every step done: promoting to 100%"
 
     def _leave_indefinite_pause(self, release: ReleaseSim, now: float) -> None:
@@ -357,10 +430,11 @@ class ControlPlane:
         if release.paused or release.autopilot_driven:
             return  # paused, or the autopilot decides when to switch
         delay = release.spec.auto_promote_after
-        if delay is None:
+        if release.owner is Owner.UNMANAGED:
+            release.message = f"preview {preview.name} ready: switch the Service when you are"
+        elif delay is None:
             release.phase = Phase.PAUSED
-            release.paused = True  # Argo's BlueGreenPause: promote (or resume) to switch
-            release.wait = Wait(WaitKind.PROMOTION)
+            release.wait = Wait(WaitKind.PROMOTION, reason="BlueGreenPause")  # promote to switch
             release.message = f"preview {preview.name} ready: waiting for promotion"
         elif now - release.preview_ready_at >= delay:
             self._switch(release, preview.name, promoted=True, now=now)

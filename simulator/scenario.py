@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from rolldeck.engine.actions import ActionKind
 from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS
-from rolldeck.engine.model import DEFAULT_WEIGHT_STEPS, PauseStep, Router, Step, Strategy, WeightStep
+from rolldeck.engine.model import DEFAULT_WEIGHT_STEPS, Gate, Owner, PauseStep, Router, Step, Strategy, WeightStep
 from rolldeck.simulator.durations import parse_duration
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -114,6 +114,24 @@ class SLO(Strict):
     latency_threshold_s: Annotated[float, Field(gt=0)] = 0.5
 
 
+class FlaggerSpec(Strict):
+    """A Flagger Canary's analysis (``spec.analysis``): one check per ``interval``; ``threshold``
+    failed checks roll back; weights step by ``step_weight`` up to ``max_weight`` (or through
+    ``step_weights``); ``gates`` are the webhooks pointing at rolldeck's gate service."""
+
+    interval: Duration = 60.0
+    threshold: Annotated[int, Field(ge=1)] = 5
+    step_weight: Annotated[int, Field(ge=1, le=100)] = 10
+    max_weight: Annotated[int, Field(ge=1, le=100)] = 50
+    step_weights: list[Annotated[int, Field(ge=1, le=100)]] = []  # wins over step_weight / max_weight
+    gates: list[Gate] = [Gate.CONFIRM_PROMOTION, Gate.ROLLBACK]
+
+    def weights(self) -> tuple[int, ...]:
+        if self.step_weights:
+            return tuple(self.step_weights)
+        return tuple(sorted({min(self.max_weight, w) for w in range(self.step_weight, self.max_weight + self.step_weight, self.step_weight)}))
+
+
 class SharedDependency(Strict):
     """A dependency every version calls (a database): its utilisation adds latency to all of them."""
 
@@ -126,6 +144,9 @@ class ReleaseSpec(Strict):
     cluster: str
     namespace: str = "default"
     strategy: SimStrategy
+    # Who owns the rollout; default by strategy: Argo Rollouts for canaries and blue-green, a plain
+    # Deployment (unmanaged) for rolling updates. The simulated controller plays that owner's verbs.
+    owner: Owner
     # What splits its traffic; default by strategy: a VirtualService for canaries, a Service selector
     # for blue-green, none for rolling updates (the split follows Ready pods).
     router: Router
@@ -133,7 +154,10 @@ class ReleaseSpec(Strict):
     concurrency: Annotated[int, Field(ge=1, le=256)] = 4
     stable: VersionSpec
     candidate: VersionSpec
-    steps: list[CanaryStep] = []  # canary plan; empty = manual only
+    steps: list[CanaryStep] = []  # Argo canary plan (unmanaged releases have none: manual weights)
+    flagger: FlaggerSpec | None = None  # owner flagger: its analysis (default FlaggerSpec())
+    weight: Weight = 0  # owner unmanaged canary: the candidate's weight on the route at the start
+    history: list[str] = []  # older revisions (oldest first) behind stable's: undo targets, behaving like stable
     weight_steps: list[Weight] = list(DEFAULT_WEIGHT_STEPS)  # what step up/down moves through
     auto_promote_after: Duration | None = None  # blue-green: switch this long after preview is ready
     scale_down_delay: Duration = 30.0  # blue-green: old slot kept this long after a switch
@@ -167,12 +191,18 @@ class ReleaseSpec(Strict):
 
     @model_validator(mode="before")
     @classmethod
-    def _default_router(cls, data: object) -> object:
-        if isinstance(data, dict) and "router" not in data:
-            return {**data, "router": DEFAULT_ROUTERS.get(str(data.get("strategy")), Router.NONE)}
+    def _defaults_by_strategy(cls, data: object) -> object:
+        if isinstance(data, dict):
+            strategy = str(data.get("strategy"))
+            defaults = {"router": DEFAULT_ROUTERS.get(strategy, Router.NONE), "owner": DEFAULT_OWNERS.get(strategy, Owner.UNMANAGED)}
+            return {**{k: v for k, v in defaults.items() if k not in data}, **data}
         return data
 
+    def analysis(self) -> FlaggerSpec:
+        return self.flagger or FlaggerSpec()
 
+
+DEFAULT_OWNERS = {Strategy.CANARY.value: Owner.ARGO_ROLLOUTS, Strategy.BLUE_GREEN.value: Owner.ARGO_ROLLOUTS, Strategy.ROLLING.value: Owner.UNMANAGED}
 DEFAULT_ROUTERS = {Strategy.CANARY.value: Router.VIRTUAL_SERVICE, Strategy.BLUE_GREEN.value: Router.SERVICE, Strategy.ROLLING.value: Router.NONE}
 
 
@@ -505,6 +535,7 @@ def _check_references(scenario: Scenario) -> list[Problem]:
         if release.strategy is not Strategy.CANARY and release.steps:
             problems.append(Problem(("releases", index, "steps"), f"{where}.steps: only canary releases have weight steps"))
         problems.extend(_router_problems(release, index))
+        problems.extend(_owner_problems(release, index))
         if not any(math.isclose(b, release.slo.latency_threshold_s) for b in scenario.latency_buckets_s):
             problems.append(Problem(("releases", index, "slo", "latency_threshold_s"), f"{where}.slo.latency_threshold_s: {release.slo.latency_threshold_s}s is not one of latency_buckets_s"))
     if scenario.latency_buckets_s != sorted(set(scenario.latency_buckets_s)):
@@ -539,6 +570,34 @@ def _check_references(scenario: Scenario) -> list[Problem]:
                     if cluster not in {r.cluster for r in releases}:
                         problems.append(Problem(("autopilot", "plans", index, "phases", p_index, "clusters", c_index), f"{where}.phases.{p_index}.clusters.{c_index}: {plan.release!r} does not run in {cluster!r}"))
     return problems
+
+
+def _owner_problems(release: ReleaseSpec, index: int) -> list[Problem]:
+    """What the declared owner cannot play: steps without a controller, a Deployment under Argo…"""
+    where, owner, strategy = f"releases.{index}", release.owner, release.strategy
+    found: list[tuple[str, str]] = []
+    if owner is Owner.UNMANAGED:
+        if release.steps:
+            found.append(("steps", "an unmanaged release has no controller steps: weights are set by hand (or use owner argo-rollouts)"))
+        if release.weight and release.strategy is not Strategy.CANARY:
+            found.append(("weight", "only a canary's route has a weight"))
+        if release.auto_promote_after is not None:
+            found.append(("auto_promote_after", "an unmanaged blue-green release has no controller to promote it: switch by hand (or use owner argo-rollouts)"))
+    else:
+        if strategy is Strategy.ROLLING:
+            found.append(("owner", f"a rolling update is a plain Deployment: owner unmanaged, not {owner.value}"))
+        if release.weight:
+            found.append(("weight", f"{owner.value} sets the weight from its own steps: use steps (or owner unmanaged)"))
+    if owner is Owner.FLAGGER:
+        if strategy is not Strategy.CANARY:
+            found.append(("owner", "the simulator plays Flagger canaries only"))
+        if release.steps:
+            found.append(("steps", "Flagger steps by its own analysis: use flagger.step_weight / max_weight or flagger.step_weights"))
+    elif release.flagger is not None:
+        found.append(("flagger", f"only owner flagger has a Flagger analysis (owner is {owner.value})"))
+    if owner is Owner.ARGO_ROLLOUTS and strategy is Strategy.BLUE_GREEN and release.router is not Router.SERVICE:
+        found.append(("router", "an Argo Rollouts blue-green release switches Services: router Service"))
+    return [Problem(("releases", index, key), f"{where}.{key}: {text}") for key, text in found]
 
 
 def _router_problems(release: ReleaseSpec, index: int) -> list[Problem]:

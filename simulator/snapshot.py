@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from rolldeck.engine.actions import ActionKind
 from rolldeck.engine.model import (
     ClusterHealth,
     ClusterState,
     FleetState,
+    Gate,
     Owner,
     RegionState,
     ReleaseState,
@@ -62,12 +64,13 @@ def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ..
         region=release.region,
         namespace=release.spec.namespace,
         strategy=release.strategy,
-        owner=Owner.SIMULATOR,
+        owner=release.owner,
         phase=release.phase,
         versions=tuple(_version_state(v, window_s, bounds, now, release.metrics_down) for v in release.versions),
         desired=Split(tuple((name, release.desired.get(name, 0)) for name in order)),
         observed=Split(tuple((name, release.effective.get(name, 0)) for name in order)),
-        paused=release.paused,
+        # Argo reports pause conditions as paused too (its phase is Paused); Flagger only its suspend.
+        paused=release.paused or (release.owner is Owner.ARGO_ROLLOUTS and release.wait is not None),
         aborted=release.aborted,
         step=release.step,
         weight_steps=tuple(release.spec.weight_steps),
@@ -78,9 +81,26 @@ def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ..
         router=release.spec.router,
         wait=release.wait,
         mirror=release.mirror,
+        revisions=tuple(r.number for r in release.revisions),
+        denied=_missing_gates(release),
         steps=release.steps,
         step_started=release.step_started if release.steps else None,
     )
+
+
+def _missing_gates(release: ReleaseSim) -> tuple[tuple[str, str], ...]:
+    """Flagger verbs without their gate: the console cannot answer Flagger for that decision."""
+    if release.flagger is None:
+        return ()
+    gates = release.flagger.spec.gates
+    return tuple(
+        (verb.value, f"the Canary has no {gate.value} gate pointing at rolldeck (flagger.gates)")
+        for verb, gate in VERB_GATES
+        if gate not in gates
+    )
+
+
+VERB_GATES = ((ActionKind.PROMOTE, Gate.CONFIRM_PROMOTION), (ActionKind.STEP_UP, Gate.CONFIRM_TRAFFIC_INCREASE), (ActionKind.ABORT, Gate.ROLLBACK))
 
 
 def build_snapshot(world: World) -> FleetState:

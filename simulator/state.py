@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rolldeck.engine.model import Mirror, Phase, ReleaseRef, Role, Step, Strategy, Wait
+from rolldeck.engine.model import Mirror, Owner, Phase, ReleaseRef, Role, Step, Strategy, Wait
 from rolldeck.simulator.latency import LOG_BUCKETS
 from rolldeck.simulator.pods import Pod, PodState
 from rolldeck.simulator.scenario import ReleaseSpec, VersionSpec
+
+if TYPE_CHECKING:
+    from rolldeck.simulator.flagger import FlaggerState
+    from rolldeck.simulator.revisions import Revision
 
 # Columns of a per-tick signal row: requests, errors, slow, shed (503 at the queue limit), timeouts,
 # shadow (mirrored copies, part of requests), user-facing bad (errors or slow, shadow excluded), then
@@ -135,10 +140,13 @@ class ReleaseSim:
     versions: list[VersionSim]
     desired: dict[str, int]  # control plane
     effective: dict[str, int]  # data plane, after propagation
+    owner: Owner = Owner.UNMANAGED  # whose verbs the simulated controller plays
     phase: Phase = Phase.PROGRESSING
-    paused: bool = False
+    paused: bool = False  # the pause flag: Argo spec.paused, Flagger suspend, a Deployment's spec.paused
     aborted: bool = False
-    wait: Wait | None = None  # what the simulated controller waits for a human to decide
+    wait: Wait | None = None  # what the simulated controller waits for a human to decide (apart from ``paused``)
+    flagger: FlaggerState | None = None  # owner flagger: its analysis
+    revisions: list[Revision] = field(default_factory=list)  # oldest first; the last is current
     steps: tuple[Step, ...] = ()  # the controller's steps (canary); step indexes them as Argo's currentStepIndex
     step: int | None = None
     step_started: float = 0.0

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 
-from rolldeck.engine.model import FleetState, Mirror, ReleaseRef, Role, Strategy, WeightStep
+from rolldeck.engine.model import FleetState, Gate, Mirror, Owner, ReleaseRef, Role, Strategy, WeightStep
 from rolldeck.engine.changes import Change
 from rolldeck.simulator.controlplane import ControlPlane
 from rolldeck.simulator.dataplane import Buckets, Streams, diurnal_factor, serve_tick
 from rolldeck.simulator.faults import schedule_faults
+from rolldeck.simulator.flagger import FlaggerState
 from rolldeck.simulator.latency import le_mapping
 from rolldeck.simulator.pods import PodLifecycle
+from rolldeck.simulator.revisions import initial_history
 from rolldeck.simulator.rng import stream
 from rolldeck.simulator.scenario import ReleaseSpec, Scenario
 from rolldeck.simulator.snapshot import build_snapshot
@@ -80,7 +82,9 @@ class World:
     def _add_release(self, spec: ReleaseSpec, region: str, window_ticks: int) -> None:
         ref = ReleaseRef(spec.cluster, spec.name)
         if spec.name in self.autopilot_driven:
-            spec = spec.model_copy(update={"steps": [], "auto_promote_after": None})
+            # The autopilot is the controller: it sets route weights through the operator, which the
+            # owner rule allows only on routes nobody else owns, so the release plays `unmanaged`.
+            spec = spec.model_copy(update={"steps": [], "auto_promote_after": None, "owner": Owner.UNMANAGED, "flagger": None})
         le_count = len(self.scenario.latency_buckets_s)
 
         def version(name: str, role: Role, vspec, ready: bool) -> VersionSim:
@@ -93,16 +97,25 @@ class World:
                 version("stable", Role.STABLE, spec.stable, ready=True),
                 version("canary", Role.CANDIDATE, spec.candidate, ready=True),
             ]
-            steps = spec.controller_steps()
-            # The scenario starts with the first step's weight already set (its pods ready).
+            flagger = FlaggerState(spec.analysis()) if spec.owner is Owner.FLAGGER else None
+            steps = spec.controller_steps() if flagger is None else tuple(WeightStep(w) for w in flagger.spec.weights())
+            # The scenario starts with the first step's weight already set (its pods ready) — unless
+            # Flagger waits for confirm-rollout first.
             started = isinstance(steps[0], WeightStep) if steps else False
-            first = steps[0].weight if started else 0  # type: ignore[union-attr]  # a WeightStep when started
+            if flagger is not None and Gate.CONFIRM_ROLLOUT in flagger.spec.gates:
+                started = False
+            first = steps[0].weight if started else spec.weight  # type: ignore[union-attr]  # a WeightStep when started
             canary = versions[1]
             canary.desired_pods = canary.updated_pods = max(canary.desired_pods, math.ceil(spec.stable.pods * first / 100))
             weights = {"stable": 100 - first, "canary": first}
             release = ReleaseSim(ref, region, spec, Strategy.CANARY, versions, dict(weights), dict(weights))
             release.steps = steps
             release.step = (1 if started else 0) if steps else None
+            release.flagger = flagger
+            if flagger is not None:
+                flagger.next_check, flagger.last = flagger.spec.interval, (0.0, 0.0, 0.0)
+                if not started:
+                    self.control.flagger.start(release, flagger, 0.0)
             release.mirror = Mirror("canary", float(spec.mirror)) if spec.mirror else None
             release.message = f"step 1/{len(steps)}: weight {first}%" if steps else "manual canary"
         elif spec.strategy is Strategy.ROLLING:
@@ -128,6 +141,8 @@ class World:
             for _ in range(sim.desired_pods):
                 self.pods.add(release, sim, ready=not starting)
         release.autopilot_driven = spec.name in self.autopilot_driven
+        release.owner = spec.owner
+        release.revisions = initial_history(release.versions[0].profile, release.versions[1].profile, spec.history)
         self.releases.append(release)
         self._streams[ref] = Streams(
             arrivals=self.rng(f"arrivals/{ref}"),

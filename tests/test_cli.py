@@ -39,7 +39,7 @@ def test_check_reports_each_problem_on_one_line_and_exits_1(tmp_path):
     result = rolldeck("check", str(bad), str(broken))
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
-    assert lines[0] == f"{bad}:19:5: releases.0.colour: unknown key"
+    assert lines[0] == f"{bad}:21:5: releases.0.colour: unknown key"
     assert lines[1].startswith(f"{broken}:2:1: YAML syntax")
     assert len(lines) == 2 and "Traceback" not in result.stderr
 

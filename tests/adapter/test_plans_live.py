@@ -52,7 +52,7 @@ def test_retry_only_after_an_abort_and_only_for_controllers():
     result = plan(aborted, ActionKind.RETRY)
     assert result.ok and result.change == Retry() and result.after["aborted"] is False
     assert "aborted or failed" in plan(canary_release(20, owner=Owner.ARGO_ROLLOUTS), ActionKind.RETRY).refusal
-    assert "simulator releases support retry" in plan(canary_release(0, aborted=True), ActionKind.RETRY).refusal
+    assert "unmanaged releases support retry" in plan(canary_release(0, aborted=True), ActionKind.RETRY).refusal
 
 
 def test_undo_picks_the_previous_revision_and_checks_the_target():

@@ -25,7 +25,7 @@ CANARY = ReleaseRef("prod-eu-west-1", "checkout")
 BLUE_GREEN = ReleaseRef("prod-eu-west-1", "search")
 
 
-def canary_release(weight: int = 10, *, owner: Owner = Owner.SIMULATOR, canary_ready: int = 2, **changes) -> ReleaseState:
+def canary_release(weight: int = 10, *, owner: Owner = Owner.UNMANAGED, canary_ready: int = 2, **changes) -> ReleaseState:
     release = ReleaseState(
         ref=CANARY,
         region="eu-west-1",
@@ -50,7 +50,7 @@ def blue_green_release(*, green_ready: int = 4, **changes) -> ReleaseState:
         region="eu-west-1",
         namespace="shop",
         strategy=Strategy.BLUE_GREEN,
-        owner=Owner.SIMULATOR,
+        owner=Owner.UNMANAGED,
         phase=Phase.PAUSED,
         versions=(
             VersionState("blue", "v7", Role.STABLE, Replicas(4, 4, 4)),

@@ -15,6 +15,7 @@ from rolldeck.engine.plans import Plan
 from rolldeck.engine.port import ApplyError, ApplyResult, GateAnswers
 from rolldeck.simulator.backend import SimulatorBackend
 from rolldeck.simulator.library import load_scenario
+from tests.conftest import manual_canary
 
 CHECKOUT = ReleaseRef("prod-eu-west-1", "checkout")
 WALL = 1_790_000_000.0
@@ -28,7 +29,8 @@ class ConflictingBackend(SimulatorBackend):
 
 
 def make(backend_cls, tmp_path):
-    backend = backend_cls(load_scenario("canary-5xx"), paused=True)
+    # checkout on a hand-made route at 10 %: the manual weights these tests step need owner unmanaged
+    backend = backend_cls(manual_canary(load_scenario("canary-5xx"), "checkout", 10), paused=True)
     backend.run_until(30)
     audit = AuditLog(tmp_path / "audit.jsonl", wall_clock=lambda: WALL)
     return backend, Operator(backend, audit)

@@ -21,8 +21,8 @@ def per_tick_requests(backend, ref, version, ticks):
 
 
 @pytest.mark.asyncio
-async def test_canary_at_25_percent_observed_receives_about_25_percent(canary_5xx_backend, tmp_path):
-    backend = canary_5xx_backend
+async def test_canary_at_25_percent_observed_receives_about_25_percent(manual_5xx_backend, tmp_path):
+    backend = manual_5xx_backend
     operator = Operator(backend, AuditLog(None, wall_clock=lambda: 0.0))
     backend.run_until(10)
     await operator.execute(operator.plan(Action(ActionKind.SET_WEIGHT, CHECKOUT, weight=25)), actor="t")
@@ -38,8 +38,8 @@ async def test_canary_at_25_percent_observed_receives_about_25_percent(canary_5x
 
 
 @pytest.mark.asyncio
-async def test_desired_changes_at_the_next_tick_and_observed_after_the_propagation_delay(canary_5xx_backend):
-    backend = canary_5xx_backend
+async def test_desired_changes_at_the_next_tick_and_observed_after_the_propagation_delay(manual_5xx_backend):
+    backend = manual_5xx_backend
     operator = Operator(backend, AuditLog(None, wall_clock=lambda: 0.0))
     backend.run_until(50)
     outcome = await operator.execute(operator.plan(Action(ActionKind.STEP_DOWN, CHECKOUT)), actor="t")
@@ -58,9 +58,9 @@ async def test_desired_changes_at_the_next_tick_and_observed_after_the_propagati
 
 
 @pytest.mark.asyncio
-async def test_raising_the_weight_waits_for_the_canary_pods_it_needs(canary_5xx_backend):
+async def test_raising_the_weight_waits_for_the_canary_pods_it_needs(manual_5xx_backend):
     """Like Argo Rollouts: 25 % of 16 stable pods needs 4 canary pods; the route waits for them."""
-    backend = canary_5xx_backend
+    backend = manual_5xx_backend
     operator = Operator(backend, AuditLog(None, wall_clock=lambda: 0.0))
     backend.run_until(50)
     assert (await operator.execute(operator.plan(Action(ActionKind.STEP_UP, CHECKOUT)), actor="t")).ok

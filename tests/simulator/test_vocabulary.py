@@ -33,10 +33,12 @@ BASE = textwrap.dedent(
         rps: 100
         stable: {revision: v1, pods: 4}
         candidate: {revision: v2, pods: 1}
-        steps: [{weight: 10}, {weight: 100}]
     """
 )
 APP = ReleaseRef("c1", "app")
+
+
+STEPS = "[{weight: 10}, {weight: 100}]"
 
 
 def scenario(**release: str):
@@ -58,10 +60,10 @@ def test_the_router_defaults_by_strategy_and_is_the_engines_enum():
 
 
 def test_a_router_that_cannot_do_what_the_release_asks_is_one_located_line():
-    assert problems(router="Service") == ["s.yaml:16:13: releases.0.router: a canary release cannot be routed by Service (Service selector)"]
-    assert problems(router="HTTPRoute", mirror="0.5") == ["s.yaml:17:13: releases.0.mirror: mirroring needs router VirtualService (this is Gateway API HTTPRoute)"]
+    assert problems(router="Service") == ["s.yaml:15:13: releases.0.router: a canary release cannot be routed by Service (Service selector)"]
+    assert problems(router="HTTPRoute", mirror="0.5", owner="unmanaged") == ["s.yaml:16:13: releases.0.mirror: mirroring needs router VirtualService (this is Gateway API HTTPRoute)"]
     (unknown,) = problems(router="Ingress")
-    assert unknown.startswith("s.yaml:16:13: releases.0.router: Input should be 'VirtualService', 'HTTPRoute', 'Service'")
+    assert unknown.startswith("s.yaml:15:13: releases.0.router: Input should be 'VirtualService', 'HTTPRoute', 'Service'")
     (strategy,) = problems(strategy="linear")
     assert "releases.0.strategy: Input should be 'canary', 'blue-green' or 'rolling'" in strategy
     (cohort,) = problems(strategy="a/b")  # an engine strategy read from clusters, not one the simulator plays
@@ -70,7 +72,7 @@ def test_a_router_that_cannot_do_what_the_release_asks_is_one_located_line():
 
 @pytest.mark.asyncio
 async def test_mirroring_is_decided_by_the_routers_capability(tmp_path):
-    backend = SimulatorBackend(scenario(router="HTTPRoute"), paused=True)
+    backend = SimulatorBackend(scenario(router="HTTPRoute", owner="unmanaged"), paused=True)
     operator = Operator(backend, AuditLog(None, lambda: 0.0))
     refusal = operator.plan(Action(ActionKind.SET_MIRROR, APP, percent=5)).refusal
     assert refusal is not None and "this is Gateway API HTTPRoute" in refusal
@@ -78,18 +80,24 @@ async def test_mirroring_is_decided_by_the_routers_capability(tmp_path):
 
 
 @pytest.mark.asyncio
-async def test_a_pause_step_is_a_wait_that_resume_says_it_ends(tmp_path):
-    backend = SimulatorBackend(scenario(), paused=True)
+async def test_a_pause_step_is_a_wait_that_resume_does_not_end_on_argo(tmp_path):
+    """Argo's resume is spec.paused only: the CanaryPauseStep wait stays until promote (step up)."""
+    backend = SimulatorBackend(scenario(steps=STEPS), paused=True)
     backend.run_until(5)
     release = backend.snapshot().release(APP)
-    assert release.paused and release.wait == Wait(WaitKind.PAUSE_STEP)
-    operator = Operator(backend, AuditLog(None, lambda: 0.0))
-    plan = operator.plan(Action(ActionKind.RESUME, APP))
     assert release.steps == (WeightStep(10), PauseStep(None), WeightStep(100))  # Argo-shaped: setWeight, pause
-    assert plan.change == Resume(at_step=1, completes=True)
-    assert plan.diff.startswith("resume rollout: continues past the pause step at step 1/3")
-    assert (await operator.execute(plan, actor="t")).ok
-    backend.run_until(7)
+    assert release.paused and release.wait == Wait(WaitKind.PAUSE_STEP, reason="CanaryPauseStep")
+    operator = Operator(backend, AuditLog(None, lambda: 0.0))
+    resume = operator.plan(Action(ActionKind.RESUME, APP))
+    assert resume.change == Resume(at_step=1, completes=False)
+    assert "CanaryPauseStep still waits — step up continues it" in resume.diff
+    assert (await operator.execute(resume, actor="t")).ok
+    backend.run_until(10)
+    assert backend.snapshot().release(APP).wait is not None  # still at the pause step
+    step_up = operator.plan(Action(ActionKind.STEP_UP, APP))
+    assert step_up.diff.startswith("promote: continue past CanaryPauseStep at step 1/3")
+    assert (await operator.execute(step_up, actor="t")).ok
+    backend.run_until(11)
     moved = backend.snapshot().release(APP)
     assert moved.wait is None and not moved.paused and moved.step == 2  # setWeight 100: scaling the canary up
     backend.run_until(60)

@@ -12,7 +12,7 @@ from rolldeck.console.app import RolldeckApp
 from rolldeck.console.config import ConsoleConfig
 from rolldeck.console.screens.confirm import ConfirmModal, MirrorModal
 from rolldeck.console.screens.fleet import FleetScreen
-from rolldeck.engine.model import ReleaseRef, ReleaseState
+from rolldeck.engine.model import Owner, ReleaseRef, ReleaseState, Strategy
 from rolldeck.simulator.backend import SimulatorBackend
 
 from .fake_backend import FakeBackend, controller_fleet
@@ -402,22 +402,27 @@ class TestControllerVerbs:
     async def test_retry_and_undo_are_refused_where_the_owner_has_no_such_verb(
         self, console: RolldeckApp, backend: SimulatorBackend
     ) -> None:
-        canary = first_release(backend.snapshot(), is_canary_at(5))
+        # fleet-default: payments is a plain Deployment pair (no retry), checkout in prod-us-east-2 a
+        # Flagger canary (Flagger keeps no revisions to undo to).
+        snapshot = backend.snapshot()
+        unmanaged = first_release(snapshot, lambda r: r.owner is Owner.UNMANAGED and r.strategy is Strategy.CANARY)
+        flagger = first_release(snapshot, lambda r: r.owner is Owner.FLAGGER)
         async with console.run_test(size=SIZE, notifications=True) as pilot:
             await pilot.pause()
-            await select_release(pilot, console, canary.ref)
-            for key, verb in (("r", "retry"), ("u", "undo")):
+            for release, key, verb in ((unmanaged, "r", "retry"), (flagger, "u", "undo")):
+                await select_release(pilot, console, release.ref)
                 await pilot.press(key)
                 await pilot.pause()
                 assert isinstance(console.screen, FleetScreen)
                 severity, message = notifications(console)[-1]
-                assert severity == "warning" and f"simulator releases support {verb}" in message
+                assert severity == "warning" and f"{release.owner.value} releases support {verb}" in message
 
     @pytest.mark.asyncio
     async def test_mirror_in_the_simulator(
         self, console: RolldeckApp, backend: SimulatorBackend, audit_path: Path
     ) -> None:
-        canary = first_release(backend.snapshot(), is_canary_at(5))
+        # the mirror is set on a route nobody else owns: payments, plain Deployments behind a VirtualService
+        canary = first_release(backend.snapshot(), lambda r: r.owner is Owner.UNMANAGED and r.strategy is Strategy.CANARY)
         async with console.run_test(size=SIZE, notifications=True) as pilot:
             await pilot.pause()
             modal = await open_modal(pilot, console, canary.ref, "m")

@@ -153,4 +153,5 @@ class TestReleaseScreen:
             # the step was under way before the console started; the simulator says when it began
             assert "▶ pause 2m 0s left" in plan
             revisions = static_text(screen.query_one("#revisions", Static))
-            assert "undo is not available" in revisions
+            # an Argo-owned simulated release keeps its revisions: stable's 1, the canary's 2
+            assert "1 · 2 (current)" in revisions and "u: undo to 1" in revisions
