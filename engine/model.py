@@ -8,7 +8,7 @@ collections are tuples, so a snapshot can be shared freely between the UI and th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS, count_above, histogram_quantile
@@ -416,7 +416,6 @@ class FleetState:
     source: str
     regions: tuple[RegionState, ...] = ()
     simulated: bool = False
-    labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     def clusters(self) -> Iterator[ClusterState]:
         for region in self.regions:

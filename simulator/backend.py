@@ -47,10 +47,8 @@ class SimulatorBackend:
         self.scenario = scenario
         self.world = World(scenario, autopilot=autopilot)
         self.name = f"simulation: {scenario.scenario}"
-        self.briefing = scenario.briefing
         self.speed = min(MAX_SPEED, max(MIN_SPEED, speed))
         self.paused = paused
-        self.behind = False  # True when the last frame ran out of budget
         self.frames = 0  # pacing frames run so far: tests count frames instead of sleeping
         self._wall = wall
         self._clock = SimClock(self.world)
@@ -126,7 +124,6 @@ class SimulatorBackend:
             if not self.paused:
                 target = self._sim_t0 + (self._wall() - self._wall_t0) * self.speed
                 on_time = self.advance(target, BUDGET_S)
-                self.behind = not on_time
                 if not on_time and target - self.world.now > self.speed * 2.0:
                     self._rebase()  # don't build an unbounded debt at speeds the model can't keep
             self.frames += 1

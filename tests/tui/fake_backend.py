@@ -115,7 +115,6 @@ class FakeBackend:
         simulated: bool = True,
     ) -> None:
         self.name = "fake: two releases"
-        self.briefing = ""
         self._clock = ManualClock()
         self.releases = releases if releases is not None else default_fleet()
         self.lag_s = lag_s

@@ -46,7 +46,7 @@ class TestLifecycle:
 
     @pytest.mark.asyncio
     async def test_briefing_is_shown_as_a_toast(self, backend: SimulatorBackend) -> None:
-        app = console_app(backend, briefing=backend.briefing)
+        app = console_app(backend, briefing=backend.scenario.briefing)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await pilot.pause()
             assert any(t.title == "briefing" for t in toasts(app))
