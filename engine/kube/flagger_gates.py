@@ -42,7 +42,7 @@ class FlaggerGates:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, clock: Callable[[], float] = time.time, on_event: Callable[[GateEvent], None] | None = None) -> None:
         self.host, self.port = host, port
         self._clock = clock
-        self._on_event = on_event
+        self.on_event = on_event
         self._open: dict[tuple[str, str, str, str], str] = {}  # (cluster, ns, canary, gate) → approver
         self._refused: dict[tuple[str, str, str], tuple[str, float]] = {}  # (cluster, ns, canary) → (gate, when)
         self.events: list[GateEvent] = []
@@ -76,8 +76,8 @@ class FlaggerGates:
         self.events.append(event)
         del self.events[:-500]
         self.version += 1
-        if self._on_event is not None:
-            self._on_event(event)
+        if self.on_event is not None:
+            self.on_event(event)
 
     # --- Flagger side ------------------------------------------------------------------------------
 
