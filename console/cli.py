@@ -27,6 +27,21 @@ def default_audit_path() -> Path:
     return Path(state) / "rolldeck" / "audit.jsonl"
 
 
+def audit_for_console(path: Path, read_only: bool) -> tuple[Path | None, bool]:
+    """(the audit path to use, whether to start): a console that may mutate never starts without a
+    writable audit file; a read-only one keeps its audit (refusals) in memory, after one line."""
+    from rolldeck.engine.audit import AuditLog
+
+    problem = AuditLog(path, time.time).check()
+    if not problem:
+        return path, True
+    if read_only:
+        print(f"rolldeck: {problem}; read-only, so this console's audit stays in memory", file=sys.stderr)
+        return None, True
+    print(f"rolldeck: {problem}; nothing may change without a record: pass --audit FILE, or --readonly", file=sys.stderr)
+    return None, False
+
+
 def _operator_name() -> str:
     try:
         return getpass.getuser()
@@ -161,6 +176,9 @@ def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
     if args.autopilot and scenario.autopilot is None:
         print(f"rolldeck: {scenario.scenario} declares no autopilot plan; open it without --autopilot", file=sys.stderr)
         return 2
+    audit_path, start = audit_for_console(args.audit or default_audit_path(), args.readonly)
+    if not start:
+        return 2
     backend = SimulatorBackend(scenario, speed=args.speed, autopilot=args.autopilot)
 
     from rolldeck.console.app import AutopilotSetup, make_app  # Textual only when a TUI opens
@@ -171,7 +189,7 @@ def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
         autopilot = AutopilotSetup(rollout_plans(scenario), judge_config(scenario), scenario.autopilot.interval)
     app = make_app(
         backend,
-        audit_path=args.audit or default_audit_path(),
+        audit_path=audit_path,
         actor=_operator_name(),
         read_only=args.readonly,
         wall_clock=time.time,
@@ -198,7 +216,9 @@ def _run_live(args: argparse.Namespace) -> int:
         return 2
     # Flagger's gate webhooks: ROLLDECK_GATES=host:port (default 127.0.0.1:8797; port 0 picks a free one)
     host, _, port = os.environ.get("ROLLDECK_GATES", "127.0.0.1:8797").rpartition(":")
-    audit_path = args.audit or default_audit_path()
+    audit_path, start = audit_for_console(args.audit or default_audit_path(), args.readonly)
+    if not start:
+        return 2
     actor = _operator_name()
     try:
         gates = FlaggerGates(host=host or "127.0.0.1", port=int(port or 0))
@@ -297,6 +317,13 @@ def _drill(args: argparse.Namespace) -> int:
         print(f"rolldeck: --until: {error}", file=sys.stderr)
         return 2
     actions = load_actions(args.actions) if args.actions else []
+    if args.audit is not None:
+        from rolldeck.engine.audit import AuditLog
+
+        problem = AuditLog(args.audit, time.time).check()
+        if problem:
+            print(f"rolldeck: --audit: {problem}", file=sys.stderr)
+            return 2
     result = run_drill(
         scenario, until=until, actions=actions, wall_clock=time.time, audit_path=args.audit, autopilot=args.autopilot
     )

@@ -1,11 +1,17 @@
 """Append-only audit log: one JSON object per line, fsync'd before the action is reported done.
 
 The one audit path: the operator holds the console's only ``AuditLog``, and every record goes
-through it — operator and autopilot actions (``Operator.execute``), the answers a controller got
-from rolldeck's gate webhooks (``gate_passed``, reported by the backend to the operator), and the
-autopilot switch (``autopilot_switched``). The typed entry points build their records here, so no
-caller hand-builds one. Records never hold credentials: only the target, diff, before/after
+through it (``Operator.keep``) — operator and autopilot actions (``Operator.execute``), the answers
+a controller got from rolldeck's gate webhooks (``gate_record``, reported by the backend to the
+operator), and the autopilot switch (``autopilot_record``). The typed builders make their records
+here, so no caller hand-builds one. Records never hold credentials: only the target, diff, before/after
 summaries and a result.
+
+Nothing applies without a record. ``check()`` says at start whether the file can be written (the
+console refuses to start mutating otherwise). An action's *intent* is written (``begin``) before
+the backend applies it and its *outcome* after, both carrying the same ``entry`` id: a crash between
+them leaves an intent with no outcome, which ``read`` returns as such. A record that cannot be
+written raises ``AuditError`` (one line) and is not kept; the caller decides what that means.
 """
 
 from __future__ import annotations
@@ -26,6 +32,11 @@ class AuditResult(StrEnum):
     APPLIED = "applied"
     REFUSED = "refused"
     FAILED = "failed"
+    INTENT = "intent"  # about to apply: the outcome follows under the same entry id
+
+
+class AuditError(Exception):
+    """The audit file cannot be written; ``str(error)`` is one line naming it and why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +54,7 @@ class AuditRecord:
     result: AuditResult
     reason: str = ""
     evidence: str = ""  # why the actor acted: the autopilot's judge evidence, a Flagger gate, …
+    entry: str = ""  # pairs an intent with its outcome ("" for a record with no intent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,28 +77,61 @@ class AuditLog:
         self.path = path
         self._wall_clock = wall_clock
         self._recent: list[AuditRecord] = []
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        self._entries = 0
+        self._session = f"{os.getpid()}-{int(wall_clock() * 1000)}"  # entry ids stay unique across sessions on one file
 
     def wall_time(self) -> float:
         return self._wall_clock()
 
+    def check(self) -> str:
+        """"" when records can be written, else one line saying what and why (nothing is written)."""
+        if self.path is None:
+            return ""
+        if self.path.is_dir():
+            return f"audit log {self.path}: is a folder, not a file"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+        except OSError as error:
+            return f"audit log {self.path}: cannot write ({error.strerror or type(error).__name__})"
+        return ""
+
+    def next_entry(self) -> str:
+        self._entries += 1
+        return f"{self._session}-{self._entries}"
+
+    def begin(self, intent: AuditRecord) -> None:
+        """Put an action's intent on disk before it is applied (``:audit`` shows only outcomes)."""
+        self._write(intent)
+
     def append(self, record: AuditRecord) -> None:
+        """On disk first (fsync'd), then in ``:audit``; ``AuditError`` if it cannot be written."""
+        self._write(record)
         self._recent.append(record)
+
+    def remember(self, record: AuditRecord) -> None:
+        """Into ``:audit`` only: a record the file refused, so the console still shows what happened."""
+        self._recent.append(record)
+
+    def _write(self, record: AuditRecord) -> None:
         if self.path is None:
             return
         line = json.dumps(asdict(record), sort_keys=True, default=str) + "\n"
-        # O_APPEND keeps concurrent writers' lines whole; fsync makes "applied" mean "on disk".
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            os.write(fd, line.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # O_APPEND keeps concurrent writers' lines whole; fsync makes "applied" mean "on disk".
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, line.encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as error:
+            raise AuditError(f"audit log {self.path}: cannot write ({error.strerror or type(error).__name__})") from None
 
     # --- typed entry points -------------------------------------------------------------------------
 
-    def gate_passed(self, answer: GateAnswer) -> AuditRecord:
+    def gate_record(self, answer: GateAnswer) -> AuditRecord:
         """Flagger used a gate an operator opened: the moment the controller acts on the approval."""
         where = f"{answer.namespace}/{answer.canary}"
         record = AuditRecord(
@@ -104,10 +149,9 @@ class AuditLog:
             reason="Flagger called rolldeck's gate webhook",
             evidence=f"gate {answer.gate.value} approved by {answer.approver}",
         )
-        self.append(record)
         return record
 
-    def autopilot_switched(
+    def autopilot_record(
         self, *, actor: str, enabled: bool, was: bool, diff: str, backend_time: float, refusal: str = ""
     ) -> AuditRecord:
         """The autopilot turned on or off (or a refused attempt, with ``refusal`` as the reason)."""
@@ -126,7 +170,6 @@ class AuditLog:
             result=AuditResult.APPLIED if applied else AuditResult.REFUSED,
             reason=refusal,
         )
-        self.append(record)
         return record
 
     # --- reading ---------------------------------------------------------------------------------------
@@ -139,5 +182,9 @@ class AuditLog:
 
     @staticmethod
     def read(path: Path) -> list[dict[str, object]]:
+        """One record per action: its outcome, or its intent when no outcome was written (a crash
+        or a write failure between applying and recording)."""
         with path.open() as handle:
-            return [json.loads(line) for line in handle if line.strip()]
+            lines = [json.loads(line) for line in handle if line.strip()]
+        finished = {line.get("entry") for line in lines if line.get("entry") and line.get("result") != AuditResult.INTENT}
+        return [line for line in lines if not (line.get("result") == AuditResult.INTENT and line.get("entry") in finished)]

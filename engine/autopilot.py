@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from rolldeck.engine.actions import Action, ActionKind
-from rolldeck.engine.audit import AuditRecord
+from rolldeck.engine.audit import AuditError, AuditRecord
 from rolldeck.engine.bakes import BakeTracker
 from rolldeck.engine.judge import Counts, JudgeConfig, Judgement, Verdict, judge_release
 from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState
@@ -137,7 +137,8 @@ class Autopilot:
         return f"autopilot off: {active} release(s) return to manual control ({names})"
 
     def switch(self, enabled: bool, *, actor: str) -> AuditRecord:
-        """Turn the autopilot on or off; the operator's audit log records it, refusals included."""
+        """Turn the autopilot on or off; the operator's audit log records it, refusals included.
+        The record goes on disk before the switch: one the file refuses leaves the autopilot as it was."""
         was = self.enabled
         if self.operator.read_only:
             refusal = "the console is read-only"
@@ -145,10 +146,20 @@ class Autopilot:
             refusal = f"the autopilot is already {'on' if was else 'off'}"
         else:
             refusal = ""
+        audit = self.operator.audit
+        now = self.operator.backend.clock.now()
+        record = audit.autopilot_record(actor=actor, enabled=enabled, was=was, diff=self.switch_diff(enabled), backend_time=now, refusal=refusal)
+        try:
+            audit.append(record)
+        except AuditError as error:
+            record = audit.autopilot_record(
+                actor=actor, enabled=enabled, was=was, diff=record.diff, backend_time=now, refusal=refusal or f"{error}; the autopilot was not switched"
+            )
+            audit.remember(record)
+            return record
+        if not refusal:
             self.enabled = enabled
-        return self.operator.audit.autopilot_switched(
-            actor=actor, enabled=enabled, was=was, diff=self.switch_diff(enabled), backend_time=self.operator.backend.clock.now(), refusal=refusal
-        )
+        return record
 
     # --- one look ------------------------------------------------------------------------------------
     async def look(self) -> list[AutopilotEvent]:

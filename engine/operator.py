@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rolldeck.engine.actions import Action
-from rolldeck.engine.audit import AuditLog, AuditRecord, AuditResult, GateAnswer
+from rolldeck.engine.audit import AuditError, AuditLog, AuditRecord, AuditResult, GateAnswer
 from rolldeck.engine.changes import stale
 from rolldeck.engine.plans import Plan, plan_action
 from rolldeck.engine.port import ApplyError, Backend, GateAnswers
@@ -38,7 +38,19 @@ class Operator:
             backend.report_gate_answers(self.record_gate_answer)
 
     def record_gate_answer(self, answer: GateAnswer) -> AuditRecord:
-        return self.audit.gate_passed(answer)
+        record = self.audit.gate_record(answer)
+        self.keep(record)
+        return record
+
+    def keep(self, record: AuditRecord) -> str:
+        """Append to the audit log; "" or, when the file refused it, the one-line reason (the record
+        is then still shown in ``:audit``)."""
+        try:
+            self.audit.append(record)
+        except AuditError as error:
+            self.audit.remember(record)
+            return str(error)
+        return ""
 
     def plan(self, action: Action) -> Plan:
         return plan_action(self.backend.snapshot(), action, read_only=self.read_only)
@@ -52,11 +64,18 @@ class Operator:
             return self._finish(fresh, actor, AuditResult.REFUSED, "state changed since the plan was shown; review it again", evidence)
         if not fresh.ok:
             return self._finish(fresh, actor, AuditResult.REFUSED, fresh.refusal or "refused", evidence)
+        # The intent goes on disk first: an action never applies without a record, and a crash
+        # between applying and recording leaves an intent with no outcome.
+        entry = self.audit.next_entry()
+        try:
+            self.audit.begin(self._record(fresh, actor, AuditResult.INTENT, "", evidence, entry))
+        except AuditError as error:
+            return self._finish(fresh, actor, AuditResult.REFUSED, f"{error}; nothing was applied", evidence)
         try:
             result = await self.backend.apply(fresh)
         except ApplyError as error:
-            return self._finish(fresh, actor, AuditResult.FAILED, str(error), evidence)
-        return self._finish(fresh, actor, AuditResult.APPLIED, result.detail, evidence)
+            return self._finish(fresh, actor, AuditResult.FAILED, str(error), evidence, entry)
+        return self._finish(fresh, actor, AuditResult.APPLIED, result.detail, evidence, entry)
 
     def _moved(self, plan: Plan) -> str | None:
         """One line when the release no longer is what the operator confirmed against."""
@@ -68,10 +87,21 @@ class Operator:
             return None
         return f"{release.name} changed since you looked: {difference}; review the new plan"
 
-    def _finish(self, plan: Plan, actor: str, result: AuditResult, reason: str, evidence: str) -> Outcome:
+    def _finish(self, plan: Plan, actor: str, result: AuditResult, reason: str, evidence: str, entry: str = "") -> Outcome:
+        record = self._record(plan, actor, result, reason, evidence, entry)
+        applied = result is AuditResult.APPLIED
+        message = plan.diff if applied else f"{result}: {reason}"
+        unwritten = self.keep(record)
+        if unwritten and applied:
+            message = f"{plan.diff} — applied, but its outcome is not on record ({unwritten}); its intent is"
+        elif unwritten and unwritten not in reason:
+            message = f"{message} (not on record: {unwritten})"
+        return Outcome(applied, message, plan, record)
+
+    def _record(self, plan: Plan, actor: str, result: AuditResult, reason: str, evidence: str, entry: str) -> AuditRecord:
         target = plan.action.target
         applied = result is AuditResult.APPLIED
-        record = AuditRecord(
+        return AuditRecord(
             actor=actor,
             wall_time=self.audit.wall_time(),
             backend_time=self.backend.clock.now(),
@@ -81,11 +111,9 @@ class Operator:
             action=plan.action.kind.value,
             diff=plan.diff,
             before=plan.before,
-            after=plan.after if applied else plan.before,
+            after=plan.after if applied or result is AuditResult.INTENT else plan.before,
             result=result,
             reason=reason,
             evidence=evidence,
+            entry=entry,
         )
-        self.audit.append(record)
-        message = plan.diff if applied else f"{result}: {reason}"
-        return Outcome(applied, message, plan, record)

@@ -197,6 +197,7 @@ def build_report(backend: SimulatorBackend, operator: Operator, pilot: Autopilot
     for record in operator.audit.recent(limit=10_000):
         entry = asdict(record)
         entry.pop("wall_time")  # reports are replayable artefacts; wall times live in the audit file
+        entry.pop("entry")  # so do the session's intent ids
         audit.append(entry)
     return {
         "scenario": world.scenario.scenario,

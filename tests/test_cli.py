@@ -62,10 +62,22 @@ def test_headless_drill_writes_a_report(tmp_path):
     assert "prod-eu-west-1/checkout" in result.stdout and "Degraded" in result.stdout
     data = json.loads(report.read_text())
     assert data["sim_time_s"] == 480 and data["releases"][0]["aborted"] is True
-    (record,) = [json.loads(line) for line in audit.read_text().splitlines()]
+    intent, record = [json.loads(line) for line in audit.read_text().splitlines()]  # before and after applying
+    assert intent["result"] == "intent" and intent["entry"] == record["entry"]
     assert record["actor"] == "drill" and record["wall_time"] > 1.7e9
 
 
 def test_bad_until_is_one_line():
     result = rolldeck("drill", "canary-5xx", "--headless", "--until", "soon")
     assert result.returncode == 2 and "--until" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_console_that_may_mutate_does_not_start_without_a_writable_audit_log(tmp_path):
+    folder = tmp_path / "audit-folder"
+    folder.mkdir()
+    for args in (("sim", "canary-5xx", "--audit", str(folder)), ("drill", "canary-5xx", "--headless", "--until", "1m", "--audit", str(folder))):
+        result = rolldeck(*args)
+        assert result.returncode == 2, result.stderr
+        (line,) = result.stderr.splitlines()
+        assert f"audit log {folder}: is a folder, not a file" in line and "Traceback" not in result.stderr
+    assert list(folder.iterdir()) == []

@@ -150,3 +150,62 @@ def test_gate_answers_a_backend_reports_go_to_the_operators_one_audit_log(tmp_pa
     assert (record["actor"], record["action"], record["result"], record["release"]) == ("alice", "gate:confirm-promotion", "applied", str(CHECKOUT))
     assert (record["backend_time"], record["wall_time"]) == (42.0, WALL)
     assert [r.action for r in operator.audit.recent()] == ["gate:confirm-promotion"]  # what :audit shows
+
+
+class RecordingBackend(SimulatorBackend):
+    """Reads the audit file at the moment it applies: what a crash right then would leave on disk."""
+
+    audit_path = None
+    on_disk_when_applied: list[dict] = []
+    break_audit_when_applied = False
+
+    async def apply(self, plan: Plan) -> ApplyResult:
+        type(self).on_disk_when_applied = AuditLog.read(self.audit_path)
+        if self.break_audit_when_applied:  # the disk goes away between applying and recording
+            self.audit_path.rename(self.audit_path.with_suffix(".kept"))
+            self.audit_path.mkdir()
+        return await super().apply(plan)
+
+
+@pytest.mark.asyncio
+async def test_the_intent_is_on_disk_before_the_backend_applies_and_the_outcome_after(tmp_path):
+    backend, operator = make(RecordingBackend, tmp_path)
+    backend.audit_path = tmp_path / "audit.jsonl"
+    outcome = await operator.execute(operator.plan(Action(ActionKind.STEP_UP, CHECKOUT)), actor="alice")
+    assert outcome.ok
+    (intent,) = backend.on_disk_when_applied  # a crash during apply leaves this: visible, not silent
+    assert (intent["result"], intent["action"], intent["after"]) == ("intent", "step-up", outcome.plan.after)
+    lines = [json.loads(line) for line in backend.audit_path.read_text().splitlines()]
+    assert [line["result"] for line in lines] == ["intent", "applied"] and lines[0]["entry"] == lines[1]["entry"] != ""
+    (record,) = AuditLog.read(backend.audit_path)  # one record per action
+    assert record["result"] == "applied"
+    assert [r.result for r in operator.audit.recent()] == ["applied"]  # :audit shows outcomes
+
+
+@pytest.mark.asyncio
+async def test_an_unwritable_audit_log_refuses_before_anything_is_applied(tmp_path):
+    backend = SimulatorBackend(load_scenario("canary-5xx"), paused=True)
+    backend.run_until(30)
+    folder = tmp_path / "audit.jsonl"
+    folder.mkdir()
+    audit = AuditLog(folder, wall_clock=lambda: WALL)
+    assert audit.check() == f"audit log {folder}: is a folder, not a file"
+    operator = Operator(backend, audit)
+    before = backend.snapshot().release(CHECKOUT).desired
+    outcome = await operator.execute(operator.plan(Action(ActionKind.ABORT, CHECKOUT)), actor="alice")
+    assert not outcome.ok and outcome.message.startswith(f"refused: audit log {folder}: cannot write (") and outcome.message.endswith("; nothing was applied")
+    backend.run_until(60)
+    release = backend.snapshot().release(CHECKOUT)
+    assert not release.aborted and release.desired == before and [c.label for c in backend.world.command_log if c.label == "abort"] == []
+    assert [(r.action, r.result) for r in audit.recent()] == [("abort", "refused")]  # :audit still says so
+
+
+@pytest.mark.asyncio
+async def test_an_outcome_the_disk_refuses_after_applying_says_applied_and_leaves_the_intent(tmp_path):
+    backend, operator = make(RecordingBackend, tmp_path)
+    backend.audit_path = tmp_path / "audit.jsonl"
+    backend.break_audit_when_applied = True
+    outcome = await operator.execute(operator.plan(Action(ActionKind.ABORT, CHECKOUT)), actor="alice")
+    assert outcome.ok and "applied, but its outcome is not on record (audit log" in outcome.message  # never "failed"
+    (lone,) = AuditLog.read(tmp_path / "audit.kept")
+    assert (lone["action"], lone["result"]) == ("abort", "intent")

@@ -112,3 +112,17 @@ async def test_a_read_only_console_refuses_the_switch_and_records_the_refusal(tm
     assert pilot.enabled
     assert (record.result, record.reason, record.after) == ("refused", "the console is read-only", {"autopilot": True})
     assert [(r["action"], r["result"]) for r in AuditLog.read(tmp_path / "audit.jsonl")] == [("autopilot-off", "refused")]
+
+
+@pytest.mark.asyncio
+async def test_a_switch_the_audit_file_refuses_leaves_the_autopilot_as_it_was(tmp_path):
+    scenario = load_scenario("canary-5xx").model_copy(update={"faults": []})
+    backend = SimulatorBackend(scenario, paused=True, autopilot=True)
+    folder = tmp_path / "audit.jsonl"
+    folder.mkdir()
+    operator = Operator(backend, AuditLog(folder, wall_clock=lambda: 0.0))
+    pilot = Autopilot(operator, [RolloutPlan("checkout", CanaryPlan((CanaryStepPlan(100),)))], judge_config(scenario))
+    record = pilot.switch(False, actor="alice")
+    assert pilot.enabled and record.result == "refused"
+    assert record.reason.startswith(f"audit log {folder}: cannot write (") and record.reason.endswith("; the autopilot was not switched")
+    assert operator.audit.recent() == [record]  # still shown in :audit
