@@ -179,7 +179,7 @@ def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
     audit_path, start = audit_for_console(args.audit or default_audit_path(), args.readonly)
     if not start:
         return 2
-    backend = SimulatorBackend(scenario, speed=args.speed, autopilot=args.autopilot)
+    backend = SimulatorBackend(scenario, speed=args.speed, autopilot=args.autopilot, read_only=args.readonly)
 
     from rolldeck.console.app import AutopilotSetup, make_app  # Textual only when a TUI opens
     from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans

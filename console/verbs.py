@@ -1,7 +1,9 @@
 """Operator verbs and the autopilot switch: key → plan → confirm modal → operator → audit → toast.
 
 A mixin of ``RolldeckApp`` (Textual binds actions to the app, so the verbs are app methods); kept
-apart so the mutation path reads in one place, away from sampling and navigation.
+apart so the mutation path reads in one place, away from sampling and navigation. A verb the engine
+refuses — from a key (dimmed or not), ``:abort`` or the palette — is on record as ``refused``, with
+the engine's reason, like every other outcome.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
+from rolldeck.console.commands import MUTATING_ACTIONS
 from rolldeck.console.screens.confirm import ConfirmModal, MirrorModal, Proposal, proposal_for
 from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.audit import AuditResult
@@ -18,7 +21,11 @@ from rolldeck.engine.model import ReleaseState
 from rolldeck.engine.plans import Plan
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from textual.actions import ActionParseResult
     from textual.app import App
+    from textual.dom import DOMNode
 
     from rolldeck.console.config import ConsoleConfig
     from rolldeck.console.contexts import PolicyOperator
@@ -45,7 +52,21 @@ class OperatorVerbs(_Base):
 
         def refresh_view(self) -> None: ...
 
+        def _run_verb(self, action: str) -> None: ...
+
     # --- operator verbs --------------------------------------------------------------------------
+
+    async def run_action(
+        self, action: str | ActionParseResult, default_namespace: DOMNode | None = None, namespaces: Mapping[str, DOMNode] | None = None
+    ) -> bool:
+        """A dimmed verb key still reaches the engine, as ``:abort`` does: it refuses with the reason,
+        on record, instead of the key doing nothing in silence."""
+        handled = await super().run_action(action, default_namespace, namespaces)
+        name = action.removeprefix("app.") if isinstance(action, str) else action[1]
+        if not handled and default_namespace in (None, self) and name in MUTATING_ACTIONS and self.check_action(name, ()) is None:
+            self._run_verb(name)
+            return True
+        return handled
 
     def action_step_up(self) -> None:
         self.propose(ActionKind.STEP_UP)
@@ -87,6 +108,7 @@ class OperatorVerbs(_Base):
             return
         plan = self.operator.plan(Action(kind, release.ref))
         if not plan.ok:
+            self.operator.refuse(plan, actor=self.actor)
             self.notify(plan.refusal or f"cannot {kind.value}", severity="warning")
             return
         modal = ConfirmModal(proposal_for(plan, protected=self.config.is_protected(release.cluster)), plan)
@@ -105,6 +127,7 @@ class OperatorVerbs(_Base):
         # Refuse at once what no percent can fix (owner, router, read-only): the dialog is for the percent.
         probe = make_plan(10 if current != 10 else 20)
         if not probe.ok:
+            self.operator.refuse(probe, actor=self.actor)
             self.notify(probe.refusal or "cannot set-mirror", severity="warning")
             return
         modal = MirrorModal(make_plan, current, protected=self.config.is_protected(release.cluster))
@@ -137,6 +160,10 @@ class OperatorVerbs(_Base):
         turn_on = not pilot.enabled if enabled is None else enabled
         if turn_on == pilot.enabled:
             self.notify(f"the autopilot is already {'on' if turn_on else 'off'}", severity="information")
+            return
+        if self.operator.read_only:  # the engine refuses it, on record; no dialog to dismiss
+            record = pilot.switch(turn_on, actor=self.actor)
+            self.notify(f"refused: {record.reason}", title="autopilot", severity="warning")
             return
         diff = pilot.switch_diff(turn_on)
         if turn_on:

@@ -77,6 +77,11 @@ class Operator:
             return self._finish(fresh, actor, AuditResult.FAILED, str(error), evidence, entry)
         return self._finish(fresh, actor, AuditResult.APPLIED, result.detail, evidence, entry)
 
+    def refuse(self, plan: Plan, *, actor: str) -> Outcome:
+        """Record a plan the engine refused before anyone could confirm it (a key, ``:abort``, the
+        palette on a read-only console): refusals are on record too."""
+        return self._finish(plan, actor, AuditResult.REFUSED, plan.refusal or "refused", "")
+
     def _moved(self, plan: Plan) -> str | None:
         """One line when the release no longer is what the operator confirmed against."""
         release = self.backend.snapshot().release(plan.action.target)

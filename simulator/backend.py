@@ -41,10 +41,13 @@ class SimulatorBackend:
         speed: float = 1.0,
         paused: bool = False,
         autopilot: bool = False,
+        read_only: bool = False,
         wall: Callable[[], float] = time.perf_counter,
     ) -> None:
-        """``wall`` is the pacing clock (seconds); tests drive live pacing with a manual one."""
+        """``wall`` is the pacing clock (seconds); tests drive live pacing with a manual one.
+        ``read_only`` refuses every change here too, whatever plan reaches ``apply`` (as ``KubeBackend``)."""
         self.scenario = scenario
+        self.read_only = read_only
         self.world = World(scenario, autopilot=autopilot)
         self.name = f"simulation: {scenario.scenario}"
         self.speed = min(MAX_SPEED, max(MIN_SPEED, speed))
@@ -76,6 +79,8 @@ class SimulatorBackend:
         return self.world.snapshot()
 
     async def apply(self, plan: Plan) -> ApplyResult:
+        if self.read_only:
+            raise ApplyError("the console is read-only")
         if plan.change is None:
             raise ApplyError(f"nothing to apply for {plan.action.target}")
         target = plan.action.target

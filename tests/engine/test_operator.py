@@ -209,3 +209,14 @@ async def test_an_outcome_the_disk_refuses_after_applying_says_applied_and_leave
     assert outcome.ok and "applied, but its outcome is not on record (audit log" in outcome.message  # never "failed"
     (lone,) = AuditLog.read(tmp_path / "audit.kept")
     assert (lone["action"], lone["result"]) == ("abort", "intent")
+
+
+@pytest.mark.asyncio
+async def test_a_read_only_simulator_refuses_whatever_plan_reaches_it(tmp_path):
+    backend = SimulatorBackend(load_scenario("canary-5xx"), paused=True, read_only=True)
+    backend.run_until(30)
+    plan = Operator(backend, AuditLog(None, wall_clock=lambda: WALL)).plan(Action(ActionKind.ABORT, CHECKOUT))
+    assert plan.ok  # planned by an operator that was not told: the backend's own guard still holds
+    with pytest.raises(ApplyError, match="^the console is read-only$"):
+        await backend.apply(plan)
+    assert [c.label for c in backend.world.command_log if c.label == "abort"] == []

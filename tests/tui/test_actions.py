@@ -140,7 +140,8 @@ class TestRefusals:
             assert isinstance(console.screen, FleetScreen)
             warnings = [message for severity, message in notifications(console) if severity == "warning"]
             assert warnings == [f"cannot step-down {manual.ref}: cannot step below 0% (first step)"]
-        assert audit_records(audit_path) == []
+        (record,) = audit_records(audit_path)  # refused by the engine: on record, with its reason
+        assert (record["action"], record["result"], record["reason"]) == ("step-down", "refused", warnings[0])
 
     @pytest.mark.asyncio
     async def test_switch_slot_on_a_canary_warns(self, console: RolldeckApp, backend: SimulatorBackend) -> None:
@@ -174,7 +175,11 @@ class TestRefusals:
                 assert isinstance(app.screen, FleetScreen)
             backend.run_until(backend.clock.now() + PROPAGATION_S)
             assert release_now(backend, manual.ref).desired == manual.desired
-        assert audit_records(audit_path) == []
+        records = audit_records(audit_path)  # every dimmed key reached the engine, which refused it on record
+        assert [(r["actor"], r["action"], r["result"]) for r in records] == [
+            ("alice", kind, "refused") for kind in ("step-up", "abort", "promote", "resume" if manual.paused else "pause")
+        ]
+        assert all("read-only" in str(r["reason"]) for r in records)
 
 
 class TestOtherVerbs:
@@ -318,7 +323,8 @@ class TestPerContextReadOnly:
             await sample(pilot)  # the footer's locks follow the context in view at the next tick
             assert app.screen.active_bindings["a"].enabled is not False
             assert not app.screen.query_one("#read-only-badge").display
-        assert audit_records(audit_path) == []
+        records = audit_records(audit_path)  # the locked key and :abort: both refusals are on record
+        assert [(r["release"], r["action"], r["result"]) for r in records] == [(str(locked.ref), "abort", "refused")] * 2
 
 
 class TestControllerVerbs:

@@ -137,6 +137,21 @@ class TestAutopilotSwitch:
             assert locked.screen.active_bindings["A"].enabled is False
 
 
+    @pytest.mark.asyncio
+    async def test_on_a_read_only_console_the_switch_is_refused_on_record(self, audit_path: Path) -> None:
+        app = autopilot_console("canary-5xx", audit_path, read_only=True)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await pilot.pause()
+            await type_line(pilot, ":", "autopilot off")
+            await pilot.press("A")  # the dimmed key too
+            await pilot.pause()
+            assert app.autopilot is not None and app.autopilot.enabled
+            assert not isinstance(app.screen, ConfirmModal)
+            assert notifications(app)[-1] == ("warning", "refused: the console is read-only")
+        records = audit_records(audit_path)
+        assert [(r["actor"], r["action"], r["result"], r["reason"]) for r in records] == [("alice", "autopilot-off", "refused", "the console is read-only")] * 2
+
+
 class TestAttentionWithoutAutopilot:
     @pytest.mark.asyncio
     async def test_a_failing_canary_enters_the_queue(self) -> None:
