@@ -107,6 +107,7 @@ def effects(change: Change, release: ReleaseState) -> dict[str, object]:
             return {"mirror": _mirror_field(Mirror(version, percent) if percent > 0 else None)}
         case KillFlag() | RestoreFlag() | SetFlagRollout():
             return flag_effects(change, release)
+    raise AssertionError(f"unhandled change {change!r}")  # the union is closed; mypy cannot see Promote's bool is
 
 
 def plan_action(state: FleetState, action: Action, *, read_only: bool = False) -> Plan:

@@ -353,7 +353,7 @@ class ControlPlane:
                 release.phase = Phase.PAUSED  # Argo's CanaryPauseStep: a pause condition, not spec.paused
                 release.wait = Wait(WaitKind.PAUSE_STEP, reason="CanaryPauseStep")
                 release.message = f"{position}: paused until promoted or resumed"
-            case PauseStep(duration_s=duration):
+            case PauseStep(duration_s=duration) if duration is not None:
                 if now - release.step_started >= duration:
                     self._next_step(release, now)
             case AnalysisStep() | PromotionStep() | OtherStep():

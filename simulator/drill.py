@@ -163,6 +163,7 @@ def build_report(backend: SimulatorBackend, operator: Operator, pilot: Autopilot
     releases = []
     for state in snapshot.releases():
         sim = world.release(state.ref)
+        assert sim is not None, f"{state.ref} is in the snapshot but not in the world"
         versions = []
         for version in sim.versions:
             totals = signals_of(version.totals, world.now, bounds)

@@ -7,6 +7,7 @@ Only the world tick and the control-plane processes touch these objects; the out
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -160,7 +161,7 @@ class ReleaseSim:
     failover_factor: float = 1.0  # extra traffic from a failed region, shared by the survivors
     propagation_override: float | None = None  # a propagation-delay spike
     metrics_down: bool = False  # metrics outage: the console and judge get no signals
-    waiting_route: tuple[dict[str, int], object] | None = None  # a weight raise waiting for canary pods
+    waiting_route: tuple[dict[str, int], Callable[[], None] | None] | None = None  # a weight raise waiting for canary pods
     rolling_ready: int = 0  # rolling updates: new pods Ready at the last progress
     rolling_progress_at: float = 0.0
     route_generation: int = 0  # newest control-plane change; older propagations are dropped
