@@ -356,6 +356,8 @@ class ControlPlane:
             case PauseStep(duration_s=duration) if duration is not None:
                 if now - release.step_started >= duration:
                     self._next_step(release, now)
+                else:
+                    release.message = f"{position}: pause {duration:.0f}s"  # the weight step's line would go stale
             case AnalysisStep() | PromotionStep() | OtherStep():
                 self._next_step(release, now)  # nothing the simulated controller analyses itself
 

@@ -117,7 +117,8 @@ class World:
                 if not started:
                     self.control.flagger.start(release, flagger, 0.0)
             release.mirror = Mirror("canary", float(spec.mirror)) if spec.mirror else None
-            release.message = f"step 1/{len(steps)}: weight {first}%" if steps else "manual canary"
+            manual = "weights set by the autopilot" if spec.name in self.autopilot_driven else "manual canary"
+            release.message = f"step 1/{len(steps)}: weight {first}%" if steps else manual
         elif spec.strategy is Strategy.ROLLING:
             versions = [
                 version("old", Role.STABLE, spec.stable, ready=True),
