@@ -1,9 +1,12 @@
 """The rolldeck Textual app: samples the backend at a fixed rate and routes verbs through the operator.
 
-State flows one way (backend → snapshot → judge, attention, autopilot → screens, every
-``refresh_s``); mutations flow one way (key, palette or ``:`` line → plan → confirm modal →
-operator.execute → audit → notification). The autopilot looks from the same timer, in a worker,
-never blocking the loop and never overlapping itself.
+State flows one way: every ``refresh_s`` the app takes a snapshot and the frame builder
+(``console.frames``, no Textual) turns it into a ``Frame`` of plain values — verdicts, attention,
+step countdowns, what each verb would do — which the screen on top renders. Mutations flow one way
+(key, palette or ``:`` line → catalogue command → plan → confirm modal → operator.execute → audit →
+notification). The autopilot looks from the same timer (``AutopilotSchedule``), in a worker, never
+blocking the loop and never overlapping itself. The app is the router: screens post messages
+(``ConsoleScreen.RunLine``, ``Shown``) and never reach into it.
 """
 
 from __future__ import annotations
@@ -17,13 +20,18 @@ import rich
 from rich.segment import Segments
 from textual import work
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from rolldeck.console import format as fmt
-from rolldeck.console.attention import AttentionTracker
-from rolldeck.console.commands import MUTATING_ACTIONS, SIM_ACTIONS, Arg, RolldeckCommands, Scope, bindings
+from rolldeck.console.catalogue import COMMANDS_BY_ACTION, MUTATING_ACTIONS, SIM_ACTIONS, Arg, ConsoleCommand, Scope
+from rolldeck.console.commands import RolldeckCommands, bindings
 from rolldeck.console.config import ConsoleConfig
 from rolldeck.console.contexts import PolicyOperator
+from rolldeck.console.frames.autopilot_schedule import AutopilotSchedule
+from rolldeck.console.frames.builder import ConsoleVerdicts, FrameBuilder
+from rolldeck.console.frames.frame import Availability, Frame, VerbView, ViewScope, Viewpoint
+from rolldeck.console.frames.verbs import VerbRules
 from rolldeck.console.navigation import (
     Command,
     CommandError,
@@ -41,22 +49,20 @@ from rolldeck.console.navigation import (
     parse_command,
 )
 from rolldeck.console.screens.audit import AuditScreen
-from rolldeck.console.screens.base import ConsoleScreen, Frame, ViewScope
+from rolldeck.console.screens.base import ConsoleScreen
 from rolldeck.console.screens.clusters import ClustersScreen
 from rolldeck.console.screens.fleet import FleetScreen
 from rolldeck.console.screens.help import HelpScreen
 from rolldeck.console.screens.release import ReleaseScreen
-from rolldeck.console.step_plans import StepPlanView, autopilot_steps, step_plan_view
 from rolldeck.console.verbs import OperatorVerbs
-from rolldeck.console.verdicts import LiveJudge, release_verdicts
+from rolldeck.console.verdicts import LiveJudge
 from rolldeck.console.widgets.command_line import COMMAND, FILTER
 from rolldeck.console.widgets.signal_history import SignalHistory
-from rolldeck.console.widgets.status_bar import StatusView
 from rolldeck.engine.audit import AuditLog
 from rolldeck.engine.autopilot import Autopilot, AutopilotEvent
 from rolldeck.engine.bakes import BakeTracker
 from rolldeck.engine.judge import JudgeConfig
-from rolldeck.engine.model import FleetState, ReleaseState
+from rolldeck.engine.model import ReleaseState
 from rolldeck.engine.port import Backend, PacedBackend
 from rolldeck.engine.rollout_plans import RolloutPlan
 
@@ -71,20 +77,8 @@ def next_speed(current: float, direction: int) -> float:
         return next((s for s in SPEED_STEPS if s > current + 1e-9), SPEED_STEPS[-1])
     return next((s for s in reversed(SPEED_STEPS) if s < current - 1e-9), SPEED_STEPS[0])
 
-
-
-# Console verbs → the engine action kinds they may plan (pause/resume toggles), for RBAC dimming.
-_ACTION_KINDS: dict[str, tuple[str, ...]] = {
-    "step_up": ("step-up",),
-    "step_down": ("step-down",),
-    "promote": ("promote",),
-    "abort": ("abort",),
-    "switch_slot": ("switch-slot",),
-    "retry": ("retry",),
-    "undo": ("undo",),
-    "mirror": ("set-mirror",),
-    "pause_resume": ("pause", "resume"),
-}
+# Autopilot events carry the engine's severity words; anything else shows as information.
+_SEVERITIES: dict[str, SeverityLevel] = {"information": "information", "warning": "warning", "error": "error"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,16 +119,28 @@ class RolldeckApp(OperatorVerbs, App[None]):
         self.autopilot = autopilot
         self.refresh_s = refresh_s
         self.ui_clock = ui_clock
-        self.history = SignalHistory()
         # One bake tracker: the autopilot's when there is one, so verdicts and countdowns agree with it.
-        self.bakes = autopilot.bakes if autopilot is not None else BakeTracker()
-        self.live_judge = LiveJudge(judge or self.config.judge_config(), self.bakes)
-        self.attention = AttentionTracker(self.config.stale_after_s, self.config.stuck_after_s)
-        self.autopilot_steps = autopilot_steps(autopilot)
+        bakes = autopilot.bakes if autopilot is not None else BakeTracker()
+        self.rules = VerbRules(
+            read_only=operator.read_only,
+            context_read_only=operator.context_read_only,
+            has_autopilot=autopilot is not None,
+            paced=isinstance(backend, PacedBackend),
+        )
+        self.frames = FrameBuilder(
+            source=backend.name,
+            verdicts=ConsoleVerdicts(LiveJudge(judge or self.config.judge_config(), bakes), autopilot),
+            rules=self.rules,
+            audit=operator.audit,
+            config=self.config,
+            bakes=bakes,
+            autopilot=autopilot,
+            paced=self.paced,
+        )
+        self.schedule = AutopilotSchedule(autopilot)
         self.scope = ViewScope()
         self.histories = {COMMAND: History(), FILTER: History()}
         self.frame: Frame | None = None  # the last frame drawn (tests and the benchmark read it)
-        self._looking = False
         self._locks: tuple[object, ...] = ()
         self._started = False
 
@@ -177,70 +183,42 @@ class RolldeckApp(OperatorVerbs, App[None]):
     def paced(self) -> PacedBackend | None:
         return self.backend if isinstance(self.backend, PacedBackend) else None
 
-    def context_in_view(self) -> str | None:
-        screen = self._base_screen()
-        context = screen.context_in_view() if isinstance(screen, ConsoleScreen) else None
-        return context or self.scope.context
+    @property
+    def history(self) -> SignalHistory:
+        return self.frames.history
 
-    def context_read_only(self, state: FleetState, context: str | None) -> bool:
-        if self.operator.read_only:
-            return True
-        if context is None:
-            return False
-        cluster = state.cluster(context)
-        return self.operator.context_read_only(context) or (cluster is not None and cluster.read_only)
-
-    def status_view(self, state: FleetState) -> StatusView:
-        paced = self.paced
-        context = self.context_in_view()
+    def viewpoint(self) -> Viewpoint:
+        """What the operator looks at: the top non-modal screen's kind, selection, context and filter."""
         screen = self._base_screen()
-        row_filter = screen.row_filter if isinstance(screen, ConsoleScreen) else None
-        return StatusView(
-            source=self.backend.name,
-            simulated=state.simulated,
-            time=state.time,
-            speed=paced.speed if paced else None,
-            paused=paced.paused if paced else False,
-            read_only=self.context_read_only(state, context),
-            protected=context is not None and self.config.is_protected(context),
-            context=context or "",
-            scope=str(self.scope) if self.scope != ViewScope() else "",
-            autopilot=self.autopilot.enabled if self.autopilot is not None else None,
+        if not isinstance(screen, ConsoleScreen):
+            return Viewpoint(context=self.scope.context)
+        row_filter = screen.row_filter
+        return Viewpoint(
+            where=screen.where,
+            context=screen.context_in_view() or self.scope.context,
+            selected=screen.selected_ref(),
             filter=row_filter.text if row_filter else "",
         )
 
     def refresh_view(self) -> None:
-        """Sample one snapshot, judge, let the autopilot look if due; draw unless a modal covers the screen."""
+        """Sample one snapshot into a frame, let the autopilot look if due; draw unless a modal covers the screen."""
         if not self._started or not self.is_running:
             return  # before start-up, or mid-shutdown while screens are being torn down
         state = self.backend.snapshot()
-        self.history.record(state)
-        verdicts, tracks = release_verdicts(state, self.live_judge.update(state), self.autopilot)
-        attention = self.attention.items(state, verdicts, tracks, self.config.regions)
-        self._autopilot_look_if_due()
+        self.frame = self.frames.build(state, self.viewpoint(), self.scope)
+        if self.schedule.start():
+            self._autopilot_look()
         self.set_class(state.simulated, "-sim")
-        status = self.status_view(state)
-        self._refresh_locks(status)
-        self.frame = Frame(
-            state,
-            status,
-            self.history,
-            self.operator.audit,
-            scope=self.scope,
-            verdicts=verdicts,
-            tracks=tracks,
-            attention=attention,
-            events=tuple(self.autopilot.events) if self.autopilot is not None else (),
-        )
+        self._refresh_locks(self.frame)
         screen = self.screen
         if screen.is_modal or not isinstance(screen, ConsoleScreen):
             return
         with self.batch_update():
             screen.show(self.frame)
 
-    def _refresh_locks(self, status: StatusView) -> None:
-        # check_action depends on the context in view: re-check the footer only when that changes.
-        locks = (status.read_only, status.context, self.autopilot.enabled if self.autopilot else None, type(self._base_screen()))
+    def _refresh_locks(self, frame: Frame) -> None:
+        # check_action depends on the viewpoint: re-check the footer only when the verbs' states change.
+        locks = tuple(verb.availability for verb in frame.verbs.values())
         if locks != self._locks:
             self._locks = locks
             self.refresh_bindings()
@@ -249,22 +227,10 @@ class RolldeckApp(OperatorVerbs, App[None]):
         # A screen that comes back from under a modal, or is opened, draws at once, not at the next tick.
         self.refresh_view()
 
-    def step_plan(self, release: ReleaseState, frame: Frame) -> StepPlanView | None:
-        return step_plan_view(
-            release,
-            frame.state.time,
-            frame.tracks.get(release.ref),
-            self.autopilot_steps,
-            self.bakes,
-        )
+    def on_console_screen_run_line(self, message: ConsoleScreen.RunLine) -> None:
+        self.run_line(message.line)
 
     # --- the autopilot ------------------------------------------------------------------------------
-
-    def _autopilot_look_if_due(self) -> None:
-        pilot = self.autopilot
-        if pilot is not None and pilot.enabled and not self._looking and pilot.due():
-            self._looking = True  # set before the worker starts: the next tick must not start another
-            self._autopilot_look()
 
     @work(group="autopilot", exit_on_error=False)
     async def _autopilot_look(self) -> None:
@@ -275,52 +241,44 @@ class RolldeckApp(OperatorVerbs, App[None]):
             self.notify(f"autopilot failed: {type(error).__name__}: {error}", severity="error")
             return
         finally:
-            self._looking = False
+            self.schedule.finish()
         for event in events:
             self.notify_event(event)
 
     def notify_event(self, event: AutopilotEvent) -> None:
-        severity = event.severity if event.severity in ("information", "warning", "error") else "information"
-        self.notify(f"{event.release}: {event.message}", title=f"autopilot {event.kind}", severity=severity)  # type: ignore[arg-type]
+        severity = _SEVERITIES.get(event.severity, "information")
+        self.notify(f"{event.release}: {event.message}", title=f"autopilot {event.kind}", severity=severity)
 
     # --- which verbs are available -----------------------------------------------------------------
 
-    def _base_screen(self) -> Screen[object]:
+    def _base_screen(self) -> Screen[object] | None:
         """The top non-modal screen: what verbs target even while the palette or help is open."""
-        return next(s for s in reversed(self.screen_stack) if not s.is_modal)
+        return next((s for s in reversed(self.screen_stack) if not s.is_modal), None)
+
+    def verb_views(self) -> dict[str, VerbView]:
+        """Every catalogue command against the current viewpoint (the frame builder's rules, asked
+        now: the cursor may have moved since the last frame)."""
+        return self.rules.verbs(self.backend.snapshot(), self.viewpoint())
+
+    def verb_view(self, command: ConsoleCommand) -> VerbView:
+        viewpoint = self.viewpoint()
+        state = self.backend.snapshot()
+        release = state.release(viewpoint.selected) if viewpoint.selected is not None else None
+        return self.rules.verb(command, state, viewpoint, release)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "toggle_autopilot":
-            return None if self.autopilot is None or self.operator.read_only else True
-        if action in MUTATING_ACTIONS:
-            if isinstance(self._base_screen(), (ClustersScreen, AuditScreen)):
-                return False  # these views list no releases: the verbs have no target here
-            if self.operator.read_only:
-                return None  # dimmed: the verb exists but this console may not use it
-            context = self.context_in_view()
-            if context is not None and self.context_read_only(self.backend.snapshot(), context):
-                return None
-            if self._denied_by_rbac(action):
-                return None  # the cluster's access review refuses it: dimmed, the planner says why
-        if action in SIM_ACTIONS and self.paced is None:
-            return None
-        base = self._base_screen()
-        if action == "open_release":
-            return isinstance(base, FleetScreen)
-        if action == "back":
-            return not isinstance(base, FleetScreen) or base.row_filter is not None
-        return True
-
-    def _denied_by_rbac(self, action: str) -> bool:
-        release = self.selected_release() if self.is_mounted else None
-        if release is None or not release.denied:
-            return False
-        denied = dict(release.denied)
-        kinds = _ACTION_KINDS.get(action, ())
-        return bool(kinds) and all(kind in denied for kind in kinds)
+        command = COMMANDS_BY_ACTION.get(action)
+        if command is None:
+            return True  # Textual's own actions (the palette, focus…)
+        return self.verb_view(command).textual_state
 
     def locked_actions(self) -> frozenset[str]:
-        return frozenset(a for a in MUTATING_ACTIONS | SIM_ACTIONS if self.check_action(a, ()) is None)
+        views = self.verb_views()
+        return frozenset(
+            c.action
+            for c in COMMANDS_BY_ACTION.values()
+            if c.action in MUTATING_ACTIONS | SIM_ACTIONS and views[c.id].availability is Availability.LOCKED
+        )
 
     def selected_release(self) -> ReleaseState | None:
         screen = self._base_screen()
@@ -340,7 +298,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
             return
         self.push_screen(ReleaseScreen(release, clock=self.ui_clock))
 
-    def action_back(self) -> None:
+    async def action_back(self) -> None:
         screen = self.screen
         if not isinstance(screen, ConsoleScreen):
             return
@@ -361,7 +319,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
     def _open_prompt(self, mode: str) -> None:
         screen = self.screen
         if isinstance(screen, ConsoleScreen) and not screen.prompt_open:
-            screen.open_prompt(mode)
+            screen.open_prompt(mode, self.histories[mode])
 
     def go_to(self, view: View) -> None:
         """Show a top-level view: the fleet is the bottom of the stack, other views sit on it."""
@@ -384,46 +342,67 @@ class RolldeckApp(OperatorVerbs, App[None]):
             case GoTo(view):
                 self.go_to(view)
             case SetContext(context):
-                self._set_scope(context=context)
+                self._set_scope(replace(self.scope, context=context))
             case SetNamespace(namespace):
-                self._set_scope(namespace=namespace)
+                self._set_scope(replace(self.scope, namespace=namespace))
             case SimSpeed(speed):
                 self._pace(speed=speed)
             case SimPause(paused):
                 self._pace(paused=paused)
             case SetAutopilot(enabled):
                 self.propose_autopilot(enabled)
-            case RunAction(action):
-                self._run_verb(action)
+            case RunAction(verb):
+                self.run_command(verb)
             case ShowHelp():
                 self.action_help()
             case Quit():
                 self.exit()
 
-    def _run_verb(self, action: str) -> None:
-        """A key verb by name (``:abort``, the palette). Unlike a key, a locked verb still runs: its
-        plan reaches the engine, which refuses it with the reason — silence would look like a bug."""
-        if self.check_action(action, ()) is False:
-            self.notify(f"{action.replace('_', ' ')} does nothing in this view", severity="warning")
+    def run_command(self, command: ConsoleCommand) -> None:
+        """A key command by id (``:abort``, the palette), through the same Textual action as its key.
+        Unlike a key, a locked verb still runs: its plan reaches the engine, which refuses it with
+        the reason — silence would look like a bug."""
+        if self.verb_view(command).availability is Availability.NOT_HERE:
+            self.notify(f"{command.id.replace('-', ' ')} does nothing in this view", severity="warning")
             return
-        self.call_later(getattr(self, f"action_{action}"))
+        # The handler itself: Textual's run_action would drop a dimmed verb silently (check_action).
+        self.call_later(self.command_handlers()[command.id])
 
-    _UNSET = object()
+    def command_handlers(self) -> dict[str, Callable[[], object]]:
+        """Catalogue id → what it does; a key reaches the same method through its Textual action."""
+        return {
+            "open-release": self.action_open_release,
+            "back": self.action_back,
+            "help": self.action_help,
+            "command-line": self.action_command_line,
+            "filter": self.action_filter,
+            "step-down": self.action_step_down,
+            "step-up": self.action_step_up,
+            "promote": self.action_promote,
+            "pause-resume": self.action_pause_resume,
+            "abort": self.action_abort,
+            "switch-slot": self.action_switch_slot,
+            "retry": self.action_retry,
+            "undo": self.action_undo,
+            "mirror": self.action_mirror,
+            "autopilot": self.action_toggle_autopilot,
+            "sim-slower": self.action_sim_slower,
+            "sim-faster": self.action_sim_faster,
+            "sim-pause": self.action_sim_pause,
+            "quit": self.exit,
+        }
 
-    def _set_scope(self, *, context: object = _UNSET, namespace: object = _UNSET) -> None:
+    def _set_scope(self, scope: ViewScope) -> None:
+        """Apply a new ``:ctx`` / ``:ns`` scope: an unknown context is refused, an empty namespace warned of."""
         state = self.backend.snapshot()
-        if isinstance(context, str) and state.cluster(context) is None:
+        context, namespace = scope.context, scope.namespace
+        if context is not None and context != self.scope.context and state.cluster(context) is None:
             known = ", ".join(c.name for c in state.clusters())
             self.notify(f"no context {context!r} (known: {known})", severity="error")
             return
-        if isinstance(namespace, str) and namespace not in {r.namespace for r in state.releases()}:
+        if namespace is not None and namespace != self.scope.namespace and namespace not in {r.namespace for r in state.releases()}:
             self.notify(f"no releases in namespace {namespace!r}", severity="warning")
-        changes = {}
-        if context is not self._UNSET:
-            changes["context"] = context
-        if namespace is not self._UNSET:
-            changes["namespace"] = namespace
-        self.scope = replace(self.scope, **changes)  # type: ignore[arg-type]
+        self.scope = scope
         self.refresh_view()
 
     def line_arguments(self, arg: Arg) -> list[str]:

@@ -166,7 +166,7 @@ def _cross_checks(config: ConsoleConfig) -> list[tuple[tuple[object, ...], bool,
     """Names pydantic cannot check by type: binding ids and themes (both come from Textual)."""
     from textual.theme import BUILTIN_THEMES
 
-    from rolldeck.console.commands import BINDING_IDS
+    from rolldeck.console.catalogue import BINDING_IDS
 
     problems: list[tuple[tuple[object, ...], bool, str]] = []
     for binding_id, keys in config.keys.items():

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rolldeck.console.commands import COMMANDS_BY_ID, LINE_COMMANDS_BY_NAME
+from rolldeck.console.catalogue import COMMANDS_BY_ID, LINE_COMMANDS_BY_NAME, ConsoleCommand
 
 
 class View(StrEnum):
@@ -51,9 +51,9 @@ class SetAutopilot:
 
 @dataclass(frozen=True, slots=True)
 class RunAction:
-    """A key verb by its binding id (``:abort``): the same path as pressing its key."""
+    """A key command by its id (``:abort``): the catalogue entry, run as its key would be."""
 
-    action: str
+    command: ConsoleCommand
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ def parse_command(line: str) -> Command:
         if verb is None:
             raise CommandError(f"unknown command :{head} (? lists every command)")
         _no_args(head, args)
-        return RunAction(verb.action)
+        return RunAction(verb)
     name = spec.name
     if name in ("releases", "clusters", "audit"):
         _no_args(head, args)

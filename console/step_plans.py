@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rolldeck.engine.autopilot import Autopilot, TrackView
 from rolldeck.engine.bakes import BakeTracker
-from rolldeck.engine.model import AnalysisStep, ReleaseState
+from rolldeck.engine.model import AnalysisStep, ReleaseState, Step
 from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan
 from rolldeck.engine.steps import bake_of, step_label
 
@@ -45,7 +46,12 @@ def blue_green_steps(plan: BlueGreenPlan) -> tuple[PlannedStep, ...]:
 
 def controller_steps(release: ReleaseState) -> tuple[PlannedStep, ...]:
     """The release's own steps (from the model: Argo's, Flagger's, the scenario's), for display."""
-    return tuple(PlannedStep(step_label(s), bake_of(s), analysis=isinstance(s, AnalysisStep)) for s in release.steps)
+    return _planned(release.steps)
+
+
+@lru_cache(maxsize=4096)  # the frame builder asks for every release on every tick; steps rarely change
+def _planned(steps: tuple[Step, ...]) -> tuple[PlannedStep, ...]:
+    return tuple(PlannedStep(step_label(s), bake_of(s), analysis=isinstance(s, AnalysisStep)) for s in steps)
 
 
 def autopilot_steps(autopilot: Autopilot | None) -> dict[str, tuple[PlannedStep, ...]]:

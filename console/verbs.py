@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from textual import work
 
-from rolldeck.console.commands import MUTATING_ACTIONS
+from rolldeck.console.catalogue import COMMANDS_BY_ACTION, MUTATING_ACTIONS
 from rolldeck.console.screens.confirm import ConfirmModal, MirrorModal, Proposal, proposal_for
 from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.audit import AuditResult
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.dom import DOMNode
 
+    from rolldeck.console.catalogue import ConsoleCommand
     from rolldeck.console.config import ConsoleConfig
     from rolldeck.console.contexts import PolicyOperator
     from rolldeck.engine.autopilot import Autopilot
@@ -52,7 +53,7 @@ class OperatorVerbs(_Base):
 
         def refresh_view(self) -> None: ...
 
-        def _run_verb(self, action: str) -> None: ...
+        def run_command(self, command: ConsoleCommand) -> None: ...
 
     # --- operator verbs --------------------------------------------------------------------------
 
@@ -64,7 +65,7 @@ class OperatorVerbs(_Base):
         handled = await super().run_action(action, default_namespace, namespaces)
         name = action.removeprefix("app.") if isinstance(action, str) else action[1]
         if not handled and default_namespace in (None, self) and name in MUTATING_ACTIONS and self.check_action(name, ()) is None:
-            self._run_verb(name)
+            self.run_command(COMMANDS_BY_ACTION[name])
             return True
         return handled
 

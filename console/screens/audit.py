@@ -6,7 +6,8 @@ from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Label
 
-from rolldeck.console.screens.base import ConsoleScreen, Frame
+from rolldeck.console.frames.frame import Frame, Where
+from rolldeck.console.screens.base import ConsoleScreen
 from rolldeck.console.widgets.event_log import AuditTable, entries
 
 AUDIT_LIMIT = 500
@@ -14,6 +15,7 @@ AUDIT_LIMIT = 500
 
 class AuditScreen(ConsoleScreen):
     AUTO_FOCUS = "#audit-table"
+    where = Where.AUDIT
 
     def __init__(self) -> None:
         super().__init__(id="audit")

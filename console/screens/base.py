@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,59 +11,34 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from rolldeck.console.attention import AttentionItem
-from rolldeck.console.navigation import CommandError, RowFilter, compile_filter
-from rolldeck.console.verdicts import ReleaseVerdict
+from rolldeck.console.frames.frame import Frame, ViewScope, Where
+from rolldeck.console.navigation import CommandError, History, RowFilter, compile_filter
 from rolldeck.console.widgets.command_line import COMMAND, FILTER, CommandBar
-from rolldeck.console.widgets.signal_history import SignalHistory
-from rolldeck.console.widgets.status_bar import StatusBar, StatusView
-from rolldeck.engine.audit import AuditLog
-from rolldeck.engine.autopilot import AutopilotEvent, TrackView
-from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState
+from rolldeck.console.widgets.status_bar import StatusBar
+from rolldeck.engine.model import ReleaseRef
 
-
-@dataclass(frozen=True, slots=True)
-class ViewScope:
-    """The ``:ctx`` / ``:ns`` scope every view applies; None means all."""
-
-    context: str | None = None
-    namespace: str | None = None
-
-    def admits(self, release: ReleaseState) -> bool:
-        return (self.context is None or release.cluster == self.context) and (
-            self.namespace is None or release.namespace == self.namespace
-        )
-
-    def admits_cluster(self, cluster: str) -> bool:
-        return self.context is None or cluster == self.context
-
-    def __str__(self) -> str:
-        return f"ctx {self.context or 'all'} · ns {self.namespace or 'all'}"
-
-
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One refresh: the sampled snapshot plus the console-side state screens draw from."""
-
-    state: FleetState
-    status: StatusView
-    history: SignalHistory
-    audit: AuditLog
-    scope: ViewScope = ViewScope()
-    verdicts: dict[ReleaseRef, ReleaseVerdict] = field(default_factory=dict)
-    tracks: dict[ReleaseRef, TrackView] = field(default_factory=dict)
-    attention: Sequence[AttentionItem] = ()
-    events: Sequence[AutopilotEvent] = ()
+__all__ = ["ConsoleScreen", "Frame", "ViewScope", "Where"]
 
 
 class ConsoleScreen(Screen[None]):
+    """A full-size view: draws each ``Frame`` it is shown, and posts what the operator asks for."""
+
+    where = Where.FLEET  # which verbs mean anything here (the frame builder's verb rules)
+
     class Shown(Message):
         """The screen became the visible one (opened, or uncovered by a modal closing)."""
 
+    class RunLine(Message):
+        """A ``:`` line was entered at this screen's prompt; the app parses and runs it."""
+
+        def __init__(self, line: str) -> None:
+            super().__init__()
+            self.line = line
+
     _ready = False  # set once composed: the app's sampler may fire before the first screen is built
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (name, id, classes)
+        super().__init__(**kwargs)
         self.row_filter: RowFilter | None = None
         self._filter_before_prompt: RowFilter | None = None
 
@@ -118,13 +92,10 @@ class ConsoleScreen(Screen[None]):
     def prompt_open(self) -> bool:
         return self._ready and self.query_one(CommandBar).is_open
 
-    def open_prompt(self, mode: str) -> None:
-        from rolldeck.console.app import RolldeckApp  # the screen asks the app for the shared history
-
-        app = self.app
-        assert isinstance(app, RolldeckApp)
+    def open_prompt(self, mode: str, history: History) -> None:
+        """Open the prompt; ``history`` is the app's, shared by every screen."""
         self._filter_before_prompt = self.row_filter
-        self.query_one(CommandBar).open(mode, app.histories[mode])  # empty, as k9s; up recalls
+        self.query_one(CommandBar).open(mode, history)  # empty, as k9s; up recalls
 
     @on(CommandBar.Changed)
     def _filter_typed(self, event: CommandBar.Changed) -> None:
@@ -144,11 +115,7 @@ class ConsoleScreen(Screen[None]):
                 self.notify(str(error), severity="error")
             return
         if event.mode == COMMAND and event.text:
-            from rolldeck.console.app import RolldeckApp
-
-            app = self.app
-            assert isinstance(app, RolldeckApp)
-            app.run_line(event.text)
+            self.post_message(self.RunLine(event.text))
 
     @on(CommandBar.Closed)
     def _prompt_closed(self, event: CommandBar.Closed) -> None:

@@ -8,9 +8,9 @@ from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from rolldeck.console import format as fmt
-from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.frames.frame import ClusterRow, Frame, Where
 from rolldeck.console.release_details import unmapped_lines
-from rolldeck.console.screens.base import ConsoleScreen, Frame
+from rolldeck.console.screens.base import ConsoleScreen
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
 from rolldeck.engine.model import ClusterState
 
@@ -39,16 +39,17 @@ def _present(cluster: ClusterState, api: str, simulated: bool) -> Text:
     return Text("✓", style="green") if api in cluster.health.controllers else Text("—", style="dim")
 
 
-def safety_cell(cluster: ClusterState, config: ConsoleConfig, read_only: bool) -> Text:
+def safety_cell(row: ClusterRow) -> Text:
     text = Text()
-    if config.is_protected(cluster.name):
+    if row.protected:
         text.append("PROD", style="bold white on red")
-    if read_only or cluster.read_only or config.is_read_only(cluster.name):
+    if row.read_only:
         text.append(" ⊘ RO" if text else "⊘ RO", style="bold yellow")
     return text
 
 
-def cluster_row(cluster: ClusterState, config: ConsoleConfig, *, simulated: bool, read_only: bool, stale_after_s: float) -> Row:
+def cluster_row(row: ClusterRow, *, simulated: bool, stale_after_s: float) -> Row:
+    cluster = row.cluster
     health = cluster.health
     if not health.reachable:
         reachable = Text(f"✗ {health.error or 'unreachable'}", style="bold red")
@@ -60,8 +61,8 @@ def cluster_row(cluster: ClusterState, config: ConsoleConfig, *, simulated: bool
     warnings = "; ".join(health.warnings)
     return (
         cluster.name,
-        config.region_of(cluster.name, cluster.region),
-        safety_cell(cluster, config, read_only),
+        row.region,
+        safety_cell(row),
         reachable,
         age,
         latency,
@@ -82,6 +83,7 @@ class ClustersTable(KeyedTable):
 
 class ClustersScreen(ConsoleScreen):
     AUTO_FOCUS = "#clusters-table"
+    where = Where.CLUSTERS
 
     def __init__(self) -> None:
         super().__init__(id="clusters")
@@ -97,9 +99,6 @@ class ClustersScreen(ConsoleScreen):
         return self.query_one(ClustersTable)
 
     def show_state(self, frame: Frame) -> None:
-        app = self.app
-        config: ConsoleConfig = app.config  # type: ignore[attr-defined]
-        read_only: bool = app.operator.read_only  # type: ignore[attr-defined]
         rows: dict[str, Row] = {}
         in_scope = [c for c in frame.state.clusters() if frame.scope.admits_cluster(c.name)]
         unmapped = self.query_one("#unmapped-list", Static)
@@ -107,12 +106,9 @@ class ClustersScreen(ConsoleScreen):
         unmapped.display = bool(listing)
         if listing:
             unmapped.update(Text("unmapped, read-only (not releases):\n", style="bold") + listing)
-        for cluster in frame.state.clusters():
-            region = config.region_of(cluster.name, cluster.region)
-            if frame.scope.admits_cluster(cluster.name) and self.filter_admits(cluster_text(cluster, region)):
-                rows[cluster.name] = cluster_row(
-                    cluster, config, simulated=frame.state.simulated, read_only=read_only, stale_after_s=config.stale_after_s
-                )
+        for name, row in frame.clusters.items():
+            if frame.scope.admits_cluster(name) and self.filter_admits(cluster_text(row.cluster, row.region)):
+                rows[name] = cluster_row(row, simulated=frame.state.simulated, stale_after_s=frame.stale_after_s)
         self.query_one(ClustersTable).sync(rows)
 
     def context_in_view(self) -> str | None:

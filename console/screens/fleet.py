@@ -155,8 +155,6 @@ class FleetScreen(ConsoleScreen):
         return self.query_one(FleetTable)
 
     def show_state(self, frame: Frame) -> None:
-        app_config = self.app.config  # type: ignore[attr-defined]
-        region_of = app_config.region_of
         scope = frame.scope
 
         def admits(release: ReleaseState, region: str) -> bool:
@@ -174,7 +172,7 @@ class FleetScreen(ConsoleScreen):
         self.query_one("#attention-empty").display = not attention
         self.query_one("#attention-title", Label).update(f"needs attention ({len(attention)})")
         table = self.query_one(FleetTable)
-        table.sync(fleet_rows(frame.state, region_of=region_of, admits=admits, verdicts=frame.verdicts, tracks=frame.tracks))
+        table.sync(fleet_rows(frame.state, region_of=frame.region_of, admits=admits, verdicts=frame.verdicts, tracks=frame.tracks))
         if not self._cursor_placed and table.row_count > 1:
             self._cursor_placed = True  # start on the first release, not on its region's heading
             first = next((i for i, key in enumerate(table.row_keys) if not key.startswith(REGION_PREFIX)), 0)

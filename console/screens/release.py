@@ -12,8 +12,8 @@ from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from rolldeck.console.commands import Scope, bindings
-from rolldeck.console.screens.base import ConsoleScreen, Frame
-from rolldeck.console.step_plans import StepPlanView
+from rolldeck.console.frames.frame import Frame, Where
+from rolldeck.console.screens.base import ConsoleScreen
 from rolldeck.console.widgets.charts import VersionCharts
 from rolldeck.console.widgets.event_log import EventPane, entries
 from rolldeck.console.widgets.planes import ControlPlanePanel, DataPlaneTable
@@ -58,6 +58,7 @@ def revisions_text(release: ReleaseState) -> Text:
 
 class ReleaseScreen(ConsoleScreen):
     BINDINGS = bindings(Scope.RELEASE)
+    where = Where.RELEASE
 
     def __init__(self, release: ReleaseState, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(id="release")
@@ -99,19 +100,17 @@ class ReleaseScreen(ConsoleScreen):
             self.query_one(selector, Static).update(text)
 
     def show_state(self, frame: Frame) -> None:
-        release = frame.state.release(self.ref)
-        if release is None:
+        row = frame.row(self.ref)
+        if row is None:
             self._update_static("#release-heading", Text(f"{self.ref} is no longer in the fleet", style="bold red"), "_heading")
             return
-        app = self.app
-        region = app.config.region_of(release.cluster, release.region)  # type: ignore[attr-defined]
-        self._update_static("#release-heading", release_heading(release, region), "_heading")
+        release = row.release
+        self._update_static("#release-heading", release_heading(release, row.region), "_heading")
         self.query_one(SplitBar).show(release)
         self.query_one(ControlPlanePanel).show(release)
         self.query_one(DataPlaneTable).show(release)
-        plan: StepPlanView | None = app.step_plan(release, frame)  # type: ignore[attr-defined]
-        self.query_one(StepPlanLine).show(plan, release.paused)
-        self.query_one(VerdictPanel).show(frame.verdicts.get(self.ref))
+        self.query_one(StepPlanLine).show(row.step_plan, release.paused)
+        self.query_one(VerdictPanel).show(row.verdict)
         self._update_static("#revisions", revisions_text(release), "_revisions")
         self.query_one(VersionCharts).show(frame.history)
         name = str(self.ref)

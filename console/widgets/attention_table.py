@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.text import Text
 
@@ -41,7 +42,7 @@ def attention_text(item: AttentionItem) -> str:
 class AttentionTable(KeyedTable):
     BINDINGS = bindings(Scope.FLEET)  # enter opens the release, as in the fleet table
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
         super().__init__(ATTENTION_COLUMNS, **kwargs)
         self.items: dict[str, AttentionItem] = {}
 

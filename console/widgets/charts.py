@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -70,8 +71,8 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 class MetricChart(PlotextPlot):
     """One metric, one line per version. ``draws`` counts rebuilds (tests and the benchmark read it)."""
 
-    def __init__(self, metric: Metric, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, metric: Metric, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
+        super().__init__(**kwargs)
         self.metric = metric
         self.draws = 0
         self.points_drawn = 0
@@ -96,8 +97,8 @@ class MetricChart(PlotextPlot):
 class VersionCharts(Horizontal):
     """Three charts side by side; redrawn when the release's history changes, rate-limited."""
 
-    def __init__(self, release: ReleaseState, *, clock: Callable[[], float] = time.monotonic, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, release: ReleaseState, *, clock: Callable[[], float] = time.monotonic, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
+        super().__init__(**kwargs)
         self._release = str(release.ref)
         self._colours = {
             v.name: _rgb(VERSION_COLOURS.get(v.name) or ROLE_COLOURS.get(v.role, UNKNOWN_COLOUR)) for v in release.versions

@@ -6,6 +6,8 @@ filter applies as it is typed (a half-typed regex that does not compile is simpl
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -65,8 +67,8 @@ class CommandBar(Horizontal):
             self.mode = mode
             self.cancelled = cancelled
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
+        super().__init__(**kwargs)
         self.mode = COMMAND
         self.history: History | None = None
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual.widgets import Static
@@ -73,8 +74,8 @@ def log_text(log: Sequence[LogEntry], empty: str) -> Text:
 class EventPane(Static):
     """The release screen's latest actions and autopilot events for one release."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
+        super().__init__("", **kwargs)
         self._shown: tuple[LogEntry, ...] | None = None
 
     def show(self, log: Sequence[LogEntry]) -> None:
@@ -107,7 +108,7 @@ def audit_row(entry: LogEntry) -> Row:
 
 
 class AuditTable(KeyedTable):
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
         super().__init__(AUDIT_COLUMNS, **kwargs)
 
     def show(self, log: Sequence[LogEntry]) -> None:

@@ -7,12 +7,13 @@ is the one that does not happen: keep what was last rendered per row and diff ag
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich.cells import cell_len
 from rich.text import Text
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable
-from textual.widgets.data_table import CursorType
+from textual.widgets.data_table import ColumnKey, CursorType
 
 Cell = str | Text
 Row = tuple[Cell, ...]
@@ -25,8 +26,8 @@ def _plain(cell: Cell) -> str:
 class KeyedTable(DataTable[Cell]):
     """Rows keyed by a stable string; ``sync`` adds, removes and updates only what changed."""
 
-    def __init__(self, columns: Sequence[tuple[str, str]], *, cursor_type: CursorType = "row", **kwargs: object) -> None:
-        super().__init__(cursor_type=cursor_type, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, columns: Sequence[tuple[str, str]], *, cursor_type: CursorType = "row", **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
+        super().__init__(cursor_type=cursor_type, **kwargs)
         self._column_spec = tuple(columns)  # (key, label)
         self._rendered: dict[str, Row] = {}
         self.cells_touched = 0  # running total of cells added or updated; tests and benchmarks read it
@@ -104,7 +105,7 @@ class KeyedTable(DataTable[Cell]):
             if old == new:
                 continue
             # Widen only when the new text no longer fits: re-measuring on every update is O(rows).
-            wider = cell_len(_plain(new)) > self.columns[column_key].content_width  # type: ignore[index]
+            wider = cell_len(_plain(new)) > self.columns[ColumnKey(column_key)].content_width
             self.update_cell(key, column_key, new, update_width=wider)
             touched += 1
         return touched

@@ -7,6 +7,8 @@ Where they disagree — a lagging split, a spec the controller has not observed 
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -73,8 +75,8 @@ def control_plane_table(release: ReleaseState) -> Table:
 
 
 class ControlPlanePanel(Static):
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
+        super().__init__("", **kwargs)
         self._shown: list[tuple[str, Text]] | None = None
 
     def show(self, release: ReleaseState) -> None:
@@ -136,7 +138,7 @@ class DataPlaneTable(KeyedTable):
 
     can_focus = False
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
         super().__init__(DATA_PLANE_COLUMNS, cursor_type="none", **kwargs)
 
     def show(self, release: ReleaseState) -> None:

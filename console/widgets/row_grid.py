@@ -10,6 +10,7 @@ every second spent 150–190 ms per repaint and stalled the event loop. This gri
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -61,8 +62,8 @@ class RowGrid(ScrollView, can_focus=True):
         Binding("end", "last", "last", show=False),
     ]
 
-    def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
+        super().__init__(**kwargs)
         self._column_spec = tuple(columns)  # (key, label)
         self._rendered: dict[str, Row] = {}
         self._keys: list[str] = []

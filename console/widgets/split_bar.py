@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -52,8 +54,8 @@ def split_row(label: str, split: Split, release: ReleaseState) -> Text:
 
 
 class SplitBar(Static):
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
+        super().__init__("", **kwargs)
         self._shown: tuple[Split, Split] | None = None
 
     def show(self, release: ReleaseState) -> None:

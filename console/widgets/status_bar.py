@@ -2,35 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
 from rolldeck.console import format as fmt
+from rolldeck.console.frames.frame import StatusView
 
-
-@dataclass(frozen=True, slots=True)
-class StatusView:
-    """Everything the bar shows; comparing two views tells whether to repaint."""
-
-    source: str
-    simulated: bool
-    time: float
-    speed: float | None  # None: the backend's pace is not ours to set (live clusters)
-    paused: bool
-    read_only: bool  # the whole console, or the context in view
-    protected: bool = False  # the context in view matches a protected pattern
-    context: str = ""  # the context the screen acts on ("" when several)
-    scope: str = ""  # ":ctx / :ns" scope, e.g. "ctx prod-eu-west-1 · ns all"
-    autopilot: bool | None = None  # None: no autopilot in this console
-    filter: str = ""
+__all__ = ["StatusBar", "StatusView"]
 
 
 class StatusBar(Horizontal):
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
+        super().__init__(**kwargs)
         self._shown: StatusView | None = None
 
     def compose(self) -> ComposeResult:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -41,8 +43,8 @@ def step_plan_text(view: StepPlanView | None, paused: bool = False) -> Text:
 
 
 class StepPlanLine(Static):
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
+        super().__init__("", **kwargs)
         self._shown: tuple[StepPlanView | None, bool] | None = None
 
     def show(self, view: StepPlanView | None, paused: bool) -> None:

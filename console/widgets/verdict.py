@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -53,8 +55,8 @@ def verdict_text(verdict: ReleaseVerdict | None) -> Text:
 
 
 class VerdictPanel(Static):
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
+        super().__init__("", **kwargs)
         self._shown: ReleaseVerdict | None | bool = False
 
     def show(self, verdict: ReleaseVerdict | None) -> None:

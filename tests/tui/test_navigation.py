@@ -7,7 +7,7 @@ from textual import events
 from textual.widgets import Input
 
 from rolldeck.console.app import RolldeckApp
-from rolldeck.console.commands import LINE_COMMANDS
+from rolldeck.console.catalogue import COMMANDS_BY_ID, LINE_COMMANDS
 from rolldeck.console.navigation import (
     CommandError,
     GoTo,
@@ -62,8 +62,8 @@ class TestParser:
             (":sim run", SimPause(False)),
             (":autopilot off", SetAutopilot(False)),
             (":ap", SetAutopilot(None)),
-            (":abort", RunAction("abort")),
-            (":step-up", RunAction("step_up")),
+            (":abort", RunAction(COMMANDS_BY_ID["abort"])),
+            (":step-up", RunAction(COMMANDS_BY_ID["step-up"])),
             (":q", Quit()),
             (":q!", Quit()),
         ],
