@@ -20,7 +20,7 @@ from typing import Any
 from kubernetes_asyncio.client import ApiClient, AppsV1Api, CoreV1Api
 
 from rolldeck.engine.kube.access import AccessCache
-from rolldeck.engine.kube.errors import HttpError, describe
+from rolldeck.engine.kube.errors import HttpError, describe, one_line
 from rolldeck.engine.kube.kubeconfig import ContextAuth, Kubeconfig, KubeconfigError, prepare_context
 from rolldeck.engine.kube.mapping.objects import Objects
 from rolldeck.engine.kube.reflector import TRANSPORT_ERRORS, Backoff, Reflector, ReflectorTuning, Store, slim
@@ -103,10 +103,10 @@ class ClusterConnection:
                 await self._connect(kubeconfig, key_dir, lock)
                 return
             except KubeconfigError as error:
-                self.error = str(error)  # a config problem does not fix itself: stop trying
+                self.error = one_line(str(error))  # a config problem does not fix itself: stop trying
                 return
             except HttpError as error:
-                self.error = f"API server at {self._server()}: {error}"
+                self.error = f"API server at {self._server()}: {one_line(str(error))}"
                 if error.status == 401 and self.auth is not None:
                     with contextlib.suppress(Exception):
                         await self.auth.after_unauthorized()

@@ -15,6 +15,7 @@ from rolldeck.engine.kube import verbs
 from rolldeck.engine.kube.applier import Applier, resource_version
 from rolldeck.engine.kube.errors import HttpError, describe, one_line
 from rolldeck.engine.kube.gate_service import GateService
+from rolldeck.engine.kube.redaction import scrub
 from rolldeck.engine.kube.reflector import TRANSPORT_ERRORS
 from rolldeck.engine.plans import Plan
 from rolldeck.engine.port import ApplyError, DryRun, DryRunKind, DryRunLine
@@ -26,6 +27,11 @@ class ServerDryRun:
         self._gates = gates
 
     async def dry_run(self, plan: Plan) -> DryRun:
+        answer = await self._preview(plan)
+        # the preview holds what the server sent back: its lines are scrubbed like any error text
+        return DryRun(tuple(DryRunLine(line.kind, scrub(line.text)) for line in answer.lines))
+
+    async def _preview(self, plan: Plan) -> DryRun:
         target = plan.action.target
         try:
             connection = self._applier.connection(target)

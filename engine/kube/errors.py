@@ -2,7 +2,8 @@
 
 ``ApiException.__str__`` includes response headers and body, and request objects carry the bearer
 token, so nothing here ever formats an exception object directly: only status, reason and the
-``Status.message`` the API server wrote for humans.
+``Status.message`` the API server wrote for humans. Every line passes ``one_line``, which also
+scrubs the credentials registered in ``redaction`` (a server may echo the request's headers).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiohttp
+
+from rolldeck.engine.kube.redaction import scrub
 
 MAX_LINE = 200
 
@@ -40,7 +43,8 @@ class HttpError(Exception):
 
 
 def one_line(text: str, limit: int = MAX_LINE) -> str:
-    line = " ".join(text.split())
+    """One line, at most ``limit`` characters, with every registered credential scrubbed first."""
+    line = " ".join(scrub(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 

@@ -37,6 +37,7 @@ from kubernetes_asyncio.config import kube_config
 from kubernetes_asyncio.config.config_exception import ConfigException
 
 from rolldeck.engine.kube.errors import one_line
+from rolldeck.engine.kube.redaction import SECRETS
 
 REGION_EXTENSION = "rolldeck"  # extensions: [{name: rolldeck, extension: {region: eu-west-1}}]
 EXEC_TIMEOUT_S = 60.0
@@ -376,6 +377,7 @@ class ExecCredential:
             raise KubeconfigError(f"context {self.context}: exec plugin {name} printed no ExecCredential status") from None
         if status.get("token"):
             self.token = str(status["token"])
+            SECRETS.add(self.token)  # before any server can echo it back
         elif status.get("clientCertificateData") and status.get("clientKeyData"):
             self.cert_data = (str(status["clientCertificateData"]), str(status["clientKeyData"]))
         else:
@@ -427,6 +429,8 @@ async def prepare_context(
     """
     info = kubeconfig.context(name)
     user = kubeconfig.user(name)
+    SECRETS.add(str(user.get("token") or ""))
+    SECRETS.add_basic_auth(str(user.get("username") or ""), str(user.get("password") or ""))
     headers = _impersonation_headers(name, user)
     exec_credential = ExecCredential(name, user["exec"], info.server) if user.get("exec") else None
     if exec_credential is not None:
@@ -451,6 +455,9 @@ async def prepare_context(
             raise KubeconfigError(f"context {name}: {_config_problem(error)} ({info.source})") from None
         except (OSError, ValueError, TypeError, KeyError) as error:
             raise KubeconfigError(f"context {name}: unusable credentials ({type(error).__name__}) in {info.source}") from None
+        # what the loader read (a tokenFile, an auth provider) is a credential too
+        SECRETS.add(*(str(value).removeprefix("Bearer ") for value in configuration.api_key.values()))
+        SECRETS.add_basic_auth(configuration.username, configuration.password)
         if exec_credential is not None:
             configuration.refresh_api_key_hook = exec_credential.hook
             if exec_credential.token is not None:
