@@ -34,12 +34,53 @@ def _log_mean_exp(values: np.ndarray) -> float:
     return top + math.log(float(np.exp(values - top).mean()))
 
 
-def _pearson(observed: np.ndarray, trials: np.ndarray, rate: np.ndarray) -> float:
-    """Pearson's χ² of binomial counts against their fitted rates; degenerate cells add nothing."""
+def _pearson(observed: np.ndarray, trials: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Pearson's χ² of binomial counts against their fitted rates (summed over the last axis, so a
+    matrix of fits gives one χ² per fit); degenerate cells add nothing."""
     with np.errstate(all="ignore"):
         z = (observed - trials * rate) / np.sqrt(trials * rate * (1.0 - rate))
     z = np.clip(np.nan_to_num(z, nan=0.0, posinf=0.0, neginf=0.0), -1e100, 1e100)
-    return float(np.square(z).sum())
+    chi2: np.ndarray = np.square(z).sum(axis=-1)
+    return chi2
+
+
+# A regression that starts mid-step is a change, not noise: from this many intervals on, the counts
+# are also fitted with one change point, and when that fits much better (an F ratio above
+# _CHANGE_F) the dispersion is read from the residuals of that fit instead.
+_CHANGE_FROM = 5
+_CHANGE_F = 20.0
+_CHANGE_WINDOW = 720  # only the most recent intervals are searched for the change (12 h of minutes)
+
+
+def _split_rates(bad: np.ndarray, trials: np.ndarray, gap: int) -> np.ndarray:
+    """Pooled rate of each side of every change: row s fits intervals [0, s+1) and [s+1+gap, k)
+    separately; with ``gap`` 1 the interval the change happened in (half old, half new) is left out
+    (its fitted rate is NaN, so it adds nothing to χ²)."""
+    k = len(bad)
+    rows = k - 1 - gap
+    cum_bad, cum_trials = np.cumsum(bad), np.cumsum(trials)
+    ends = np.arange(rows)
+    with np.errstate(all="ignore"):
+        left = cum_bad[ends] / cum_trials[ends]
+        right = (cum_bad[-1] - cum_bad[ends + gap]) / (cum_trials[-1] - cum_trials[ends + gap])
+    index = np.arange(k)[None, :]
+    fitted = np.where(index <= ends[:, None], left[:, None], right[:, None])
+    return np.where((index > ends[:, None]) & (index <= ends[:, None] + gap), np.nan, fitted)
+
+
+def _with_change(plain: float, fits: list[tuple[np.ndarray, int]], k: int) -> Dispersion:
+    """The plain fit's dispersion, or the best change fit's when the change explains much more.
+
+    ``fits`` are χ² arrays of change fits with their degrees of freedom (a sharp change: k − 3; a
+    change inside an interval that is left out: k − 4)."""
+    chosen = _dispersion(plain, k - 1)
+    for chi2, df in fits:
+        if df < 2 or len(chi2) == 0:
+            continue
+        best = float(chi2.min())
+        if best > 0 and (plain - best) / 2 / (best / df) > _CHANGE_F and best / df < chosen.phi:
+            chosen = _dispersion(best, df)
+    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +105,13 @@ class Dispersion:
 @lru_cache(maxsize=512)
 def _small_sample(df: int, alpha: float) -> float:
     return max(1.0, float(fdtri(1, df, 1.0 - alpha) / chdtri(1, alpha)))
+
+
+def _conditional(ratio: np.ndarray | float, share: np.ndarray) -> np.ndarray:
+    """π: the canary's expected share of an interval's bad events at rate ratio ρ and traffic share n_c/n_b."""
+    with np.errstate(all="ignore"):
+        weighted = ratio * share
+        return weighted / (weighted + 1.0)
 
 
 def _dispersion(chi2: float, df: int) -> Dispersion:
@@ -102,11 +150,14 @@ class AbsoluteTest:
     def dispersion(self) -> Dispersion:
         if len(self._n) < 2:
             return Dispersion()
-        n, x = np.array(self._n), np.array(self._x)
+        n, x = np.array(self._n[-_CHANGE_WINDOW:]), np.array(self._x[-_CHANGE_WINDOW:])
         rate = float(x.sum() / n.sum())
         if not 0.0 < rate < 1.0:
             return Dispersion(1.0, len(n) - 1)  # no bad events at all (or all bad): nothing varies
-        return _dispersion(_pearson(x, n, np.full(len(n), rate)), len(n) - 1)
+        plain = float(_pearson(x, n, np.full(len(n), rate)))
+        k = len(n)
+        fits = [(_pearson(x, n, _split_rates(x, n, gap)), k - 3 - gap) for gap in (0, 1)] if k >= _CHANGE_FROM else []
+        return _with_change(plain, fits, k)
 
     def log_e(self, phi: float = 1.0) -> float:
         if not math.isfinite(phi):
@@ -149,14 +200,20 @@ class RelativeTest:
     def dispersion(self) -> Dispersion:
         if len(self._rows) < 2:
             return Dispersion()
-        n_c, x_c, n_b, x_b = (np.array(column) for column in zip(*self._rows, strict=True))
+        n_c, x_c, n_b, x_b = (np.array(column) for column in zip(*self._rows[-_CHANGE_WINDOW:], strict=True))
         rate_c, rate_b = x_c.sum() / n_c.sum(), x_b.sum() / n_b.sum()
         if rate_c <= 0 or rate_b <= 0:
             return Dispersion(1.0, len(n_c) - 1)  # every bad event on one side: the split cannot vary
-        weighted = (rate_c / rate_b) * (n_c / n_b)
-        bad = x_c + x_b
-        pi = weighted / (weighted + 1.0)
-        return _dispersion(_pearson(x_c, bad, pi), len(bad) - 1)
+        bad, share = x_c + x_b, n_c / n_b
+        plain = float(_pearson(x_c, bad, _conditional(rate_c / rate_b, share)))
+        k = len(bad)
+        fits = []
+        if k >= _CHANGE_FROM:
+            for gap in (0, 1):
+                with np.errstate(all="ignore"):
+                    ratios = _split_rates(x_c, n_c, gap) / _split_rates(x_b, n_b, gap)
+                fits.append((_pearson(x_c, bad, _conditional(ratios, share)), k - 3 - gap))
+        return _with_change(plain, fits, k)
 
     def log_e(self, phi: float = 1.0) -> float:
         if not math.isfinite(phi):

@@ -66,6 +66,11 @@ class Judgement:
         return [r.region for r in self.regions if r.verdict is Verdict.FAIL]
 
     @property
+    def intervals(self) -> int:
+        """Closed intervals behind this judgement (the fewest of any region)."""
+        return min((r.intervals for r in self.regions), default=0)
+
+    @property
     def environment(self) -> bool:
         """The judge blames the environment (both versions breach the budget): a human decides."""
         return any(m.reason is Reason.ENVIRONMENT for region in self.regions for m in region.metrics)
