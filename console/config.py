@@ -8,15 +8,14 @@ silently turns a safety feature off.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Sequence
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from rolldeck.engine import documents
+from rolldeck.engine.documents import DocumentError, Problem
 from rolldeck.engine.judge import JudgeConfig
 
 CONFIG_ENV = "ROLLDECK_CONFIG"
@@ -98,16 +97,8 @@ class ConsoleConfig(_Strict):
         return self.slo.judge_config()
 
 
-class ConfigError(Exception):
+class ConfigError(DocumentError):
     """An invalid config; ``problems`` are ``file:line:col: message`` lines, the first one shown."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__(problems[0])
-        self.problems = list(problems)
-
-    def one_line(self) -> str:
-        more = len(self.problems) - 1
-        return self.problems[0] + (f" (and {more} more problem{'s' if more > 1 else ''})" if more else "")
 
 
 def config_path(env: dict[str, str] | None = None) -> Path:
@@ -120,89 +111,36 @@ def config_path(env: dict[str, str] | None = None) -> Path:
 
 def load_config(path: Path) -> ConsoleConfig:
     """Defaults when the file is missing; ConfigError (with positions) when it is wrong."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
+    if not path.exists():
         return ConsoleConfig()
-    except OSError as error:
-        raise ConfigError([f"{path}:1:1: cannot read: {error.strerror or error}"]) from None
-    return parse_config(text, str(path))
+    return parse_config(documents.read(path, error=ConfigError), str(path))
 
 
 def parse_config(text: str, source: str) -> ConsoleConfig:
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else f"{source}:1:1"
-        raise ConfigError([f"{where}: YAML syntax: {error.problem or error}"]) from None
-    except yaml.YAMLError as error:
-        raise ConfigError([f"{source}:1:1: YAML: {error}"]) from None
-    if data is None:
+    document = documents.parse(text, source, error=ConfigError)
+    if document.data is None:
         return ConsoleConfig()  # an empty file is a valid "all defaults"
-    if not isinstance(data, dict):
-        raise ConfigError([f"{source}:1:1: the config must be a mapping of keys to values"])
-    try:
-        config = ConsoleConfig.model_validate(data)
-    except ValidationError as error:
-        located = []
-        for item in error.errors(include_url=False):
-            path = tuple(item["loc"])
-            line, column = _position(root, path, at_key=item["type"] == "extra_forbidden")
-            located.append((line, column, _message(path, item)))
-        # In file order, so the line shown first is the first one to fix.
-        raise ConfigError([f"{source}:{line}:{column}: {message}" for line, column, message in sorted(located)]) from None
-    located = [
-        f"{source}:{':'.join(map(str, _position(root, path, at_key)))}: {message}"
-        for path, at_key, message in _cross_checks(config)
-    ]
-    if located:
-        raise ConfigError(located)
+    if not isinstance(document.data, dict):
+        document.fail([Problem((), "the config must be a mapping of keys to values")])
+    config = document.validate(ConsoleConfig)
+    document.check(_cross_checks(config))
     return config
 
 
-def _cross_checks(config: ConsoleConfig) -> list[tuple[tuple[object, ...], bool, str]]:
+def _cross_checks(config: ConsoleConfig) -> list[Problem]:
     """Names pydantic cannot check by type: binding ids and themes (both come from Textual)."""
     from textual.theme import BUILTIN_THEMES
 
     from rolldeck.console.catalogue import BINDING_IDS
 
-    problems: list[tuple[tuple[object, ...], bool, str]] = []
+    problems: list[Problem] = []
     for binding_id, keys in config.keys.items():
         if binding_id not in BINDING_IDS:
             known = ", ".join(sorted(BINDING_IDS))
-            problems.append((("keys", binding_id), True, f"keys.{binding_id}: unknown binding id (known: {known})"))
+            problems.append(Problem(("keys", binding_id), f"keys.{binding_id}: unknown binding id (known: {known})", at_key=True))
         elif any(not key.strip() for key in keys.split(",")):
-            problems.append((("keys", binding_id), False, f"keys.{binding_id}: keys must be comma-separated key names"))
+            problems.append(Problem(("keys", binding_id), f"keys.{binding_id}: keys must be comma-separated key names"))
     if config.theme not in BUILTIN_THEMES:
         known = ", ".join(sorted(BUILTIN_THEMES))
-        problems.append((("theme",), False, f"theme: unknown theme {config.theme!r} (known: {known})"))
+        problems.append(Problem(("theme",), f"theme: unknown theme {config.theme!r} (known: {known})"))
     return problems
-
-
-def _message(path: tuple[object, ...], item: dict) -> str:  # type: ignore[type-arg]
-    where = ".".join(str(part) for part in path)
-    if item["type"] == "extra_forbidden":
-        return f"{where}: unknown key"
-    text = re.sub(r"^(Value|Assertion) error, ", "", item["msg"])
-    return f"{where}: {text}" if where else text
-
-
-def _position(root: yaml.Node | None, path: Sequence[object], at_key: bool) -> tuple[int, int]:
-    """1-based line and column of the node an error points at (the key itself for unknown keys)."""
-    node = root
-    for index, part in enumerate(path):
-        last = index == len(path) - 1
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
-            if match is None:
-                break  # a missing key: point at the mapping that lacks it
-            node = match[0] if (last and at_key) else match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            break
-    if node is None:
-        return 1, 1
-    return node.start_mark.line + 1, node.start_mark.column + 1

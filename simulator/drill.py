@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
 
+from rolldeck.engine import documents
 from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.audit import AuditLog
 from rolldeck.engine.autopilot import Autopilot
@@ -27,7 +27,7 @@ from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans
 from rolldeck.simulator.backend import SimulatorBackend
 from rolldeck.simulator.durations import parse_duration
 from rolldeck.simulator.latency import log_bucket_upper_edges
-from rolldeck.simulator.scenario import Problem, Scenario, ScenarioError, format_problem
+from rolldeck.simulator.scenario import Scenario, ScenarioError
 from rolldeck.simulator.snapshot import signals_of
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -51,29 +51,10 @@ _ACTIONS = TypeAdapter(list[DrillAction])
 
 def load_actions(path: Path) -> list[DrillAction]:
     """Read an actions file: a YAML list of ``{at, release, action[, weight, slot, percent, revision, actor]}``."""
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise ScenarioError([f"{path}: cannot read: {error.strerror or error}"]) from None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ScenarioError([f"{where}: YAML syntax: {error.problem}"]) from None
-    try:
-        parsed = _ACTIONS.validate_python(data if data is not None else [])
-    except ValidationError as error:
-        problems = []
-        for item in error.errors(include_url=False):
-            loc = tuple(item["loc"])
-            name = ".".join(str(p) for p in loc)
-            message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"].removeprefix("Value error, ")
-            located = Problem(loc, f"{name}: {message}" if name else message, item["type"] == "extra_forbidden")
-            problems.append(format_problem(str(path), root, located))
-        raise ScenarioError(problems) from None
-    return sorted(parsed, key=lambda a: a.at)
+    document = documents.load(path, error=ScenarioError)
+    if document.data is None:
+        document = replace(document, data=[])  # an empty file: no actions
+    return sorted(document.validate(_ACTIONS), key=lambda a: a.at)
 
 
 @dataclass

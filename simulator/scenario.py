@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import ErrorDetails, PydanticCustomError
 
+from rolldeck.engine import documents
 from rolldeck.engine.actions import ActionKind
 from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS
+from rolldeck.engine.documents import DocumentError, Problem, dotted, problem_of
 from rolldeck.engine.model import DEFAULT_WEIGHT_STEPS, Gate, Owner, PauseStep, Router, Step, Strategy, WeightStep
 from rolldeck.simulator.durations import parse_duration
 
@@ -436,79 +435,37 @@ class Scenario(Strict):
     grading: Grading = Grading()
 
 
-class ScenarioError(Exception):
+class ScenarioError(DocumentError):
     """One or more problems, each already formatted as ``file:line:col: message``."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__("\n".join(problems))
-        self.problems = list(problems)
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: tuple[object, ...]
-    message: str
-    at_key: bool = False  # point at the key itself (unknown keys), not its value
 
 
 def load_scenario_text(text: str, source: str) -> Scenario:
     """Parse and validate; raise ScenarioError with every problem located in ``source``."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise ScenarioError([f"{where}: YAML syntax: {error.problem or error}"]) from None
-    except yaml.YAMLError as error:
-        raise ScenarioError([f"{source}:1:1: YAML: {error}"]) from None
-    if not isinstance(data, dict):
-        raise ScenarioError([f"{source}:1:1: a scenario must be a mapping of keys to values"])
-    try:
-        scenario = Scenario.model_validate(data)
-    except ValidationError as error:
-        problems = []
-        for item in error.errors(include_url=False):
-            path = _without_tags(tuple(item["loc"]))
-            if item["type"] == "union_tag_invalid":
-                path += ("type",)  # point at the fault's type, not the whole fault
-            problems.append(Problem(path, _message(path, item), item["type"] == "extra_forbidden"))
-        raise ScenarioError([format_problem(source, root, p) for p in problems]) from None
-    located = _check_references(scenario)
-    if located:
-        raise ScenarioError([format_problem(source, root, p) for p in located])
+    document = documents.parse(text, source, error=ScenarioError)
+    if not isinstance(document.data, dict):
+        document.fail([Problem((), "a scenario must be a mapping of keys to values")])
+    scenario = document.validate(Scenario, read=_problem)
+    document.check(_check_references(scenario))
     return scenario
 
 
 def load_scenario_file(path: Path) -> Scenario:
-    try:
-        text = path.read_text()
-    except OSError as error:
-        raise ScenarioError([f"{path}: cannot read: {error.strerror or error}"]) from None
-    return load_scenario_text(text, str(path))
+    return load_scenario_text(documents.read(path, error=ScenarioError), str(path))
 
 
 _FAULT_TAGS = {cls.model_fields["type"].annotation.__args__[0] for cls in FAULT_TYPES}
 
 
-def _without_tags(path: tuple[object, ...]) -> tuple[object, ...]:
-    """Drop pydantic's discriminator tag from a fault's error location: faults.0.latency.x → faults.0.x."""
+def _problem(item: ErrorDetails) -> Problem:
+    """Faults are a tagged union: errors name the fault's own keys, and an unknown type its ``type``."""
+    path = tuple(item["loc"])
     if len(path) > 2 and path[0] == "faults" and path[2] in _FAULT_TAGS:
-        return path[:2] + path[3:]
-    return path
-
-
-def _message(path: tuple[object, ...], item: dict) -> str:
-    loc = ".".join(str(part) for part in path)
-    if item["type"] == "extra_forbidden":
-        return f"{loc}: unknown key"
-    if item["type"] == "missing":
-        return f"{loc}: required key missing"
+        path = path[:2] + path[3:]  # drop pydantic's tag: faults.0.latency.x → faults.0.x
     if item["type"] == "union_tag_invalid":
+        path += ("type",)  # point at the fault's type, not the whole fault
         known = ", ".join(sorted(_FAULT_TAGS))
-        return f"{loc}: unknown fault type {item['ctx']['tag']!r} (known: {known})"
-    text = item["msg"].removeprefix("Value error, ")
-    return f"{loc}: {text}" if loc else text
+        return Problem(path, f"{dotted(path)}: unknown fault type {item['ctx']['tag']!r} (known: {known})")
+    return problem_of({**item, "loc": path})
 
 
 def _check_references(scenario: Scenario) -> list[Problem]:
@@ -614,28 +571,3 @@ def _router_problems(release: ReleaseSpec, index: int) -> list[Problem]:
     if release.mirror > 0 and not router.supports_mirror:
         problems.append(Problem(("releases", index, "mirror"), f"{where}.mirror: mirroring needs router VirtualService (this is {router.label})"))
     return problems
-
-
-def format_problem(source: str, root: yaml.Node | None, problem: Problem) -> str:
-    node = _node_at(root, problem.path, problem.at_key)
-    if node is None:
-        return f"{source}:1:1: {problem.message}"
-    mark = node.start_mark
-    return f"{source}:{mark.line + 1}:{mark.column + 1}: {problem.message}"
-
-
-def _node_at(root: yaml.Node | None, path: Sequence[object], at_key: bool) -> yaml.Node | None:
-    """The YAML node an error location points at; the key node itself when ``at_key``."""
-    node = root
-    for position, part in enumerate(path):
-        last = position == len(path) - 1
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == str(part)), None)
-            if match is None:
-                return node  # a missing key: point at the mapping that lacks it
-            node = match[0] if (last and at_key) else match[1]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            return node
-    return node

@@ -72,6 +72,33 @@ def test_bad_actions_file_is_reported_with_a_position(tmp_path):
     assert problem.startswith(f"{path}:1:39: 0.action:")
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("- {at: 5m, release: checkout, action: abort, wieght: 5}\n", ":1:46: 0.wieght: unknown key"),
+        ("- {at: 5m, action: abort}\n", ":1:3: 0.release: required key missing"),
+        ("- {at: 5m, release: checkout, action: abort\n", ":2:1: YAML syntax: "),
+        ("at: 5m\n", ":1:1: Input should be a valid list"),
+    ],
+)
+def test_every_actions_file_problem_is_one_located_line(tmp_path, text, line):
+    path = tmp_path / "actions.yaml"
+    path.write_text(text)
+    with pytest.raises(ScenarioError) as caught:
+        load_actions(path)
+    (problem,) = caught.value.problems
+    assert problem.startswith(f"{path}{line}") and "\n" not in problem
+
+
+def test_an_empty_or_unreadable_actions_file(tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing yet\n")
+    assert load_actions(empty) == []
+    with pytest.raises(ScenarioError) as caught:
+        load_actions(tmp_path / "absent.yaml")
+    assert caught.value.problems == [f"{tmp_path / 'absent.yaml'}:1:1: cannot read: No such file or directory"]
+
+
 def test_actions_file_examples_in_docs_parse():
     examples = Path(__file__).parents[2] / "docs" / "examples"
     for path in sorted(examples.glob("*.actions.yaml")):

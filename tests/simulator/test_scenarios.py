@@ -9,7 +9,7 @@ import pytest
 from rolldeck.engine.model import Strategy
 from rolldeck.simulator.backend import SimulatorBackend
 from rolldeck.simulator.library import DEFAULT_SCENARIO, list_scenarios, load_scenario
-from rolldeck.simulator.scenario import ScenarioError, load_scenario_text
+from rolldeck.simulator.scenario import ScenarioError, load_scenario_file, load_scenario_text
 
 VALID = textwrap.dedent(
     """\
@@ -105,6 +105,18 @@ def test_yaml_syntax_error_has_a_position():
     (problem,) = problems(VALID.replace("clusters:\n", "clusters:\n  - {name: c1\n"))
     assert problem.startswith("s.yaml:") and "YAML syntax" in problem
     assert "Traceback" not in problem
+
+
+def test_a_scenario_that_is_not_a_mapping_or_cannot_be_read(tmp_path):
+    assert problems("- one\n- two\n") == ["s.yaml:1:1: a scenario must be a mapping of keys to values"]
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario_file(tmp_path / "absent.yaml")
+    assert caught.value.problems == [f"{tmp_path / 'absent.yaml'}:1:1: cannot read: No such file or directory"]
+
+
+def test_problems_come_in_file_order():
+    found = problems(VALID.replace("type: error_rate", "type: error_rate\n    until: 1m").replace("cluster: c1", "cluster: c9"))
+    assert [p.split(": ", 1)[1] for p in found] == ["releases.0.cluster: unknown cluster 'c9'", "faults.0.until: must be after at"]
 
 
 def test_every_problem_is_one_line():

@@ -79,6 +79,11 @@ class TestParsing:
         assert caught.value.one_line().startswith(line)
         assert "\n" not in caught.value.one_line()
 
+    def test_an_unreadable_config_is_one_line(self, tmp_path: Path) -> None:
+        with pytest.raises(ConfigError) as caught:
+            load_config(tmp_path)  # a directory where the file should be
+        assert caught.value.one_line() == f"{tmp_path}:1:1: cannot read: Is a directory"
+
     def test_several_problems_are_counted_on_the_one_line(self) -> None:
         with pytest.raises(ConfigError) as caught:
             parse_config("colour: red\nstale_after_s: -1\n", "c.yaml")
