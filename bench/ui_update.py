@@ -1,6 +1,6 @@
 """Console update cost: 200 releases across 6 clusters, snapshots at 4 Hz, fleet and release (charts) views.
 
-The real console (``console.app.make_app``) on a live-paced simulator at 4× (one simulated second per
+The real console (``console.compose``, as ``rolldeck sim`` builds it) on a live-paced simulator at 4× (one simulated second per
 update, so every update carries new signals for every release), headless at 160×50. Measured per view
 after a warm-up:
 
@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 
 import textual
 
-from rolldeck.console.app import RolldeckApp, make_app
+from rolldeck.console.app import RolldeckApp
+from rolldeck.console.compose import simulated_console, simulator
 from rolldeck.console.config import ConsoleConfig
 from rolldeck.console.screens.release import ReleaseScreen
 from rolldeck.console.widgets.charts import MetricChart
-from rolldeck.simulator.backend import SimulatorBackend
 from rolldeck.simulator.scenario import Scenario
 
 REGIONS = ("eu-west-1", "us-east-1", "ap-southeast-1")
@@ -149,9 +149,8 @@ async def measure(app: RolldeckApp, view: str, warmup: float, seconds: float, up
 
 
 async def run(releases: int, clusters: int, warmup: float, seconds: float) -> list[Result]:
-    backend = SimulatorBackend(scenario(releases, clusters), speed=SPEED)
-    backend.run_until(60.0)  # past start-up: pods ready, first steps set
-    app = make_app(backend, audit_path=None, config=ConsoleConfig(protected=[]), refresh_s=REFRESH_S)
+    backend = simulator(scenario(releases, clusters), speed=SPEED, start_at=60.0)  # past start-up: pods ready, first steps set
+    app = simulated_console(backend, briefing=False, audit_path=None, config=ConsoleConfig(protected=[]), refresh_s=REFRESH_S)
     updates, sim = Meter(), Meter()
     app.refresh_view = updates.wrap(app.refresh_view)  # type: ignore[method-assign]
     backend.advance = sim.wrap(backend.advance)  # type: ignore[method-assign]

@@ -166,7 +166,6 @@ def _config_command(action: str) -> int:
 
 
 def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
-    from rolldeck.simulator.backend import SimulatorBackend
     from rolldeck.simulator.library import load_scenario
 
     config = tui_config(args)
@@ -179,24 +178,17 @@ def _run_tui(scenario_name: str, args: argparse.Namespace) -> int:
     audit_path, start = audit_for_console(args.audit or default_audit_path(), args.readonly)
     if not start:
         return 2
-    backend = SimulatorBackend(scenario, speed=args.speed, autopilot=args.autopilot, read_only=args.readonly)
 
-    from rolldeck.console.app import AutopilotSetup, make_app  # Textual only when a TUI opens
-    from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans
+    from rolldeck.console.compose import simulated_console, simulator  # Textual only when a TUI opens
 
-    autopilot = None
-    if args.autopilot and scenario.autopilot is not None:
-        autopilot = AutopilotSetup(rollout_plans(scenario), judge_config(scenario), scenario.autopilot.interval)
-    app = make_app(
+    backend = simulator(scenario, speed=args.speed, autopilot=args.autopilot, read_only=args.readonly)
+    app = simulated_console(
         backend,
         audit_path=audit_path,
         actor=_operator_name(),
         read_only=args.readonly,
         wall_clock=time.time,
-        briefing=scenario.briefing,
         config=config,
-        autopilot=autopilot,
-        judge=judge_config(scenario),
     )
     app.run()
     return app.return_code or 0

@@ -49,6 +49,7 @@ class SimulatorBackend:
         self.scenario = scenario
         self.read_only = read_only
         self.world = World(scenario, autopilot=autopilot)
+        self.autopilot = autopilot  # the scenario's autopilot steps its planned releases, not their controllers
         self.name = f"simulation: {scenario.scenario}"
         self.speed = min(MAX_SPEED, max(MIN_SPEED, speed))
         self.paused = paused

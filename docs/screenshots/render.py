@@ -16,11 +16,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from rolldeck.console.app import AutopilotSetup, RolldeckApp, make_app
+from rolldeck.console.app import RolldeckApp
+from rolldeck.console.compose import fast_forward, simulated_console, simulator
 from rolldeck.console.config import ConsoleConfig
 from rolldeck.console.widgets.charts import VersionCharts
-from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans
-from rolldeck.simulator.backend import SimulatorBackend
 from rolldeck.simulator.library import load_scenario
 
 HERE = Path(__file__).parent
@@ -30,33 +29,8 @@ WALL_CLOCK = 1_790_000_000.0
 
 
 def console(scenario_name: str, *, autopilot: bool = False, audit: Path | None = None, **options: object) -> RolldeckApp:
-    scenario = load_scenario(scenario_name)
-    backend = SimulatorBackend(scenario, paused=True, autopilot=autopilot)
-    setup = None
-    if autopilot and scenario.autopilot is not None:
-        setup = AutopilotSetup(rollout_plans(scenario), judge_config(scenario), scenario.autopilot.interval)
-    return make_app(
-        backend,
-        audit_path=audit,
-        wall_clock=lambda: WALL_CLOCK,
-        autopilot=setup,
-        judge=judge_config(scenario),
-        **options,  # type: ignore[arg-type]
-    )
-
-
-async def drive(app: RolldeckApp, until: float, sample_every: float = 5.0) -> None:
-    """Run the simulator (and autopilot) to ``until`` with the console's history sampled on the way."""
-    backend, pilot = app.backend, app.autopilot
-    assert isinstance(backend, SimulatorBackend)
-    now = backend.clock.now()
-    while now < until:
-        now = min(until, now + sample_every)
-        while pilot is not None and pilot.next_look <= now:
-            backend.run_until(pilot.next_look)
-            await pilot.look()
-        backend.run_until(now)
-        app.history.record(backend.snapshot())
+    backend = simulator(load_scenario(scenario_name), paused=True, autopilot=autopilot)
+    return simulated_console(backend, briefing=False, audit_path=audit, wall_clock=lambda: WALL_CLOCK, **options)
 
 
 async def settle(pilot, app: RolldeckApp) -> None:  # type: ignore[no-untyped-def]
@@ -82,7 +56,7 @@ async def render() -> list[Path]:
     with tempfile.TemporaryDirectory() as tmp:
         # The default fleet 7½ minutes in: canaries mid-step, search switched, catalog waiting.
         app = console("fleet-default", audit=Path(tmp) / "audit.jsonl")  # the default config: prod-* is protected
-        await drive(app, 7 * 60 + 30)
+        await fast_forward(app, 7 * 60 + 30)
         async with app.run_test(size=TALL) as pilot:
             await settle(pilot, app)
             written.append(save(app, "fleet"))
@@ -92,7 +66,7 @@ async def render() -> list[Path]:
             written.append(save(app, "confirm"))
             await pilot.press(*"ents", "enter")  # typed in full: applied
             await app.workers.wait_for_complete()
-            await drive(app, 8 * 60)
+            await fast_forward(app, 8 * 60)
             await select(pilot, app, "prod-eu-west-1", "checkout")  # its canary regressed at 6m
             await pilot.press("enter")
             await settle(pilot, app)
@@ -103,14 +77,14 @@ async def render() -> list[Path]:
 
         # A bad canary with no autopilot: the console's own judge puts it in the attention queue.
         app = console("canary-5xx", config=ConsoleConfig(protected=[]))
-        await drive(app, 300)
+        await fast_forward(app, 300)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot, app)
             written.append(save(app, "attention"))
 
         # The autopilot walking a healthy canary: plan, countdown, evidence meter, its audit trail.
         app = console("canary-healthy", autopilot=True, config=ConsoleConfig(protected=[]))
-        await drive(app, 300)
+        await fast_forward(app, 300)
         async with app.run_test(size=TALL) as pilot:
             await pilot.press("enter")
             await settle(pilot, app)

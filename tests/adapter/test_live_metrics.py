@@ -18,12 +18,8 @@ LE = {"0.005": 10, "0.01": 50, "0.025": 200, "0.05": 600, "0.1": 900, "0.25": 98
 
 @pytest_asyncio.fixture
 async def prometheus():
-    server = StubPrometheus()
-    await server.start()
-    try:
+    async with StubPrometheus() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 def config_for(url: str, extra: str = ""):

@@ -8,12 +8,8 @@ from tests.metrics.stub_prometheus import StubPrometheus
 
 @pytest_asyncio.fixture
 async def stub():
-    server = StubPrometheus()
-    await server.start()
-    try:
+    async with StubPrometheus() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest_asyncio.fixture

@@ -109,3 +109,10 @@ class StubPrometheus:
     async def stop(self) -> None:
         self._release.set()  # let delayed handlers finish so shutdown never waits on them
         await self._runner.cleanup()
+
+    async def __aenter__(self) -> StubPrometheus:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()

@@ -21,6 +21,7 @@ from textual.pilot import Pilot
 from textual.widgets import Label
 
 from rolldeck.console.app import REFRESH_INTERVAL_S, RolldeckApp, make_app
+from rolldeck.console.compose import simulated_console, simulator
 from rolldeck.console.screens.base import Frame
 from rolldeck.console.config import ConsoleConfig
 from rolldeck.console.screens.fleet import FleetTable
@@ -40,9 +41,7 @@ AppT = TypeVar("AppT", bound=App[None])
 
 def paused_backend(scenario: str = "fleet-default", at: float = START_S) -> SimulatorBackend:
     """A simulator that only moves when the test says so (run_until), at 1×."""
-    backend = SimulatorBackend(load_scenario(scenario), speed=1.0, paused=True)
-    backend.run_until(at)
-    return backend
+    return simulator(load_scenario(scenario), paused=True, start_at=at)
 
 
 def audit_records(path: Path) -> list[dict[str, object]]:
@@ -114,13 +113,17 @@ def notifications(app: App[None]) -> list[tuple[str, str]]:
     return [(t.severity, t.message) for t in toasts(app)]
 
 
-def console_app(backend: Backend, **options: Any) -> RolldeckApp:
-    """``make_app`` as tests use it: a fixed wall clock (audit records compare exactly), no sampler
-    timer and a manual UI clock (``sample`` ticks), every toast recorded. Options pass through."""
+def _test_options(options: dict[str, Any]) -> dict[str, Any]:
     options.setdefault("wall_clock", lambda: WALL_CLOCK)
     options.setdefault("refresh_s", None)
     options.setdefault("ui_clock", ManualClock())
-    return record_toasts(make_app(backend, **options))
+    return options
+
+
+def console_app(backend: Backend, **options: Any) -> RolldeckApp:
+    """``make_app`` as tests use it: a fixed wall clock (audit records compare exactly), no sampler
+    timer and a manual UI clock (``sample`` ticks), every toast recorded. Options pass through."""
+    return record_toasts(make_app(backend, **_test_options(options)))
 
 
 async def sample(pilot: Pilot[None], seconds: float = REFRESH_INTERVAL_S) -> Frame:
@@ -174,33 +177,12 @@ async def type_line(pilot: Pilot[None], prefix: str, text: str) -> None:
 
 
 def autopilot_console(scenario_name: str, audit_path: Path | None = None, **options: Any) -> RolldeckApp:
-    """A console with the scenario's autopilot on, over a paused simulator at t = 0, sampled by hand
-    unless ``refresh_s`` says otherwise."""
-    from rolldeck.console.app import AutopilotSetup
-    from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans
-
-    scenario = load_scenario(scenario_name)
-    assert scenario.autopilot is not None
-    backend = SimulatorBackend(scenario, speed=1.0, paused=True, autopilot=True)
-    setup = AutopilotSetup(rollout_plans(scenario), judge_config(scenario), scenario.autopilot.interval)
+    """A console with the scenario's autopilot on, over a paused simulator at t = 0, wired as
+    ``rolldeck sim --autopilot`` wires it (``console.compose``), sampled by hand unless ``refresh_s``
+    says otherwise. Run it headless to a time with ``compose.fast_forward``."""
+    backend = simulator(load_scenario(scenario_name), paused=True, autopilot=True)
     options.setdefault("config", NORMAL)
-    return console_app(backend, audit_path=audit_path, autopilot=setup, judge=judge_config(scenario), **options)
-
-
-async def drive_headless(app: RolldeckApp, until: float, sample_every: float = 5.0) -> None:
-    """Run the simulator (and the app's autopilot, if any) to ``until`` as a drill would, recording the
-    signal history every ``sample_every`` seconds: a console that has been open all along, without
-    waiting for it in wall time."""
-    pilot, backend = app.autopilot, app.backend
-    assert isinstance(backend, SimulatorBackend)
-    now = backend.clock.now()
-    while now < until:
-        now = min(until, now + sample_every)
-        while pilot is not None and pilot.next_look <= now:
-            backend.run_until(pilot.next_look)
-            await pilot.look()
-        backend.run_until(now)
-        app.history.record(backend.snapshot())
+    return record_toasts(simulated_console(backend, briefing=False, audit_path=audit_path, **_test_options(options)))
 
 
 async def advance_live(pilot: Pilot[None], app: RolldeckApp, until: float, step: float = 5.0) -> None:

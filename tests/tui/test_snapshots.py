@@ -12,6 +12,7 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 
 from rolldeck.console.app import RolldeckApp
+from rolldeck.console.compose import fast_forward
 from rolldeck.console.config import ConsoleConfig
 
 from .helpers import (
@@ -20,7 +21,6 @@ from .helpers import (
     charts_drawn,
     clock_shown,
     console_app,
-    drive_headless,
     first_release,
     is_canary_at,
     paused_backend,
@@ -71,7 +71,7 @@ class TestFleetSnapshots:
 class TestReleaseSnapshots:
     def test_release_screen_after_a_step_up(self, snap_compare: SnapCompare) -> None:
         app = console_app(paused_backend(at=0.0), config=NORMAL)
-        asyncio.run(drive_headless(app, 120.0))  # two minutes of history for the charts
+        asyncio.run(fast_forward(app, 120.0))  # two minutes of history for the charts
 
         async def step_payments_up(pilot: Pilot[None]) -> None:
             await open_payments(pilot)
@@ -88,7 +88,7 @@ class TestReleaseSnapshots:
 
     def test_release_under_the_autopilot(self, snap_compare: SnapCompare) -> None:
         app = autopilot_console("canary-healthy")
-        asyncio.run(drive_headless(app, 300.0))  # eu-west-1 bakes step 2 (25%), us-east-1 waits its phase
+        asyncio.run(fast_forward(app, 300.0))  # eu-west-1 bakes step 2 (25%), us-east-1 waits its phase
 
         async def open_eu(pilot: Pilot[None]) -> None:
             ref = next(r.ref for r in app.backend.snapshot().releases() if r.cluster == "prod-eu-west-1")
