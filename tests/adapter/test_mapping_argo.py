@@ -14,6 +14,7 @@ from rolldeck.engine.kube.mapping.argo import (
     release_from_rollout,
     rollout_phase,
 )
+from rolldeck.engine.controller_analysis import AnalysisKind
 from rolldeck.engine.model import Owner, Phase, Role, Strategy, Wait, WaitKind
 from tests.fakekube import objects as ko
 
@@ -145,10 +146,19 @@ def test_inconclusive_analysis_is_what_the_rollout_waits_on():
             "canary": {"currentStepAnalysisRunStatus": {"name": "checkout-bbb-3", "status": "Inconclusive"}},
         }
     )
-    run = ko.analysis_run("checkout-bbb-3", "shop", phase="Inconclusive")
+    run = ko.analysis_run("checkout-bbb-3", "shop", phase="Inconclusive", metrics=[
+        {"name": "success-rate", "phase": "Inconclusive", "count": 3, "successful": 2, "inconclusive": 1,
+         "message": "result[0] >= 0.95 and < 0.99: neither", "measurements": [{"phase": "Successful", "value": "[0.99]"},
+                                                                               {"phase": "Inconclusive", "value": "[0.97]"}]}])
+    run["metadata"]["labels"] = {"rollout-type": "Step", "rollouts-pod-template-hash": "bbb"}
     r = release_from_rollout(ro, [rs("aaa", 3, "v1"), rs("bbb", 4, "v2")], [run], cluster="c", region="r").release
     assert r.wait == Wait(WaitKind.INCONCLUSIVE, reason="InconclusiveAnalysisRun")
     assert "analysis checkout-bbb-3: Inconclusive" in r.message
+    # the numbers behind "Inconclusive": the step's run, its metric's counts, newest value and message
+    [summary] = r.analyses
+    assert (summary.kind, summary.describe()) == (AnalysisKind.STEP, "step analysis checkout-bbb-3: Inconclusive ✔ 2 ? 1")
+    assert [m.describe() for m in summary.metrics] == [
+        "success-rate: Inconclusive (✔ 2 ✖ 0 ? 1 ⚠ 0) · last [0.97] · result[0] >= 0.95 and < 0.99: neither"]
 
 
 def test_blue_green_release_has_active_and_preview_slots():

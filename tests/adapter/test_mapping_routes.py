@@ -4,10 +4,15 @@ The upstream projects' own objects are in test_upstream_routes.py; these are the
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.kube.mapping import Objects, map_objects
 from rolldeck.engine.kube.mapping.argo import release_from_rollout, reported_weights, router_of
 from rolldeck.engine.kube.mapping.routes import parse_http_route, parse_virtual_service
-from rolldeck.engine.model import Owner, Role, Router, Strategy
+from rolldeck.engine.model import Owner, ReleaseRef, Role, Router, Strategy
+from rolldeck.engine.plans import plan_action
+from tests.engine.factories import fleet
 from tests.fakekube import objects as ko
 
 
@@ -161,7 +166,11 @@ def test_blue_green_without_replicasets_in_view_reads_pods_from_the_status_and_s
     r = release_from_rollout(ro, [], [], cluster="c", region="r").release
     assert [(v.name, v.role, v.replicas.ready, v.replicas.desired) for v in r.versions] == [
         ("active", Role.STABLE, 3, 3), ("preview", Role.CANDIDATE, 3, 3)]
-    assert r.candidate.replicas.all_ready  # so promote is not refused on "preview pods ready (0/0)"
+    assert r.candidate.replicas.all_ready
+    # so promote is not refused on "preview pods ready (0/0)": the plan reads the status's counts
+    promote = plan_action(fleet(replace(r, ref=ReleaseRef("prod-eu-west-1", "web"), region="eu-west-1")),
+                          Action(ActionKind.PROMOTE, ReleaseRef("prod-eu-west-1", "web")))
+    assert promote.ok, promote.refusal
     assert r.unread == ("ReplicaSets not in view (RBAC?): pods per version are lower bounds from the Rollout's status",)
 
 

@@ -1,7 +1,7 @@
 """The ``kubectl argo rollouts`` plugin's own test objects, mapped by rolldeck, against the plugin's
 own expectations (``pkg/kubectl-argo-rollouts/cmd/get/get_test.go`` and ``info/info_test.go`` at
 argoproj/argo-rollouts 9f8d111d8): status, message, strategy, step, set and actual weight, image and
-revision per version, analysis counts and experiments. One test per (object, field), so a field
+revision per version, ready pods per version (the plugin's tree), analysis counts and experiments. One test per (object, field), so a field
 rolldeck reads differently from the plugin fails on its own.
 """
 
@@ -44,6 +44,7 @@ CASES = [
         # Images (with the tree's revision per ReplicaSet): the canary and stable stacks
         "images": {("does-not-exist", 31): "canary", ("green", 30): "stable"},
         "revisions": (29, 30, 31),
+        "pods": {"canary": (0, 1), "stable": (5, 5)},  # the tree: ready:0/1 (ImagePullBackOff), five ready:1/1
     }),
     Expect("canary", "canary-demo-pingpong", "get_test.go TestGetCanaryPingPongRollout", {
         "status": "Degraded",
@@ -53,6 +54,7 @@ CASES = [
         "actual_weight": 0,
         "images": {("does-not-exist", 31): "canary", ("green", 30): "stable"},
         "revisions": (29, 30, 31),
+        "pods": {"canary": (0, 1), "stable": (5, 5)},  # the tree: ready:0/1 (ImagePullBackOff), five ready:1/1
     }),
     Expect("canary", "canary-demo-weights", "info_test.go TestActualWeightWithExistingWeight", {
         "actual_weight": 20,  # status.canary.weights.canary.weight
@@ -67,6 +69,7 @@ CASES = [
         "strategy": "BlueGreen",
         "images": {("blue", 10): "active", ("green", 11): "preview"},
         "revisions": (8, 10, 11),
+        "pods": {"active": (3, 3), "preview": (3, 3)},
     }),
     Expect("experiment-analysis", "rollout-experiment-analysis", "get_test.go TestExperimentRollout", {
         "status": "Degraded",
@@ -77,9 +80,14 @@ CASES = [
         "actual_weight": 25,
         "images": {("blue", 1): "stable", ("yellow", 2): "canary"},
         "revisions": (1, 2),
+        "pods": {"stable": (3, 3), "canary": (1, 1)},
         # α … AnalysisRun ? Inconclusive ✔ 4,✖ 4,? 1,⚠ 1
         "analysis": {"rollout-experiment-analysis-random-fail-6f646bf7b7-skqcr": ("Inconclusive", 4, 4, 1, 1)},
+        # the run's own status: a Job metric records no value, and the run no message
+        "analysis_detail": {"rollout-experiment-analysis-random-fail-6f646bf7b7-skqcr": ("background", "", {"random-fail": ("Inconclusive", "")})},
         "experiments": {"rollout-experiment-analysis-6f646bf7b7-1-vcv27": ("Running", {})},
+        # info_test.go TestExperimentInfo: ExperimentImages blue, yellow; the tree: one ready pod each
+        "experiment_pods": {"rollout-experiment-analysis-6f646bf7b7-1-vcv27": {("baseline", "blue"): (1, 1), ("canary", "yellow"): (1, 1)}},
     }),
     Expect("experiment-step", "canary-demo", "get_test.go TestGetRolloutWithExperimentJob", {
         "status": "Progressing",
@@ -91,6 +99,8 @@ CASES = [
         "images": {("green", 1): "stable"},  # the canary stack is scaled down; its image runs in the experiment
         "revisions": (1, 2),
         "experiments": {"canary-demo-645d5dbc4c-2-0": ("Running", {"canary-demo-645d5dbc4c-2-0-stress-test": "Running"})},
+        "experiment_pods": {"canary-demo-645d5dbc4c-2-0": {("canary-preview", "blue"): (1, 1)}},  # Σ:canary-preview
+        "pods": {"stable": (5, 5), "canary": (0, 0)},  # the canary ReplicaSet is ScaledDown
     }),
     Expect("rollout-aborted", "rollout-background-analysis", "get_test.go TestGetAbortedRollout, info_test.go TestRolloutAborted", {
         "status": "Degraded",
@@ -102,6 +112,9 @@ CASES = [
         "images": {("blue", 1): "stable"},
         "revisions": (1, 2),
         "analysis": {"rollout-background-analysis-db976bc44-2": ("Failed", 0, 1, 0, 0)},  # ✖ 1
+        "analysis_detail": {"rollout-background-analysis-db976bc44-2": (
+            "background", 'metric "web" assessed Failed due to failed (1) > failureLimit (0)', {"web": ("Failed", "false")})},
+        "pods": {"stable": (1, 1), "canary": (0, 0)},
     }),
     Expect("rollout-invalid", "rollout-invalid", "get_test.go TestGetInvalidRollout, info_test.go TestRolloutStatusInvalidSpec", {
         "status": "Degraded",
@@ -149,6 +162,12 @@ def observed(release: ReleaseState, name: str) -> Any:
         return release.revisions
     if name == "analysis":
         return {a.name: (a.phase, a.successful, a.failed, a.inconclusive, a.error) for a in release.analyses}
+    if name == "pods":  # the tree's ready:n/m per ReplicaSet, summed per version
+        return {v.name: (v.replicas.ready, v.replicas.desired) for v in release.versions}
+    if name == "experiment_pods":
+        return {e.name: {(t.name, t.image): (t.ready, t.replicas) for t in e.templates} for e in release.experiments}
+    if name == "analysis_detail":  # kind, the run's message, per metric its phase and last measured value
+        return {a.name: (a.kind.value, a.message, {m.name: (m.phase.value, m.last_value) for m in a.metrics}) for a in release.analyses}
     if name == "experiments":
         return {e.name: (e.phase, {a.name: a.phase for a in e.analyses}) for e in release.experiments}
     raise KeyError(name)
