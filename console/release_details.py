@@ -75,5 +75,5 @@ def unmapped_lines(clusters: list[ClusterState]) -> Text:
             if text:
                 text.append("\n")
             text.append(f"{cluster.name}: ", style="bold")
-            text.append(str(item), style="yellow")
+            text.append(str(item), style="bold red" if item.unreadable else "yellow")  # malformed, not merely unknown
     return text

@@ -381,15 +381,19 @@ class ClusterHealth:
 
 @dataclass(frozen=True, slots=True)
 class Unmapped:
-    """An object that looks like delivery but that rolldeck cannot read as a release: listed, read-only."""
+    """An object that looks like delivery but that rolldeck cannot read as a release: listed, read-only.
+
+    ``unreadable``: the object itself is malformed (a ``status`` that is a string…); it is set aside
+    so the rest of its cluster maps as if it were absent."""
 
     kind: str  # "HTTPRoute", "VirtualService", "Service"…
     namespace: str
     name: str
     reason: str
+    unreadable: bool = False
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}: {self.reason}"
+        return f"{self.kind} {self.namespace}/{self.name}: " + ("unreadable: " if self.unreadable else "") + self.reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,9 +68,19 @@ def cluster_row(row: ClusterRow, *, simulated: bool, stale_after_s: float) -> Ro
         latency,
         str(health.watches) if not simulated else Text("sim", style="dim"),
         *(_present(cluster, api, simulated) for _, api in CONTROLLER_COLUMNS),
-        str(len(cluster.releases)) + (f" +{len(cluster.unmapped)} unmapped" if cluster.unmapped else ""),
+        releases_cell(cluster),
         Text(warnings, style="yellow") if warnings else Text(fmt.NO_DATA, style="dim"),
     )
+
+
+def releases_cell(cluster: ClusterState) -> str:
+    """``12 +2 unmapped (1 unreadable)``: releases, then what is listed read-only below the table."""
+    cell = str(len(cluster.releases))
+    if cluster.unmapped:
+        cell += f" +{len(cluster.unmapped)} unmapped"
+        unreadable = sum(1 for item in cluster.unmapped if item.unreadable)
+        cell += f" ({unreadable} unreadable)" if unreadable else ""
+    return cell
 
 
 def cluster_text(cluster: ClusterState, region: str) -> str:

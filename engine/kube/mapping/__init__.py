@@ -7,12 +7,13 @@ Deployments first; only what nobody claimed can become an ``unmanaged`` release.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 from rolldeck.engine.kube.mapping import argo, flagger, unmanaged
 from rolldeck.engine.kube.mapping.argocd import gitops_for
 from rolldeck.engine.kube.mapping.objects import LabelIndex, Obj, Objects, name_of, namespace_of
+from rolldeck.engine.kube.mapping.readable import DATA_ERRORS, Guard, describe, readable
 from rolldeck.engine.kube.mapping.route_release import route_release
 from rolldeck.engine.kube.mapping.sources import Discovered
 from rolldeck.engine.model import ReleaseRef, Unmapped
@@ -35,11 +36,49 @@ def unmapped_objects(objects: Objects, *, cluster: str = "", region: str = "") -
 
 
 def map_objects(objects: Objects, *, cluster: str, region: str, gate_waits: Mapping[str, str] | None = None) -> ClusterMapping:
+    """Total over its input: a malformed object is an unreadable row, and the rest maps as if it
+    were absent (``readable``); should a shape still slip through, this cluster says so in one row
+    and the other clusters map on."""
+    checked = readable(objects)
+    guard = Guard()
+    try:
+        mapped = _map_objects(checked.objects, guard, cluster=cluster, region=region, gate_waits=gate_waits, claimed=_claims(checked.aside))
+    except DATA_ERRORS as error:
+        failed = Unmapped("cluster", "", cluster, f"could not be mapped: {describe(error)}", unreadable=True)
+        return ClusterMapping([], _ordered([*checked.rows, *guard.rows, failed]))
+    return ClusterMapping(mapped.releases, _ordered([*mapped.unmapped, *checked.rows, *guard.rows]))
+
+
+CLAIMERS = {"rollouts": argo.claimed_objects, "canaries": flagger.claimed_objects}
+
+
+def _claims(aside: Iterable[tuple[str, Obj]]) -> set[tuple[str, str, str]]:
+    """What unreadable Rollouts and Canaries still own, when their spec can be read: their Services
+    and routes are theirs, not releases of their own (never invent a release)."""
+    claimed: set[tuple[str, str, str]] = set()
+    for key, obj in aside:
+        claimer = CLAIMERS.get(key)
+        if claimer is None:
+            continue
+        try:
+            claimed |= {(namespace_of(obj), kind, name) for kind, name in claimer(obj)}
+        except DATA_ERRORS:
+            continue  # its row already says it is unreadable
+    return claimed
+
+
+def _ordered(rows: Iterable[Unmapped]) -> tuple[Unmapped, ...]:
+    return tuple(sorted(rows, key=lambda u: (u.namespace, u.kind, u.name)))
+
+
+def _map_objects(
+    objects: Objects, guard: Guard, *, cluster: str, region: str, gate_waits: Mapping[str, str] | None, claimed: set[tuple[str, str, str]]
+) -> ClusterMapping:
     found: list[tuple[Discovered, list[Obj]]] = []
     unmapped: list[Unmapped] = []
-    claimed: set[tuple[str, str, str]] = set()  # (namespace, kind key, name)
+    claimed = set(claimed)  # (namespace, kind key, name)
 
-    for rollout in objects.all("rollouts"):
+    def map_rollout(rollout: Obj) -> tuple[Discovered, list[Obj]]:
         ns = namespace_of(rollout)
         reference = (rollout.get("spec") or {}).get("workloadRef") or {}
         workload_key = argo.WORKLOAD_KINDS.get(str(reference.get("kind") or "Deployment"))
@@ -53,16 +92,31 @@ def map_objects(objects: Objects, *, cluster: str, region: str, gate_waits: Mapp
             experiments=objects.in_namespace("experiments", ns),
             workload=workload,
         )
-        claimed |= {(ns, kind, name) for kind, name in argo.claimed_objects(rollout)}
-        found.append((discovered, [rollout, *([workload] if workload is not None else [])]))
+        return discovered, [rollout, *([workload] if workload is not None else [])]
 
-    for canary in objects.all("canaries"):
+    for rollout in objects.all("rollouts"):
+        ns = namespace_of(rollout)
+        # claims first, on their own: a Rollout whose status is unreadable still owns its Services
+        claims = guard.run("rollouts", rollout, lambda: argo.claimed_objects(rollout))
+        claimed |= {(ns, kind, name) for kind, name in claims or ()}
+        one = guard.run("rollouts", rollout, lambda: map_rollout(rollout))
+        if one is not None:
+            found.append(one)
+
+    def map_canary(canary: Obj) -> tuple[Discovered, list[Obj]]:
         ns = namespace_of(canary)
         deployments = {name_of(d): d for d in objects.in_namespace("deployments", ns)}
         routes = {kind: objects.in_namespace(kind, ns) for kind in ("virtualservices", "httproutes")}
         discovered = flagger.release_from_canary(canary, deployments, cluster=cluster, region=region, gate_waits=gate_waits, routes=routes)
-        claimed |= {(ns, kind, name) for kind, name in flagger.claimed_objects(canary)}
-        found.append((discovered, [canary, *(deployments[n] for n in (discovered.sources.target,) if n in deployments)]))
+        return discovered, [canary, *(deployments[n] for n in (discovered.sources.target,) if n in deployments)]
+
+    for canary in objects.all("canaries"):
+        ns = namespace_of(canary)
+        claims = guard.run("canaries", canary, lambda: flagger.claimed_objects(canary))
+        claimed |= {(ns, kind, name) for kind, name in claims or ()}
+        one = guard.run("canaries", canary, lambda: map_canary(canary))
+        if one is not None:
+            found.append(one)
 
     def free(kind: str, obj: Obj) -> bool:
         return (namespace_of(obj), kind, name_of(obj)) not in claimed and not unmanaged.owned_by_controller(obj)
@@ -94,7 +148,7 @@ def map_objects(objects: Objects, *, cluster: str, region: str, gate_waits: Mapp
             if not free(kind, route):
                 continue
             ns = namespace_of(route)
-            outcome = route_release(
+            outcome = guard.run(kind, route, lambda: route_release(
                 kind,
                 route,
                 services_in(ns),
@@ -103,7 +157,9 @@ def map_objects(objects: Objects, *, cluster: str, region: str, gate_waits: Mapp
                 objects.in_namespace("destinationrules", ns) if kind == "virtualservices" else (),
                 cluster=cluster,
                 region=region,
-            )
+            ))
+            if outcome is None:
+                continue
             covered |= {(ns, service) for service in outcome.covered_services}
             if outcome.unmapped is not None:
                 unmapped.append(outcome.unmapped)
@@ -118,13 +174,13 @@ def map_objects(objects: Objects, *, cluster: str, region: str, gate_waits: Mapp
             candidates.setdefault(ns, []).append(service)
     for ns, services in candidates.items():
         workloads = deployments_in(ns)
-        per_version = unmanaged.per_version_services(services, workloads)
+        services, per_version, previews = _service_groups(services, workloads, guard)
         unmapped.extend(unmanaged.unmapped_services(per_version, ns))
-        previews = unmanaged.preview_services(services, workloads)
         for service in services:
             if name_of(service) in per_version or name_of(service) in previews:
                 continue
-            by_service = unmanaged.release_from_service(service, workloads, objects.owned_index("replicasets", ns), cluster=cluster, region=region)
+            by_service = guard.run("services", service, lambda: unmanaged.release_from_service(
+                service, workloads, objects.owned_index("replicasets", ns), cluster=cluster, region=region))
             if by_service is not None:
                 names = {n for names in by_service.sources.deployments.values() for n in names}
                 accounted |= {(ns, n) for n in names}
@@ -134,7 +190,8 @@ def map_objects(objects: Objects, *, cluster: str, region: str, gate_waits: Mapp
         ns = namespace_of(deployment)
         if not free("deployments", deployment) or (ns, name_of(deployment)) in accounted:
             continue
-        alone = unmanaged.release_from_deployment(deployment, objects.owned_index("replicasets", ns), cluster=cluster, region=region)
+        alone = guard.run("deployments", deployment, lambda: unmanaged.release_from_deployment(
+            deployment, objects.owned_index("replicasets", ns), cluster=cluster, region=region))
         if alone is not None:
             found.append((alone, [deployment]))
 
@@ -150,4 +207,19 @@ def map_objects(objects: Objects, *, cluster: str, region: str, gate_waits: Mapp
             release = replace(release, gitops=gitops)
         result.append(Discovered(release, discovered.sources))
     result.sort(key=lambda d: d.release.name)
-    return ClusterMapping(result, tuple(sorted(unmapped, key=lambda u: (u.namespace, u.kind, u.name))))
+    return ClusterMapping(result, tuple(unmapped))
+
+
+def _service_groups(services: list[Obj], deployments: LabelIndex, guard: Guard) -> tuple[list[Obj], set[str], set[str]]:
+    """(readable Services, per-version ones, preview ones) of one namespace. These compare the
+    namespace's Services with each other, so a Service they cannot read is found alone and set aside."""
+    try:
+        return services, unmanaged.per_version_services(services, deployments), unmanaged.preview_services(services, deployments)
+    except DATA_ERRORS:
+        pass
+    fine = []
+    for service in services:
+        if guard.run("services", service, lambda: (unmanaged.per_version_services([service], deployments),
+                                                   unmanaged.preview_services([service], deployments))) is not None:
+            fine.append(service)
+    return fine, unmanaged.per_version_services(fine, deployments), unmanaged.preview_services(fine, deployments)
