@@ -285,7 +285,7 @@ def _fault(name: str, params_model: type[BaseModel], doc: str) -> type[BaseModel
         {
             "__doc__": doc,
             "__annotations__": {
-                "type": Literal[_snake(name)],  # type: ignore[valid-type]
+                "type": Literal[_snake(name)],  # type: ignore[valid-type]  # a Literal built per fault class at import
                 "at": Duration,
                 "until": Duration | None,
                 "target": FaultTarget,
@@ -363,7 +363,7 @@ FAULT_TYPES = (
     DnsFailureFault, CertificateExpiryFault, RegionOutageFault, ColdStartFault, PropagationDelayFault,
     ApiUnavailableFault,
 )
-Fault = Annotated[Union[FAULT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]
+Fault = Annotated[Union[FAULT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]  # the union is built from FAULT_TYPES at import
 
 
 class AutopilotStep(Strict):

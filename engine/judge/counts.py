@@ -96,7 +96,7 @@ def problem(counts: Counts, who: str) -> str | None:
             return f"{who} {name} is {_shown(float(value))}"
         if value < 0:
             return f"{who} {name} is negative ({_shown(float(value))})"
-    requests, errors, slow = float(counts.requests), float(counts.errors), float(counts.slow)  # type: ignore[arg-type]
+    requests, errors, slow = float(counts.requests), float(counts.errors), float(counts.slow)  # type: ignore[arg-type]  # checked as finite Reals just above
     if errors > requests:
         return f"{who} has more errors ({_shown(errors)}) than requests ({_shown(requests)})"
     if slow > requests:

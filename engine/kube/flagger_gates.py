@@ -91,7 +91,7 @@ class FlaggerGates:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = site._server.sockets if site._server is not None else []  # type: ignore[attr-defined]
+        sockets = site._server.sockets if site._server is not None else []  # type: ignore[attr-defined]  # aiohttp keeps the bound server private; the port is read from it
         if sockets:
             self.port = sockets[0].getsockname()[1]
 

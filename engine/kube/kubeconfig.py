@@ -448,8 +448,8 @@ async def prepare_context(
             if exec_credential is not None and exec_credential.cert_data is not None:
                 cert, key = exec_credential.cert_data
                 # Untyped attributes the loader reads when it builds the TLS settings.
-                loader.cert_file = _write_key_file(key_dir, cert)  # type: ignore[has-type]
-                loader.key_file = _write_key_file(key_dir, key)  # type: ignore[has-type]
+                loader.cert_file = _write_key_file(key_dir, cert)  # type: ignore[has-type]  # set in the loader's untyped methods
+                loader.key_file = _write_key_file(key_dir, key)  # type: ignore[has-type]  # set in the loader's untyped methods
             await loader.load_and_set(configuration)
         except ConfigException as error:
             raise KubeconfigError(f"context {name}: {_config_problem(error)} ({info.source})") from None
