@@ -54,7 +54,8 @@ def load_actions(path: Path) -> list[DrillAction]:
     document = documents.load(path, error=ScenarioError)
     if document.data is None:
         document = replace(document, data=[])  # an empty file: no actions
-    return sorted(document.validate(_ACTIONS), key=lambda a: a.at)
+    actions: list[DrillAction] = document.validate(_ACTIONS)
+    return sorted(actions, key=lambda a: a.at)
 
 
 @dataclass
