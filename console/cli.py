@@ -103,6 +103,19 @@ def _tui_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        code = _dispatch(args)
+        sys.stdout.flush()  # here, not at exit: a closed pipe (`| head -1`) is caught below
+        return code
+    except BrokenPipeError:
+        # The reader went away: stop quietly, as `cat` does. Python would flush stdout again at exit
+        # and print a traceback-like warning; point it at /dev/null first.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer killed by the pipe
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    try:
         if args.command is None:
             from rolldeck.simulator.library import DEFAULT_SCENARIO
 
@@ -295,6 +308,17 @@ def _list_scenarios() -> int:
     return 0
 
 
+def report_problem(path: Path | None) -> str | None:
+    """Why ``--report`` cannot be written, before the drill runs: one line, or None."""
+    if path is None:
+        return None
+    if path.is_dir():
+        return f"--report {path}: is a directory; name a file"
+    if not path.parent.is_dir():
+        return f"--report {path}: folder {path.parent} does not exist"
+    return None
+
+
 def _drill(args: argparse.Namespace) -> int:
     from rolldeck.simulator.drill import load_actions, run_drill, write_report
     from rolldeck.simulator.library import load_scenario
@@ -307,6 +331,10 @@ def _drill(args: argparse.Namespace) -> int:
         until = parse_duration(args.until) if args.until is not None else scenario.duration
     except ValueError as error:
         print(f"rolldeck: --until: {error}", file=sys.stderr)
+        return 2
+    problem = report_problem(args.report)
+    if problem:
+        print(f"rolldeck: {problem}", file=sys.stderr)
         return 2
     actions = load_actions(args.actions) if args.actions else []
     if args.audit is not None:

@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from rolldeck.engine import documents
 from rolldeck.engine.documents import DocumentError, Problem
@@ -22,7 +22,7 @@ CONFIG_ENV = "ROLLDECK_CONFIG"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = documents.MODEL_CONFIG  # strict types, finite floats, no unknown keys
 
 
 class SloDefaults(_Strict):

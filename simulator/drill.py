@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter
 
 from rolldeck.engine import documents
 from rolldeck.engine.actions import Action, ActionKind
@@ -34,11 +34,11 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class DrillAction(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = documents.MODEL_CONFIG  # strict types, finite floats, no unknown keys
 
     at: Duration
     release: str  # "cluster/name", or a name that is unique in the fleet
-    action: ActionKind
+    action: Annotated[ActionKind, documents.BY_VALUE]
     weight: Annotated[int, Field(ge=0, le=100)] | None = None  # set-weight
     slot: str | None = None  # switch-slot
     percent: Annotated[float, Field(ge=0.0, le=100.0)] | None = None  # set-mirror (a float: 0.5 is fine)
@@ -46,7 +46,8 @@ class DrillAction(BaseModel):
     actor: str = "drill"
 
 
-_ACTIONS = TypeAdapter(list[DrillAction])
+MAX_ACTIONS = 10_000
+_ACTIONS: TypeAdapter[list[DrillAction]] = TypeAdapter(Annotated[list[DrillAction], Field(max_length=MAX_ACTIONS)])
 
 
 def load_actions(path: Path) -> list[DrillAction]:

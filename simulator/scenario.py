@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from rolldeck.engine import documents
@@ -22,10 +22,19 @@ from rolldeck.engine.documents import DocumentError, Problem, dotted, problem_of
 from rolldeck.engine.model import DEFAULT_WEIGHT_STEPS, Gate, Owner, PauseStep, Router, Step, Strategy, WeightStep
 from rolldeck.simulator.durations import parse_duration
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+Duration = Annotated[float, BeforeValidator(parse_duration)]  # finite, at most a week
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 Weight = Annotated[int, Field(ge=0, le=100)]
 Percent = Annotated[float, Field(ge=0.0, le=100.0)]
+ServiceMs = Annotated[float, Field(gt=0, le=60_000)]
+Cv = Annotated[float, Field(gt=0, le=10)]
+# Bounds a user would expect, and that keep a drill's memory and time bounded.
+MAX_RPS = 100_000.0
+MAX_MS = 600_000.0  # ten minutes, for any added latency or timeout in milliseconds
+MAX_SCENARIO_S = 86_400.0  # a day of simulated time
+MAX_CLUSTERS = 100
+MAX_RELEASES = 1000
+MAX_FAULTS = 1000
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -50,7 +59,7 @@ def _sim_strategy(value: object) -> object:
     raise PydanticCustomError("literal_error", f"Input should be {', '.join(names[:-1])} or {names[-1]}")
 
 
-SimStrategy = Annotated[Strategy, BeforeValidator(_sim_strategy)]
+SimStrategy = Annotated[Strategy, documents.BY_VALUE, BeforeValidator(_sim_strategy)]
 
 
 def _percent_or_count(value: object) -> str:
@@ -62,6 +71,12 @@ def _percent_or_count(value: object) -> str:
     raise ValueError(f"invalid count {value!r}: use a number of pods (2) or a percentage (\"25%\")")
 
 
+def _increasing(steps: list[int]) -> list[int]:
+    if steps != sorted(set(steps)):
+        raise ValueError("weight steps must be strictly increasing")
+    return steps
+
+
 def pods_of(value: str, replicas: int, *, round_up: bool) -> int:
     """Resolve an IntOrString against a replica count, rounding as Kubernetes does."""
     if value.endswith("%"):
@@ -71,21 +86,21 @@ def pods_of(value: str, replicas: int, *, round_up: bool) -> int:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = documents.MODEL_CONFIG  # strict types, finite floats, no unknown keys
 
 
 class ServiceComponent(Strict):
-    weight: Annotated[float, Field(gt=0)]
+    weight: Annotated[float, Field(gt=0, le=1e6)]
     dist: Literal["exponential", "lognormal"] = "exponential"
-    mean_ms: Annotated[float, Field(gt=0)] = 50.0
-    cv: Annotated[float, Field(gt=0)] = 1.0
+    mean_ms: ServiceMs = 50.0
+    cv: Cv = 1.0
 
 
 class ServiceTime(Strict):
     dist: Literal["exponential", "lognormal", "mixture"] = "exponential"
-    mean_ms: Annotated[float, Field(gt=0)] = 50.0
-    cv: Annotated[float, Field(gt=0)] = 1.0  # coefficient of variation; exponential is always 1
-    components: list[ServiceComponent] = []  # mixture only: e.g. a fast cache hit and a slow miss
+    mean_ms: ServiceMs = 50.0
+    cv: Cv = 1.0  # coefficient of variation; exponential is always 1
+    components: Annotated[list[ServiceComponent], Field(max_length=16)] = []  # mixture only: e.g. a fast cache hit and a slow miss
 
     @model_validator(mode="after")
     def _mixture_has_components(self) -> ServiceTime:
@@ -110,7 +125,7 @@ class CanaryStep(Strict):
 
 class SLO(Strict):
     success: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.99
-    latency_threshold_s: Annotated[float, Field(gt=0)] = 0.5
+    latency_threshold_s: Annotated[float, Field(gt=0, le=3600)] = 0.5
 
 
 class FlaggerSpec(Strict):
@@ -118,12 +133,12 @@ class FlaggerSpec(Strict):
     failed checks roll back; weights step by ``step_weight`` up to ``max_weight`` (or through
     ``step_weights``); ``gates`` are the webhooks pointing at rolldeck's gate service."""
 
-    interval: Duration = 60.0
-    threshold: Annotated[int, Field(ge=1)] = 5
+    interval: Annotated[Duration, Field(ge=1, le=3600)] = 60.0
+    threshold: Annotated[int, Field(ge=1, le=1000)] = 5
     step_weight: Annotated[int, Field(ge=1, le=100)] = 10
     max_weight: Annotated[int, Field(ge=1, le=100)] = 50
-    step_weights: list[Annotated[int, Field(ge=1, le=100)]] = []  # wins over step_weight / max_weight
-    gates: list[Gate] = [Gate.CONFIRM_PROMOTION, Gate.ROLLBACK]
+    step_weights: Annotated[list[Annotated[int, Field(ge=1, le=100)]], AfterValidator(_increasing)] = []  # wins over step_weight / max_weight
+    gates: list[Annotated[Gate, documents.BY_VALUE]] = [Gate.CONFIRM_PROMOTION, Gate.ROLLBACK]
 
     def weights(self) -> tuple[int, ...]:
         if self.step_weights:
@@ -134,8 +149,8 @@ class FlaggerSpec(Strict):
 class SharedDependency(Strict):
     """A dependency every version calls (a database): its utilisation adds latency to all of them."""
 
-    capacity_rps: Annotated[float, Field(gt=0)]
-    latency_ms: Annotated[float, Field(ge=0)] = 5.0
+    capacity_rps: Annotated[float, Field(gt=0, le=1e7)]
+    latency_ms: Annotated[float, Field(ge=0, le=MAX_MS)] = 5.0
 
 
 class ReleaseSpec(Strict):
@@ -145,19 +160,19 @@ class ReleaseSpec(Strict):
     strategy: SimStrategy
     # Who owns the rollout; default by strategy: Argo Rollouts for canaries and blue-green, a plain
     # Deployment (unmanaged) for rolling updates. The simulated controller plays that owner's verbs.
-    owner: Owner
+    owner: Annotated[Owner, documents.BY_VALUE]
     # What splits its traffic; default by strategy: a VirtualService for canaries, a Service selector
     # for blue-green, none for rolling updates (the split follows Ready pods).
-    router: Router
-    rps: Annotated[float, Field(gt=0)]
+    router: Annotated[Router, documents.BY_VALUE]
+    rps: Annotated[float, Field(gt=0, le=MAX_RPS)]
     concurrency: Annotated[int, Field(ge=1, le=256)] = 4
     stable: VersionSpec
     candidate: VersionSpec
-    steps: list[CanaryStep] = []  # Argo canary plan (unmanaged releases have none: manual weights)
+    steps: Annotated[list[CanaryStep], Field(max_length=100)] = []  # Argo canary plan (unmanaged releases have none: manual weights)
     flagger: FlaggerSpec | None = None  # owner flagger: its analysis (default FlaggerSpec())
     weight: Weight = 0  # owner unmanaged canary: the candidate's weight on the route at the start
     history: list[str] = []  # older revisions (oldest first) behind stable's: undo targets, behaving like stable
-    weight_steps: list[Weight] = list(DEFAULT_WEIGHT_STEPS)  # what step up/down moves through
+    weight_steps: Annotated[list[Weight], AfterValidator(_increasing)] = list(DEFAULT_WEIGHT_STEPS)  # what step up/down moves through
     auto_promote_after: Duration | None = None  # blue-green: switch this long after preview is ready
     scale_down_delay: Duration = 30.0  # blue-green: old slot kept this long after a switch
     propagation_delay: Duration = 3.0  # control plane → data plane for weights and selectors
@@ -165,10 +180,10 @@ class ReleaseSpec(Strict):
     image_pull_delay: Duration = 0.0  # scheduled → container started (0: image cached)
     readiness_delay: Duration = 15.0  # container started → Ready
     lb: Literal["random", "round_robin", "least_request"] = "random"  # least_request pools the queues
-    timeout: Duration = 30.0  # the client gives up (504) after this long
-    queue_limit: Annotated[int, Field(ge=1)] = 500  # queued requests per pod before 503s are shed
-    memory_mb: Annotated[float, Field(gt=0)] = 200.0  # working set of a fresh pod
-    memory_limit_mb: Annotated[float, Field(gt=0)] = 512.0
+    timeout: Annotated[Duration, Field(gt=0)] = 30.0  # the client gives up (504) after this long
+    queue_limit: Annotated[int, Field(ge=1, le=100_000)] = 500  # queued requests per pod before 503s are shed
+    memory_mb: Annotated[float, Field(gt=0, le=1e6)] = 200.0  # working set of a fresh pod
+    memory_limit_mb: Annotated[float, Field(gt=0, le=1e6)] = 512.0
     max_surge: Annotated[str, BeforeValidator(_percent_or_count)] = "25%"  # rolling: extra pods allowed
     max_unavailable: Annotated[str, BeforeValidator(_percent_or_count)] = "25%"  # rolling: pods that may be missing
     progress_deadline: Duration = 600.0  # rolling: no progress this long → ProgressDeadlineExceeded
@@ -221,7 +236,7 @@ class FaultTarget(Strict):
     cluster: str | None = None  # None: that release in every cluster
     region: str | None = None  # region-wide faults (region outage)
     version: Literal["stable", "candidate", "all"] = "candidate"
-    node: int | None = None  # noisy neighbour, node drain
+    node: Annotated[int, Field(ge=0, le=1000)] | None = None  # noisy neighbour, node drain
 
 
 class ErrorRateParams(Strict):
@@ -229,8 +244,8 @@ class ErrorRateParams(Strict):
 
 
 class LatencyParams(Strict):
-    add_ms: Annotated[float, Field(ge=0)] = 0.0
-    factor: Annotated[float, Field(gt=0)] = 1.0
+    add_ms: Annotated[float, Field(ge=0, le=MAX_MS)] = 0.0
+    factor: Annotated[float, Field(gt=0, le=100)] = 1.0
 
 
 class TrafficSpikeParams(Strict):
@@ -306,11 +321,11 @@ def _all_optional(model: type[BaseModel]) -> bool:
 
 
 class MemoryLeakParams(Strict):
-    mb_per_min: Annotated[float, Field(gt=0)]
+    mb_per_min: Annotated[float, Field(gt=0, le=1e6)]
 
 
 class PodKillParams(Strict):
-    count: Annotated[int, Field(ge=1)] = 1
+    count: Annotated[int, Field(ge=1, le=1000)] = 1
 
 
 class NoisyNeighbourParams(Strict):
@@ -319,11 +334,11 @@ class NoisyNeighbourParams(Strict):
 
 class DependencyLossParams(Strict):
     failure_rate: Fraction = 1.0
-    timeout_ms: Annotated[float, Field(gt=0)] = 1000.0
+    timeout_ms: Annotated[float, Field(gt=0, le=MAX_MS)] = 1000.0
 
 
 class DependencySlowdownParams(Strict):
-    add_ms: Annotated[float, Field(gt=0)]
+    add_ms: Annotated[float, Field(gt=0, le=MAX_MS)]
 
 
 class FastErrorParams(Strict):
@@ -335,8 +350,8 @@ class RegionOutageParams(Strict):
 
 
 class ColdStartParams(Strict):
-    factor: Annotated[float, Field(ge=1)] = 3.0
-    decay: Duration = 120.0
+    factor: Annotated[float, Field(ge=1, le=100)] = 3.0
+    decay: Annotated[Duration, Field(gt=0)] = 120.0
 
 
 class DelayParams(Strict):
@@ -380,20 +395,20 @@ class AutopilotPhase(Strict):
 
 class AutopilotPlanSpec(Strict):
     release: str  # application name: one track per cluster running it
-    steps: list[AutopilotStep] = []  # canary releases
+    steps: Annotated[list[AutopilotStep], Field(max_length=100)] = []  # canary releases
     watch: Duration = 120.0  # blue-green releases: judge the new slot this long after the switch
     max_bake: Duration = 1800.0
     phases: list[AutopilotPhase] = []
 
 
 class JudgeSpec(Strict):
-    n_min_errors: Annotated[int, Field(ge=1)] = 700
-    n_min_slow: Annotated[int, Field(ge=1)] = 1000
+    n_min_errors: Annotated[int, Field(ge=1, le=10**9)] = 700
+    n_min_slow: Annotated[int, Field(ge=1, le=10**9)] = 1000
     alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.01
-    max_looks: Annotated[int, Field(ge=1)] = 30
-    ratio_errors: Annotated[float, Field(ge=1)] = 2.0
-    ratio_slow: Annotated[float, Field(ge=1)] = 1.5
-    consecutive_error_limit: Annotated[int, Field(ge=0)] = 4
+    max_looks: Annotated[int, Field(ge=1, le=10_000)] = 30
+    ratio_errors: Annotated[float, Field(ge=1, le=1000)] = 2.0
+    ratio_slow: Annotated[float, Field(ge=1, le=1000)] = 1.5
+    consecutive_error_limit: Annotated[int, Field(ge=0, le=1000)] = 4
 
 
 Score = Literal["ttd", "ttm", "budget_ratio", "wrong_actions"]
@@ -404,13 +419,13 @@ class Grading(Strict):
 
     reference_policy: Literal["auto"] = "auto"  # par comes from a headless autopilot run, same seed
     score: list[Score] = ["ttd", "ttm", "budget_ratio", "wrong_actions"]
-    correct: list[ActionKind] = []  # actions that mitigate this scenario
-    wrong: list[ActionKind] = []  # e.g. abort on a healthy release (a false rollback)
-    critical: list[ActionKind] = []  # e.g. promote a bad release: fails the drill outright
+    correct: list[Annotated[ActionKind, documents.BY_VALUE]] = []  # actions that mitigate this scenario
+    wrong: list[Annotated[ActionKind, documents.BY_VALUE]] = []  # e.g. abort on a healthy release (a false rollback)
+    critical: list[Annotated[ActionKind, documents.BY_VALUE]] = []  # e.g. promote a bad release: fails the drill outright
 
 
 class AutopilotSpec(Strict):
-    interval: Duration = 10.0
+    interval: Annotated[Duration, Field(ge=1, le=3600)] = 10.0  # below 1 s the looks outnumber the ticks
     judge: JudgeSpec = JudgeSpec()
     plans: list[AutopilotPlanSpec]
 
@@ -419,17 +434,17 @@ class Scenario(Strict):
     scenario: str
     title: str
     briefing: str
-    seed: int = 0
-    tick: Duration = 1.0
-    duration: Duration = 1800.0
+    seed: Annotated[int, Field(ge=0, lt=2**32)] = 0  # numpy's seed range
+    tick: Annotated[Duration, Field(ge=0.1, le=60)] = 1.0
+    duration: Annotated[Duration, Field(gt=0, le=MAX_SCENARIO_S)] = 1800.0
     start_time: TimeOfDay = 10 * 3600.0
-    signal_window: Duration = 30.0
-    latency_buckets_s: list[Annotated[float, Field(gt=0)]] = list(DEFAULT_LE_BOUNDS)
+    signal_window: Annotated[Duration, Field(gt=0, le=3600)] = 30.0
+    latency_buckets_s: Annotated[list[Annotated[float, Field(gt=0, le=3600)]], Field(min_length=1, max_length=64)] = list(DEFAULT_LE_BOUNDS)
     latency_samples: Annotated[int, Field(ge=16, le=10_000)] = 256  # K draws per cell and tick
-    regions: dict[str, RegionSpec]
-    clusters: list[ClusterSpec]
-    releases: list[ReleaseSpec]
-    faults: list[Fault] = []
+    regions: Annotated[dict[str, RegionSpec], Field(max_length=MAX_CLUSTERS)]
+    clusters: Annotated[list[ClusterSpec], Field(max_length=MAX_CLUSTERS)]
+    releases: Annotated[list[ReleaseSpec], Field(max_length=MAX_RELEASES)]
+    faults: Annotated[list[Fault], Field(max_length=MAX_FAULTS)] = []
     autopilot: AutopilotSpec | None = None
     expected_action: str = ""  # what a good operator does, for trainers and the debrief
     grading: Grading = Grading()

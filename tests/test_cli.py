@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,29 @@ def test_a_console_that_may_mutate_does_not_start_without_a_writable_audit_log(t
         (line,) = result.stderr.splitlines()
         assert f"audit log {folder}: is a folder, not a file" in line and "Traceback" not in result.stderr
     assert list(folder.iterdir()) == []
+
+
+def test_until_past_the_duration_limit_is_one_line():
+    result = rolldeck("drill", "canary-5xx", "--headless", "--until", "99999999999d")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr == "rolldeck: --until: duration '99999999999d' is longer than the limit of 7 days\n"
+
+
+def test_a_report_into_a_missing_folder_is_refused_before_the_drill_runs(tmp_path):
+    report = tmp_path / "no-such-folder" / "out.json"
+    result = rolldeck("drill", "canary-5xx", "--headless", "--until", "1m", "--report", str(report))
+    assert result.returncode == 2 and result.stdout == ""  # refused before anything ran
+    assert result.stderr == f"rolldeck: --report {report}: folder {report.parent} does not exist\n"
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    """`rolldeck drill … | head -1`: the reader closes its end; the writer stops without a traceback.
+    The read end is closed before the child writes anything, so this never races the child."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with os.fdopen(write_end, "wb") as stdout:
+        result = subprocess.run(
+            [sys.executable, "-m", "console", "drill", "canary-5xx", "--headless", "--until", "1m"],
+            stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120,
+        )
+    assert result.stderr == "" and result.returncode == 141

@@ -31,13 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from kubernetes_asyncio.client import ApiClient, Configuration
 from kubernetes_asyncio.config import kube_config
 from kubernetes_asyncio.config.config_exception import ConfigException
 
+from rolldeck.engine import documents
+from rolldeck.engine.documents import DocumentError, Problem
 from rolldeck.engine.kube.errors import one_line
 from rolldeck.engine.kube.redaction import SECRETS
+from rolldeck.engine.kube.kubeconfig_schema import KubeconfigFile
 
 REGION_EXTENSION = "rolldeck"  # extensions: [{name: rolldeck, extension: {region: eu-west-1}}]
 EXEC_TIMEOUT_S = 60.0
@@ -199,20 +201,27 @@ class Kubeconfig:
         }
 
 
+# A kubeconfig with embedded certificates for many clusters is larger than our own files.
+MAX_KUBECONFIG_BYTES = 16 << 20
+
+
+class _FileProblem(DocumentError):
+    pass
+
+
 def _read_file(path: Path) -> dict[str, Any]:
+    """One file, read as the other documents are (size, encoding, nesting and alias caps) and its
+    types checked; duplicate keys are left to kubectl's rule (the last wins), as kubectl reads them."""
     try:
-        text = path.read_text()
-    except OSError as error:
-        raise KubeconfigError(f"kubeconfig {path}: cannot read ({error.strerror})") from None
-    try:
-        document = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise KubeconfigError(f"kubeconfig {path}{where}: not valid YAML") from None
-    if not isinstance(document, dict):
-        raise KubeconfigError(f"kubeconfig {path}: expected a mapping at the top level")
-    return document
+        document = documents.load(path, error=_FileProblem, max_bytes=MAX_KUBECONFIG_BYTES, unique_keys=False)
+        if document.data is None:
+            return {}
+        if not isinstance(document.data, dict):
+            document.fail([Problem((), "expected a mapping at the top level")])
+        document.validate(KubeconfigFile)
+    except _FileProblem as problem:
+        raise KubeconfigError(f"kubeconfig {problem.one_line()}") from None
+    return document.data
 
 
 def _absolutize(section: str, entry: dict[str, Any], base: Path, source: str) -> dict[str, Any]:

@@ -64,8 +64,8 @@ def test_broken_files_are_one_line_each(tmp_path):
     good = write(tmp_path / "good", config("prod", current="prod"))
     merged = Kubeconfig.load(env={"KUBECONFIG": f"{broken}{os.pathsep}{good}"})
     assert merged.context_names() == ["prod"]
-    assert len(merged.problems) == 1 and merged.problems[0].startswith(f"kubeconfig {broken}:3:") and merged.problems[0].endswith("not valid YAML")
-    with pytest.raises(KubeconfigError, match=r"^no usable kubeconfig: looked in .*broken .*not valid YAML"):
+    assert len(merged.problems) == 1 and merged.problems[0].startswith(f"kubeconfig {broken}:3:") and "YAML syntax" in merged.problems[0]
+    with pytest.raises(KubeconfigError, match=r"^no usable kubeconfig: looked in .*broken .*YAML syntax"):
         Kubeconfig.load(env={"KUBECONFIG": str(broken)})
     with pytest.raises(KubeconfigError, match=r"^kubeconfig /nope: file not found$"):
         Kubeconfig.load("/nope")
@@ -250,3 +250,43 @@ def test_exec_expiry_parsing():
     assert not credential.needs_refresh()
     credential.expiry = None
     assert not credential.needs_refresh()  # no expiry: until the server says 401
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("clusters: 5\n", "1:11", "clusters: Input should be a valid list"),
+        ("users:\n  - name: u\n    user:\n      exec: str\n", "4:13", "users.0.user.exec: Input should be a valid dictionary or instance of ExecSpec"),
+        ("users:\n  - name: u\n    user: {exec: {args: [x]}}\n", "3:18", "users.0.user.exec.command: required key missing"),
+        ("contexts:\n  - context: {cluster: c}\n", "2:5", "contexts.0.name: required key missing"),
+        ("- 1\n", "1:1", "expected a mapping at the top level"),
+    ],
+)
+def test_a_kubeconfig_type_error_is_a_kubeconfig_error_with_where(tmp_path, text, where, message):
+    path = tmp_path / "config"
+    path.write_text(text)
+    with pytest.raises(KubeconfigError) as caught:
+        Kubeconfig.load(path)
+    assert str(caught.value) == f"no usable kubeconfig: looked in {path} (kubeconfig {path}:{where}: {message})"
+
+
+def test_a_hostile_kubeconfig_file_is_one_line(tmp_path):
+    not_utf8 = tmp_path / "latin1"
+    not_utf8.write_bytes(b"current-context: caf\xe9\n")
+    bomb = tmp_path / "bomb"
+    bomb.write_text("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{this}: &{this} [{', '.join([f'*{previous}'] * 10)}]\n" for this, previous in zip("bcdefghi", "abcdefgh")
+    ))
+    for path, expected in (
+        (not_utf8, f"kubeconfig {not_utf8}:1:21: not UTF-8 text (byte 0xe9): save it as UTF-8"),
+        (bomb, f"kubeconfig {bomb}:1:1: YAML aliases expand this document to 1,234,567,909 values (at most 10,000 more than are written)"),
+    ):
+        with pytest.raises(KubeconfigError) as caught:
+            Kubeconfig.load(path)
+        assert str(caught.value) == f"no usable kubeconfig: looked in {path} ({expected})"
+
+
+def test_kubeconfig_duplicate_keys_are_read_as_kubectl_reads_them(tmp_path):
+    path = write(tmp_path / "config", config("prod", current="prod"))
+    path.write_text(path.read_text() + "current-context: prod\n")  # written twice: kubectl keeps the last
+    assert Kubeconfig.load(path).current == "prod"

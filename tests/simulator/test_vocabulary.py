@@ -4,6 +4,7 @@ scenario fields are the engine's enums."""
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pytest
@@ -42,7 +43,13 @@ STEPS = "[{weight: 10}, {weight: 100}]"
 
 
 def scenario(**release: str):
-    text = BASE + "".join(f"    {key}: {value}\n" for key, value in release.items())
+    """BASE with the release's keys set: a key BASE has is replaced where it is (a key written twice
+    is an error), a new one appended."""
+    text = BASE
+    for key, value in release.items():
+        text, found = re.subn(rf"^    {key}: .*$", f"    {key}: {value}", text, flags=re.M)
+        if not found:
+            text += f"    {key}: {value}\n"
     return load_scenario_text(text, "s.yaml")
 
 

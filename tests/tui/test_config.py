@@ -82,7 +82,7 @@ class TestParsing:
     def test_an_unreadable_config_is_one_line(self, tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as caught:
             load_config(tmp_path)  # a directory where the file should be
-        assert caught.value.one_line() == f"{tmp_path}:1:1: cannot read: Is a directory"
+        assert caught.value.one_line() == f"{tmp_path}:1:1: cannot read: not a regular file (a directory)"
 
     def test_several_problems_are_counted_on_the_one_line(self) -> None:
         with pytest.raises(ConfigError) as caught:
