@@ -55,8 +55,8 @@ def simulated_console(backend: SimulatorBackend, *, briefing: bool = True, **opt
 
 async def fast_forward(app: RolldeckApp, until: float, sample_every: float = 5.0) -> None:
     """Run the app's simulator (and autopilot, if any) flat out to ``until``, recording the signal
-    history every ``sample_every`` simulated seconds: a console that has been open all along, for
-    screenshots and tests, without waiting for it in wall time."""
+    history and feeding the console's judge every ``sample_every`` simulated seconds: a console that
+    has been open all along, for screenshots and tests, without waiting for it in wall time."""
     backend, pilot = app.backend, app.autopilot
     assert isinstance(backend, SimulatorBackend)
     now = backend.clock.now()
@@ -66,4 +66,6 @@ async def fast_forward(app: RolldeckApp, until: float, sample_every: float = 5.0
             backend.run_until(pilot.next_look)
             await pilot.look()
         backend.run_until(now)
-        app.history.record(backend.snapshot())
+        state = backend.snapshot()
+        app.history.record(state)
+        app.frames.verdict_source.verdicts(state)  # the judge gathers evidence per interval, as it would live

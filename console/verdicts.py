@@ -1,18 +1,21 @@
 """Verdicts the console shows per release: the autopilot's when it manages the release, else its own.
 
-Without an autopilot the console still judges every canary, on the counts of its current bake: since
-the data plane reached the candidate's desired weight (``engine.bakes``). A bake already under way
-when the console started counts from when the backend started watching.
+Without an autopilot the console still judges every canary with the sequential judge of its current
+bake (``engine.bakes``: a bake begins when the data plane reaches the candidate's desired weight), the
+same judge the autopilot feeds when it runs the release. The console may look at every snapshot: the
+evidence moves per interval of backend time. A bake already under way when the console started is
+judged from the console's first look.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from rolldeck.engine.autopilot import Autopilot, TrackView
 from rolldeck.engine.bakes import BakeTracker
-from rolldeck.engine.judge import JudgeConfig, Judgement, Verdict, judge_release
-from rolldeck.engine.model import FleetState, ReleaseRef, Strategy
+from rolldeck.engine.judge import JudgeConfig, Judgement, ReleaseEvidence, Verdict
+from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState, Strategy, WeightStep
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,13 +32,9 @@ class ReleaseVerdict:
         return self.verdict is Verdict.FAIL
 
 
-def _environment(judgement: Judgement) -> bool:
-    return any(m.reason == "environment" for region in judgement.regions for m in region.metrics)
-
-
 class LiveJudge:
-    """Per-canary judgement over the current bake (the engine's ``BakeTracker``, shared with the
-    autopilot), recomputed once per backend instant."""
+    """Per-canary judgement of the current bake by its judge in the engine's ``BakeTracker`` (shared
+    with the autopilot), fed once per backend instant."""
 
     def __init__(self, config: JudgeConfig, bakes: BakeTracker) -> None:
         self.config = config
@@ -52,9 +51,15 @@ class LiveJudge:
         for release in state.releases():
             if release.strategy is not Strategy.CANARY or release.candidate is None:
                 continue
-            judgements[release.ref] = judge_release({release.region: self.bakes.since_start(release)}, self.config)
+            judgements[release.ref] = self.bakes.judge(release, partial(self._new_judge, release))
         self._judgements = judgements
         return judgements
+
+    def _new_judge(self, release: ReleaseState) -> ReleaseEvidence:
+        """A bake's judge when the console sees it first: α shared over the controller's weight steps
+        when the release has them (the console does not know the rollout's other regions)."""
+        steps = sum(1 for step in release.steps if isinstance(step, WeightStep) and step.weight < 100)
+        return ReleaseEvidence(self.config, steps=steps or None)
 
 
 def release_verdicts(
@@ -70,7 +75,7 @@ def release_verdicts(
             judgement.canary_requests,
             judgement.n_min,
             by_autopilot=False,
-            environment=_environment(judgement),
+            environment=judgement.environment,
         )
     if autopilot is not None and autopilot.enabled:
         for ref, track in tracks.items():

@@ -1,26 +1,29 @@
 """The supervised autopilot: runs rollout plans step by step, under the operator's hand.
 
-Each look (every ``interval_s`` of backend time) it reads the newest snapshot, judges every baking
-canary on the counts accumulated since its step began, and acts — only through the operator, so every
+Each look (every ``interval_s`` of backend time) it reads the newest snapshot, feeds every baking
+canary's sequential judge (one per release and bake, kept in the shared ``BakeTracker``), and acts — only through the operator, so every
 decision is planned, applied once and audited with its evidence. Policies:
 
 * Fail → abort (a failing region aborts the application everywhere it is in progress);
-* Inconclusive at the end of a bake → hold: the autopilot pauses the release and waits for a human;
+* Inconclusive at the end of a bake → hold: the autopilot pauses the release and waits for a human
+  (a bake ends no earlier than the judge's minimum number of intervals, up to ``max_bake_s``);
 * Error (no data) beyond the consecutive-error limit → freeze: pause and wait, never promote blind;
 * an operator who pauses a release takes it over; resuming hands it back. ``enabled = False`` stops
-  every decision at once; an operator turns it on or off with ``switch``, which the operator's audit
-  log records (refused, and recorded, on a read-only console).
+  every decision at once (its judges keep counting, so it acts on evidence gathered interval by
+  interval when switched back on); an operator turns it on or off with ``switch``, which the
+  operator's audit log records (refused, and recorded, on a read-only console).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import partial
 from enum import StrEnum
 
 from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.audit import AuditError, AuditRecord
 from rolldeck.engine.bakes import BakeTracker
-from rolldeck.engine.judge import Counts, JudgeConfig, Judgement, Verdict, judge_release
+from rolldeck.engine.judge import Counts, JudgeConfig, Judgement, Missing, Observed, ReleaseEvidence, Verdict
 from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState
 from rolldeck.engine.operator import Operator
 from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan, RolloutPlan
@@ -77,16 +80,15 @@ class _Track:
     phase: int
     state: TrackState = TrackState.WAITING
     step: int = 0
-    # Blue-green only: when the watch after the switch began, and the new slot's totals then. A
-    # canary step's bake lives in the shared BakeTracker.
+    # Blue-green only: when the watch after the switch began, and its judge. A canary step's bake
+    # and judge live in the shared BakeTracker.
     watch_started_at: float | None = None
-    watch_start_totals: Counts | None = None
+    watch_judge: ReleaseEvidence | None = None
     consecutive_errors: int = 0
     judgement: Judgement | None = None
     paused_by_autopilot: bool = False
     approved_step: int | None = None  # the step a human approved after an approval pause
     resume_state: TrackState | None = None
-    baseline_window: Counts | None = None  # blue-green: the old slot's recent counts at the switch
     done_at: float | None = None
     message: str = ""
 
@@ -168,6 +170,7 @@ class Autopilot:
         now = clock.now()
         self._next_look = now + self.interval_s
         if not self.enabled:
+            self._keep_counting()
             return []
         before = len(self.events)
         state = self.operator.backend.snapshot()
@@ -265,6 +268,8 @@ class Autopilot:
                 return
             track.state = TrackState.BAKING
             self.bakes.restart(release, now)  # each plan step bakes anew, even at the same weight
+            if step.analysis:  # the step's judge begins with the bake, with the rollout's share of α
+                self.bakes.judge(release, partial(self._new_judge, track, plan, state))
             track.consecutive_errors = 0
             track.judgement = None
             track.message = f"baking at {step.weight}%"
@@ -275,7 +280,7 @@ class Autopilot:
         started = self.bakes.started_at(track.ref)
         elapsed = now - (started if started is not None else now)
         if step.analysis:
-            judgement = self._judge(track, release, state)
+            judgement = self.bakes.judge(release, partial(self._new_judge, track, plan, state))
             track.judgement = judgement
             if judgement.verdict is Verdict.FAIL:
                 await self._abort_app(track, now, judgement.evidence)
@@ -289,6 +294,8 @@ class Autopilot:
         bake_done = elapsed >= step.bake_s if step.bake_s is not None else (
             (track.judgement is not None and track.judgement.verdict is Verdict.PASS) or elapsed >= plan.max_bake_s
         )
+        if bake_done and step.analysis and elapsed < plan.max_bake_s and self._judge_needs_time(track):
+            return  # a bake ends no earlier than the judge can speak: it needs a few closed intervals
         if not bake_done:
             return
         if not step.analysis or (track.judgement and track.judgement.verdict is Verdict.PASS):
@@ -299,14 +306,36 @@ class Autopilot:
         evidence = track.judgement.evidence if track.judgement else "no verdict"
         await self._pause(track, TrackState.HOLD, now, f"hold: {evidence}")
 
-    def _judge(self, track: _Track, release: ReleaseState, state: FleetState) -> Judgement:
-        siblings = [
-            t for t in self._tracks if t.rollout is track.rollout and t.state is TrackState.BAKING and t.phase == track.phase
-        ]
-        regions = max(1, len({state.release(t.ref).region for t in siblings if state.release(t.ref)}))
-        counts = self.bakes.since_start(release)  # from the first totals seen if metrics were down at the start
-        cfg = self.judge if regions == 1 else _with_regions(self.judge, regions)
-        return judge_release({release.region: counts}, cfg)
+    def _new_judge(self, track: _Track, plan: CanaryPlan, state: FleetState) -> ReleaseEvidence:
+        """A step's judge: the rollout's α is shared over its regions (a failing region fails them
+        all) and its analysed steps, so the whole rollout keeps its false-rollback budget."""
+        regions = {release.region for t in self._tracks if t.rollout is track.rollout and (release := state.release(t.ref))}
+        return ReleaseEvidence(self.judge, regions=max(1, len(regions)), steps=plan.analysed_steps)
+
+    def _judge_needs_time(self, track: _Track) -> bool:
+        judgement = track.judgement
+        return (
+            judgement is not None
+            and judgement.verdict is Verdict.INCONCLUSIVE
+            and not judgement.environment
+            and judgement.intervals < self.judge.min_intervals
+        )
+
+    def _keep_counting(self) -> None:
+        """Switched off, the autopilot decides nothing, but its judges keep counting: switched back
+        on, it acts on evidence gathered interval by interval, not on one interval as long as the gap."""
+        now = self.operator.backend.clock.now()
+        state = self.operator.backend.snapshot()
+        self.bakes.observe(state)
+        for track in self._tracks:
+            release = state.release(track.ref)
+            if release is None or track.state is not TrackState.BAKING:
+                continue
+            plan = track.rollout.plan
+            if isinstance(plan, CanaryPlan) and track.step < len(plan.steps) and plan.steps[track.step].analysis:
+                track.judgement = self.bakes.judge(release, partial(self._new_judge, track, plan, state))
+            elif isinstance(plan, BlueGreenPlan) and track.watch_judge is not None:
+                track.judgement = track.watch_judge.observe(now, {release.region: (_active_slot(release), None)})
 
     # --- blue-green plans -----------------------------------------------------------------------------------
     async def _blue_green(self, track: _Track, plan: BlueGreenPlan, release: ReleaseState, now: float) -> None:
@@ -318,26 +347,20 @@ class Autopilot:
             if not candidate.replicas.all_ready:
                 track.message = f"preview {candidate.name}: {candidate.replicas.ready}/{candidate.replicas.desired} ready"
                 return
-            stable = release.stable
-            track.baseline_window = Counts.of(stable.signals) if stable else None
             if await self._act(track, ActionKind.PROMOTE, now, "preview ready: switching"):
                 track.state, track.watch_started_at = TrackState.BAKING, now
-                track.watch_start_totals = None
+                track.watch_judge = ReleaseEvidence(self.judge, steps=1)
                 track.message = f"switched to {candidate.name}: watching"
                 self._event(now, track, "step", f"switched to {candidate.name} ({candidate.revision}); watching {plan.watch_s:.0f}s")
             return
         if track.state is not TrackState.BAKING:
             return
-        active = release.version(release.active_slot) if release.active_slot else None
-        if active is None or active.totals is None:
-            track.consecutive_errors += 1
-            return
-        if track.watch_start_totals is None:
-            track.watch_start_totals = Counts.of(active.totals)
-            return
-        current = Counts.of(active.totals) - track.watch_start_totals
         if plan.analysis:
-            judgement = judge_release({release.region: (current, track.baseline_window)}, self.judge)
+            if track.watch_judge is None:
+                track.watch_judge = ReleaseEvidence(self.judge, steps=1)
+            # The old slot serves no traffic after the switch, so there is no concurrent baseline: the
+            # new slot is judged on the absolute test alone, like a canary-only region.
+            judgement = track.watch_judge.observe(now, {release.region: (_active_slot(release), None)})
             track.judgement = judgement
             if judgement.verdict is Verdict.FAIL:
                 previous = release.preview_slot
@@ -345,6 +368,9 @@ class Autopilot:
                     track.state = TrackState.ABORTED
                     self._event(now, track, "abort", f"switched back to {previous}: {judgement.evidence}", "error")
                 return
+            if judgement.verdict is Verdict.ERROR:
+                track.consecutive_errors += 1
+                return  # no data: the watch does not pass blind
         if now - (track.watch_started_at or now) >= plan.watch_s:
             track.state, track.done_at = TrackState.DONE, now
             self._event(now, track, "done", "watch passed: the old slot is released after its scale-down delay")
@@ -409,12 +435,15 @@ class Autopilot:
             verdict=judgement.verdict if judgement else None,
             evidence=judgement.evidence if judgement else track.message,
             evidence_n=judgement.canary_requests if judgement else 0,
-            evidence_needed=self.judge.evidence_needed,
+            evidence_needed=judgement.n_min if judgement else self.judge.evidence_needed,
             message=track.message,
         )
 
 
-def _with_regions(cfg: JudgeConfig, regions: int) -> JudgeConfig:
-    """Spend α over the regions judged in parallel (Bonferroni)."""
-    return replace(cfg, alpha=cfg.alpha / regions)
+def _active_slot(release: ReleaseState) -> Observed:
+    """The blue-green slot that serves traffic, as the judge takes it."""
+    active = release.version(release.active_slot) if release.active_slot else None
+    if active is None or active.totals is None:
+        return Missing(f"no data for the active slot ({release.metrics_error or 'metrics unavailable'})")
+    return Counts.of(active.totals)
 

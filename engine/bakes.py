@@ -7,9 +7,12 @@ before. Until then the bake counts provisionally from the moment the desired wei
 release first seen mid-bake counts from when the backend began counting (``origin`` None).
 
 The autopilot, the console's verdicts and its step countdowns all read the same tracker; each may
-``observe`` a snapshot (a second look at the same instant is free). The seam for a stateful judge:
-``since_start`` (counts over the whole bake), ``interval`` (counts since the previous look) and
-``state(ref, make)`` — one object per release and bake, dropped when the next bake begins.
+``observe`` a snapshot (a second look at the same instant is free). The judge lives here too:
+``judge(release, make)`` feeds the bake's one sequential judge (``engine.judge.ReleaseEvidence``,
+made on first use, dropped when the next bake begins) and answers its judgement, so the autopilot
+and the console read the same evidence however often each of them looks. ``since_start`` (counts
+over the whole bake), ``interval`` (counts since the previous look) and ``state(ref, make)`` (any
+other per-bake object) are the lower seams.
 """
 
 from __future__ import annotations
@@ -18,12 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from rolldeck.engine.judge import Counts, counts_since, release_totals
+from rolldeck.engine.judge import Counts, Judgement, ReleaseEvidence, Totals, counts_since, release_totals
 from rolldeck.engine.judge.counts import ZERO
 from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState
 
 T = TypeVar("T")
-Totals = tuple[Counts, Counts]  # (candidate, stable) cumulative counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,7 @@ class _Entry:
     last: Totals | None = None  # totals at the previous look
     interval: tuple[Counts | None, Counts | None] = (None, None)
     state: object | None = None
+    judge: ReleaseEvidence | None = None
 
 
 class BakeTracker:
@@ -90,7 +93,7 @@ class BakeTracker:
     def _start(self, entry: _Entry, now: float, totals: Totals | None) -> None:
         entry.bake = Bake(entry.bake.candidate, entry.bake.weight, True, now)
         entry.origin, entry.awaiting_origin = totals, totals is None
-        entry.state = None
+        entry.state = entry.judge = None
 
     def restart(self, release: ReleaseState, now: float) -> None:
         """Begin a new bake at ``now`` whatever the weight did (the autopilot starts each plan step's
@@ -131,3 +134,18 @@ class BakeTracker:
         if entry.state is None:
             entry.state = make()
         return entry.state  # type: ignore[return-value]  # one caller type per tracker
+
+    def judge(self, release: ReleaseState, make: Callable[[], ReleaseEvidence]) -> Judgement:
+        """Feed this bake's judge the release's totals at the last observed instant; its judgement.
+
+        ``make`` builds the judge on first use (the caller that knows the rollout says how α is
+        shared); every later caller in the same bake feeds and reads that one. A release with no
+        bake (no candidate) is judged by a fresh judge that is not kept."""
+        now = self._time if self._time is not None else 0.0
+        entry = self._entries.get(release.ref)
+        if entry is None:
+            return make().observe_release(now, release)
+        if entry.judge is None:
+            entry.judge = make()
+        return entry.judge.observe_release(now, release)
+

@@ -22,6 +22,11 @@ class CanaryPlan:
     steps: tuple[CanaryStepPlan, ...]
     max_bake_s: float = 1800.0
 
+    @property
+    def analysed_steps(self) -> int:
+        """Steps the judge looks at: the rollout's false-rollback budget is shared between them."""
+        return max(1, sum(1 for step in self.steps if step.analysis and step.weight < 100))
+
 
 @dataclass(frozen=True, slots=True)
 class BlueGreenPlan:

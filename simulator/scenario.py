@@ -404,8 +404,10 @@ class AutopilotPlanSpec(Strict):
 class JudgeSpec(Strict):
     n_min_errors: Annotated[int, Field(ge=1, le=10**9)] = 700
     n_min_slow: Annotated[int, Field(ge=1, le=10**9)] = 1000
-    alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.01
-    max_looks: Annotated[int, Field(ge=1, le=10_000)] = 30
+    alpha: Annotated[float, Field(gt=0, lt=0.5)] = 0.01  # false-rollback budget of the whole rollout
+    interval: Duration = 60.0  # evidence per interval of simulated time, however often the autopilot looks
+    min_intervals: Annotated[int, Field(ge=1, le=1000)] = 3  # closed intervals before any Fail or Pass
+    budget_tolerance: Annotated[float, Field(ge=0, lt=1)] = 0.25
     ratio_errors: Annotated[float, Field(ge=1, le=1000)] = 2.0
     ratio_slow: Annotated[float, Field(ge=1, le=1000)] = 1.5
     consecutive_error_limit: Annotated[int, Field(ge=0, le=1000)] = 4

@@ -29,7 +29,6 @@ class JudgeConfig:
     inconclusive_limit: int = 0
     consecutive_error_limit: int = 4
     latency_label: str = "the SLO"  # e.g. "500 ms", for evidence lines
-    max_looks: int = 30  # the fixed-n judge only (engine.judge.fixed_n), until its callers move over
 
     def budget(self, metric: Metric | str) -> float:
         return self.error_budget if metric == Metric.ERRORS else self.slow_budget

@@ -14,7 +14,7 @@ import numbers
 from dataclasses import dataclass
 from enum import StrEnum
 
-from rolldeck.engine.model import Signals
+from rolldeck.engine.model import ReleaseState, Signals
 
 
 class Metric(StrEnum):
@@ -111,3 +111,24 @@ def went_backwards(now: Counts, before: Counts) -> str | None:
         if a is not None and b is not None and a < b:
             return f"{name} went backwards ({_shown(b)} → {_shown(a)}: a counter reset?)"
     return None
+
+
+Totals = tuple[Counts, Counts]  # (candidate, stable) cumulative counts
+
+
+def release_totals(release: ReleaseState) -> Totals | None:
+    """(candidate, stable) cumulative counts, or None when the metrics source has no data."""
+    canary, stable = release.candidate, release.stable
+    if canary is None or stable is None or canary.totals is None or stable.totals is None:
+        return None
+    return Counts.of(canary.totals), Counts.of(stable.totals)
+
+
+def counts_since(release: ReleaseState, start: Totals | None) -> tuple[Counts | None, Counts | None]:
+    """(candidate, stable) counts accumulated since ``start`` (a bake's beginning); (None, None) = no data."""
+    now = release_totals(release)
+    if now is None:
+        return (None, None)
+    if start is None:
+        return now
+    return now[0] - start[0], now[1] - start[1]

@@ -171,6 +171,7 @@ class ReleaseEvidence:
         self.regions = max(1, regions)
         self.steps = cfg.steps if steps is None else max(1, steps)
         self._regions: dict[str, RegionEvidence] = {}
+        self._last_look: float | None = None
         self.judgement: Judgement = Judgement(Verdict.INCONCLUSIVE, (), "no look yet", 0, cfg.evidence_needed)
 
     @property
@@ -179,9 +180,15 @@ class ReleaseEvidence:
         return 1.0 / self.cfg.alpha_per_test(max(self.regions, len(self._regions)), self.steps)
 
     def observe(self, now: float, totals: Mapping[str, tuple[Observed, Observed]]) -> Judgement:
-        """One look: cumulative (canary, stable) totals per region at backend time ``now``."""
+        """One look: cumulative (canary, stable) totals per region at backend time ``now``.
+
+        Several callers may share one judge (the autopilot and the console, through the bake tracker):
+        a look at or before the last one is somebody's older snapshot, and changes nothing."""
+        if self._last_look is not None and isinstance(now, int | float) and now <= self._last_look:
+            return self.judgement
         try:
             self.judgement = self._observe(now, totals)
+            self._last_look = now
         except Exception as error:  # the judge is total: a bug here freezes, it never passes or crashes
             self.judgement = Judgement(Verdict.ERROR, (), f"judge error: {_one_line(error)}", 0, self.cfg.evidence_needed)
         return self.judgement

@@ -111,7 +111,7 @@ def test_running_totals_keep_every_error_at_one_request_per_second():
 
 @pytest.mark.asyncio
 async def test_live_releases_carry_totals_the_judge_can_use(fake_cluster, prometheus, tmp_path):
-    from rolldeck.engine.judge import JudgeConfig, Verdict, judge_since
+    from rolldeck.engine.judge import Counts, JudgeConfig, ReleaseEvidence, Verdict, observed_versions
 
     for revision, requests, errors in (("v1", 10000, 10), ("v2", 1000, 40)):
         needle = f'version="{revision}"'
@@ -124,6 +124,16 @@ async def test_live_releases_carry_totals_the_judge_can_use(fake_cluster, promet
                                signals=signals) as backend:
         release = await wait_release(backend, CONTEXT, "checkout", lambda r: r.version("canary") is not None
                                      and r.version("canary").totals is not None)
-    judgement = judge_since(release, None, JudgeConfig())
-    assert judgement.verdict is Verdict.FAIL  # 4 % canary errors vs 0.1 % stable
-    assert "canary 40 errors in 1,000 requests vs stable 10 in 10,000" in judgement.evidence
+    canary, stable = observed_versions(release)  # what the judge is handed from a live release
+    assert isinstance(canary, Counts) and isinstance(stable, Counts)
+    assert (canary.requests, canary.errors, canary.slow) == (1000, 40, 5) and (stable.requests, stable.errors) == (10000, 10)
+    # The sequential judge gathers evidence per minute: four more minutes like this one fail the canary.
+    def times(counts: Counts, k: int) -> Counts:
+        return Counts(*(float(v or 0) * k for v in (counts.requests, counts.errors, counts.slow)))
+
+    judge = ReleaseEvidence(JudgeConfig())
+    looks = [judge.observe(60.0 * minute, {release.region: (times(canary, minute + 1), times(stable, minute + 1))})
+             for minute in range(5)]
+    assert [j.verdict for j in looks[:3]] == [Verdict.INCONCLUSIVE] * 3  # fewer than three closed minutes
+    assert looks[-1].verdict is Verdict.FAIL  # 4 % canary errors vs 0.1 % stable
+    assert "canary 160 errors in 4,000 requests vs stable 40 in 40,000" in looks[-1].evidence

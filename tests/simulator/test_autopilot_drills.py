@@ -34,10 +34,12 @@ def test_the_autopilot_aborts_bad_canaries(name):
     assert all("canary" in r["evidence"] and "requests" in r["evidence"] for r in aborts)
 
 
-def test_canary_5xx_is_caught_within_two_minutes_of_the_fault():
+def test_canary_5xx_is_caught_within_four_minutes_of_the_fault():
     report = drill("canary-5xx")
     abort = next(e for e in report["autopilot"] if e["kind"] == "abort")
-    assert 240 <= abort["time"] <= 360  # the error rate jumps at 4m
+    # The error rate jumps at 4m. A Fail needs evidence from several one-minute intervals, and the
+    # healthy minutes before the jump count against it (docs/judge.md): about three minutes here.
+    assert 240 <= abort["time"] <= 480
 
 
 def test_a_region_specific_failure_aborts_every_region():
@@ -45,6 +47,8 @@ def test_a_region_specific_failure_aborts_every_region():
     aborted = {e["release"] for e in report["autopilot"] if e["kind"] == "abort"}
     assert aborted == {"prod-eu-west-1/checkout", "prod-us-east-1/checkout", "prod-ap-southeast-1/checkout"}
     assert all(e["message"].startswith("aborted: eu-west-1:") for e in report["autopilot"] if e["kind"] == "abort")
+    # α (1 %) is shared over 4 tests × the rollout's 3 regions × its 2 analysed steps: fail at e ≥ 2,400.
+    assert all("≥ 2,400 over" in e["message"] for e in report["autopilot"] if e["kind"] == "abort")
 
 
 @pytest.mark.parametrize("name", ["dependency-slowdown", "traffic-spike", "region-outage"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rolldeck.engine.actions import Action, ActionKind
@@ -22,7 +24,10 @@ def setup(steps, tmp_path):
     backend = SimulatorBackend(scenario, paused=True, autopilot=True)
     operator = Operator(backend, AuditLog(tmp_path / "audit.jsonl", wall_clock=lambda: 0.0))
     plan = RolloutPlan("checkout", CanaryPlan(tuple(steps)))
-    return backend, operator, Autopilot(operator, [plan], judge_config(scenario), interval_s=10)
+    # Bakes here are 30-60 s (these tests are about supervision): the judge gathers evidence per 10 s,
+    # so a bake holds its minimum of three intervals.
+    judge = replace(judge_config(scenario), interval_s=10.0)
+    return backend, operator, Autopilot(operator, [plan], judge, interval_s=10)
 
 
 async def run(backend, pilot, until):

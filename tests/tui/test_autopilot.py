@@ -45,7 +45,7 @@ class TestAutopilotDrives:
     async def test_the_app_looks_when_due_acts_through_the_operator_and_notifies(self, audit_path: Path) -> None:
         app = autopilot_console("canary-5xx", audit_path, refresh_s=FAST)  # the app's timer, not the test, ticks
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await advance_live(pilot, app, 300.0, step=10.0)  # the fault starts at 4m; the judge fails it
+            await advance_live(pilot, app, 480.0, step=10.0)  # the fault starts at 4m; the judge fails it within 4
             assert app.autopilot is not None
             kinds = [e.kind for e in app.autopilot.events]
             assert kinds[:1] == ["step"] and "abort" in kinds
@@ -64,7 +64,7 @@ class TestAutopilotDrives:
     async def test_release_screen_shows_verdict_meter_plan_and_countdown(self) -> None:
         app = autopilot_console("canary-healthy")
         async with app.run_test(size=SIZE) as pilot:
-            await advance_live(pilot, app, 120.0, step=10.0)
+            await advance_live(pilot, app, 420.0, step=10.0)
             eu = next(r for r in app.backend.snapshot().releases() if r.cluster == "prod-eu-west-1")
             await select_release(pilot, app, eu.ref)
             await pilot.press("enter")
@@ -73,7 +73,7 @@ class TestAutopilotDrives:
             assert isinstance(screen, ReleaseScreen)
             plan = str(screen.query_one("#step-plan", Static).content)
             assert "plan (autopilot · baking)" in plan
-            assert "✓ 5%" in plan and "▶ 25% 5m" in plan and "4m10s left" in plan  # baking since 70 s
+            assert "✓ 5%" in plan and "▶ 25% 5m" in plan and "1m30s left" in plan  # baking since 210 s
             verdict = str(screen.query_one("#verdict", Static).content)
             assert "Pass" in verdict and "by the autopilot" in verdict and "/ 1,000" in verdict
             fleet_step = app.frame.tracks[eu.ref]  # type: ignore[union-attr]
@@ -102,15 +102,15 @@ class TestAutopilotSwitch:
             assert not app.autopilot.enabled
             assert str(app.screen.query_one("#autopilot-marker", Label).render()) == "autopilot off"
             events = len(app.autopilot.events)
-            await advance_live(pilot, app, 300.0, step=30.0)  # the fault fires; nobody acts
+            await advance_live(pilot, app, 600.0, step=30.0)  # the fault fires; nobody acts
             assert len(app.autopilot.events) == events
             assert not only_release(app).aborted
             queue = app.screen.query_one(AttentionTable)
             assert [item.kind for item in queue.items.values()] == ["FAILING"]  # the console's own judge
 
             await pilot.press("A", "tab", "enter")  # and back on: it aborts on its next look
-            await advance_live(pilot, app, 320.0, step=10.0)
-            assert only_release(app).aborted
+            await advance_live(pilot, app, 640.0, step=10.0)
+            assert only_release(app).aborted, [(e.time, e.kind, e.message) for e in app.autopilot.events]
             await type_line(pilot, ":", "audit")  # the switches are in :audit with the actions
             table = app.screen.query_one(AuditTable)
             await sample(pilot)
@@ -161,7 +161,7 @@ class TestAttentionWithoutAutopilot:
             queue = app.screen.query_one(AttentionTable)
             assert not queue.items
             assert app.screen.query_one("#attention-empty").display
-            await advance_live(pilot, app, 300.0, step=20.0)  # 3% errors since 4m
+            await advance_live(pilot, app, 480.0, step=20.0)  # 3% errors since 4m
             (item,) = queue.items.values()
             assert item.kind == "FAILING"
             assert (item.cluster, item.region) == ("prod-eu-west-1", "eu-west-1")

@@ -86,16 +86,20 @@ class TestAttention:
 
 
 class TestLiveJudge:
-    def test_counts_start_when_the_desired_weight_changes(self) -> None:
+    def test_a_bake_and_its_judge_start_when_the_desired_weight_changes(self) -> None:
         judge = LiveJudge(JudgeConfig(n_min_errors=100, n_min_slow=100), BakeTracker())
-        before = with_totals(canary(), (1000, 100), (10000, 10))  # a bad past at the old weight
-        ref = before.ref
-        assert judge.update(fleet(before, time=1.0))[ref].verdict is Verdict.FAIL  # since watching began
-        stepped = replace(before, desired=Split.of(stable=90, canary=10))
-        judge.update(fleet(stepped, time=2.0))  # the step begins here
-        later = with_totals(stepped, (1500, 101), (15000, 15))  # 1 error in 500 since
-        judgement = judge.update(fleet(later, time=3.0))[ref]
-        assert judgement.verdict is Verdict.PASS and judgement.canary_requests == 500
+        bad = canary()
+        ref = bad.ref
+        for minute in range(5):  # 10 % errors at the old weight
+            state = fleet(with_totals(bad, (1000 * minute, 100 * minute), (10000 * minute, 10 * minute)), time=60.0 * minute)
+            verdict = judge.update(state)[ref].verdict
+        assert verdict is Verdict.FAIL
+        stepped = replace(bad, desired=Split.of(stable=90, canary=10))
+        for minute in range(5, 9):  # the new bake begins at minute 5; no errors since
+            since = minute - 5
+            state = fleet(with_totals(stepped, (4000 + 500 * since, 400), (40000 + 5000 * since, 40 + 5 * since)), time=60.0 * minute)
+            judgement = judge.update(state)[ref]
+        assert judgement.verdict is Verdict.PASS and judgement.canary_requests == 1500
 
     def test_one_judgement_per_backend_instant(self) -> None:
         judge = LiveJudge(JudgeConfig(), BakeTracker())
