@@ -177,6 +177,20 @@ class RolldeckApp(OperatorVerbs, App[None]):
         self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
         self._close_messages_no_wait()
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """A toast whose text is never read as markup, whoever asks (screens pass ``markup=True``):
+        messages carry names, briefings, plan and server text, and a ``[/x]`` in them must show as
+        typed, not end the console with a MarkupError."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     # --- sampling --------------------------------------------------------------------------------
 
     @property

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
@@ -125,11 +126,12 @@ class RolldeckCommands(Provider):
 
     async def discover(self) -> Hits:
         for entry in self._entries():
-            yield DiscoveryHit(entry.title, entry.run, help=entry.help)
+            # Titles carry data (context names, RBAC answers from the server): never markup.
+            yield DiscoveryHit(Text(entry.title), entry.run, text=entry.title, help=entry.help)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for entry in self._entries():
             score = max(matcher.match(entry.title), matcher.match(entry.help))
             if score > 0:
-                yield Hit(score, matcher.highlight(entry.title), entry.run, text=entry.title, help=entry.help)
+                yield Hit(score, matcher.highlight(escape(entry.title)), entry.run, text=entry.title, help=entry.help)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.widget import Widget
-from textual.widgets import Label
 
 from rolldeck.console.frames.frame import Frame, Where
 from rolldeck.console.screens.base import ConsoleScreen
 from rolldeck.console.widgets.event_log import AuditTable, entries
+from rolldeck.console.widgets.plain import PlainLabel
 
 AUDIT_LIMIT = 500
 
@@ -21,7 +21,7 @@ class AuditScreen(ConsoleScreen):
         super().__init__(id="audit")
 
     def compose_body(self) -> ComposeResult:
-        yield Label("audit: operator and autopilot actions, newest first", classes="section-title")
+        yield PlainLabel("audit: operator and autopilot actions, newest first", classes="section-title")
         yield AuditTable(id="audit-table")
 
     def main_widget(self) -> Widget | None:

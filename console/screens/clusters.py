@@ -5,13 +5,13 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
-from textual.widgets import Label, Static
 
 from rolldeck.console import format as fmt
 from rolldeck.console.frames.frame import ClusterRow, Frame, Where
 from rolldeck.console.release_details import unmapped_lines
 from rolldeck.console.screens.base import ConsoleScreen
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
+from rolldeck.console.widgets.plain import PlainLabel, PlainStatic
 from rolldeck.engine.model import ClusterState
 
 CLUSTER_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -99,9 +99,9 @@ class ClustersScreen(ConsoleScreen):
         super().__init__(id="clusters")
 
     def compose_body(self) -> ComposeResult:
-        yield Label("clusters", classes="section-title")
+        yield PlainLabel("clusters", classes="section-title")
         yield ClustersTable(CLUSTER_COLUMNS, id="clusters-table")
-        unmapped = Static("", id="unmapped-list")
+        unmapped = PlainStatic("", id="unmapped-list")
         unmapped.display = False  # shown only when some object is listed read-only
         yield unmapped
 
@@ -111,7 +111,7 @@ class ClustersScreen(ConsoleScreen):
     def show_state(self, frame: Frame) -> None:
         rows: dict[str, Row] = {}
         in_scope = [c for c in frame.state.clusters() if frame.scope.admits_cluster(c.name)]
-        unmapped = self.query_one("#unmapped-list", Static)
+        unmapped = self.query_one("#unmapped-list", PlainStatic)
         listing = unmapped_lines(in_scope)
         unmapped.display = bool(listing)
         if listing:

@@ -19,8 +19,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input
 
+from rolldeck.console.widgets.plain import PlainLabel, PlainStatic
 from rolldeck.engine.plans import Plan
 from rolldeck.engine.port import DryRunner
 
@@ -112,14 +113,14 @@ class ConfirmModal(ModalScreen[bool]):
         protected = self.proposal.typed_name is not None
         with Vertical(id="confirm-dialog", classes="-prod" if protected else ""):
             with Horizontal(id="confirm-heading"):
-                yield Label("PROD", id="confirm-prod-badge")
-                yield Label(confirm_title(self.proposal), id="confirm-title")
-            yield Static(Text(self.proposal.diff, style="bold"), id="confirm-diff")
+                yield PlainLabel("PROD", id="confirm-prod-badge")
+                yield PlainLabel(confirm_title(self.proposal), id="confirm-title")
+            yield PlainStatic(Text(self.proposal.diff, style="bold"), id="confirm-diff")
             yield from self.compose_extra()
-            yield Static(details_text(self.proposal), id="confirm-preconditions")
-            yield Static("", id="confirm-dry-run")
+            yield PlainStatic(details_text(self.proposal), id="confirm-preconditions")
+            yield PlainStatic("", id="confirm-dry-run")
             if protected:
-                yield Label(
+                yield PlainLabel(
                     f"{self.proposal.context} is protected: type the release name, {self.proposal.typed_name}, to enable Apply",
                     id="confirm-typed-hint",
                 )
@@ -137,7 +138,7 @@ class ConfirmModal(ModalScreen[bool]):
         runner = backend if isinstance(backend, DryRunner) else None
         self.query_one("#confirm-dry-run").display = bool(runner and self.plan is not None and self.plan.ok)
         if runner is not None and self.plan is not None and self.plan.ok:
-            self.query_one("#confirm-dry-run", Static).update(Text("server dry run: asking the API server…", style="dim"))
+            self.query_one("#confirm-dry-run", PlainStatic).update(Text("server dry run: asking the API server…", style="dim"))
             self.run_worker(self._dry_run(runner, self.plan), exclusive=True, group="dry-run", exit_on_error=False)
 
     async def _dry_run(self, runner: DryRunner, plan: Plan) -> None:
@@ -150,7 +151,7 @@ class ConfirmModal(ModalScreen[bool]):
         except Exception as error:  # a failed preview never blocks the decision, it only informs it
             text = Text(f"server dry run failed: {one_line(error)}", style="yellow")
         if self.is_attached:
-            self.query_one("#confirm-dry-run", Static).update(text)
+            self.query_one("#confirm-dry-run", PlainStatic).update(text)
 
     def typed_ok(self) -> bool:
         if self.proposal.typed_name is None:
@@ -162,9 +163,9 @@ class ConfirmModal(ModalScreen[bool]):
 
     def refresh_proposal(self, proposal: Proposal) -> None:
         self.proposal = proposal
-        self.query_one("#confirm-title", Label).update(confirm_title(proposal))
-        self.query_one("#confirm-diff", Static).update(Text(proposal.diff, style="bold"))
-        self.query_one("#confirm-preconditions", Static).update(details_text(proposal))
+        self.query_one("#confirm-title", PlainLabel).update(confirm_title(proposal))
+        self.query_one("#confirm-diff", PlainStatic).update(Text(proposal.diff, style="bold"))
+        self.query_one("#confirm-preconditions", PlainStatic).update(details_text(proposal))
         self.query_one("#apply", Button).disabled = not self.can_apply()
 
     @on(Input.Changed, "#confirm-input")
@@ -202,7 +203,7 @@ class MirrorModal(ConfirmModal):
 
     def compose_extra(self) -> ComposeResult:
         with Horizontal(id="mirror-row"):
-            yield Label("mirror percent (0 stops mirroring): ", id="mirror-label")
+            yield PlainLabel("mirror percent (0 stops mirroring): ", id="mirror-label")
             # a float: Istio's mirrorPercentage is a double, 0.5 % is a real setting
             yield Input(f"{self._current:g}", type="number", id="mirror-percent", max_length=6)
 

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
-from textual.widgets import Label
 
 from rolldeck.console import format as fmt
 from rolldeck.console.commands import Scope, bindings
@@ -16,6 +15,7 @@ from rolldeck.console.screens.base import ConsoleScreen, Frame
 from rolldeck.console.verdicts import ReleaseVerdict
 from rolldeck.console.widgets.attention_table import AttentionTable, attention_text
 from rolldeck.console.widgets.keyed_table import Row
+from rolldeck.console.widgets.plain import PlainLabel
 from rolldeck.console.widgets.row_grid import RowGrid
 from rolldeck.console.widgets.verdict import verdict_cell
 from rolldeck.engine.autopilot import TrackView
@@ -145,10 +145,10 @@ class FleetScreen(ConsoleScreen):
         self._cursor_placed = False
 
     def compose_body(self) -> ComposeResult:
-        yield Label("needs attention", id="attention-title", classes="section-title")
-        yield Label("nothing needs a human right now", id="attention-empty")
+        yield PlainLabel("needs attention", id="attention-title", classes="section-title")
+        yield PlainLabel("nothing needs a human right now", id="attention-empty")
         yield AttentionTable(id="attention-table")
-        yield Label("fleet", id="fleet-title", classes="section-title")
+        yield PlainLabel("fleet", id="fleet-title", classes="section-title")
         yield FleetTable(FLEET_COLUMNS, id="fleet-table")
 
     def main_widget(self) -> Widget | None:
@@ -170,7 +170,7 @@ class FleetScreen(ConsoleScreen):
         queue.show(attention)
         queue.display = bool(attention)
         self.query_one("#attention-empty").display = not attention
-        self.query_one("#attention-title", Label).update(f"needs attention ({len(attention)})")
+        self.query_one("#attention-title", PlainLabel).update(f"needs attention ({len(attention)})")
         table = self.query_one(FleetTable)
         table.sync(fleet_rows(frame.state, region_of=frame.region_of, admits=admits, verdicts=frame.verdicts, tracks=frame.tracks))
         if not self._cursor_placed and table.row_count > 1:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Label, Static
 
 from rolldeck.console.commands import CATALOGUE, KEY_GLYPHS, LINE_COMMANDS, Scope
+from rolldeck.console.widgets.plain import PlainLabel, PlainStatic
 
 SCOPE_NAMES = {Scope.APP: "everywhere", Scope.FLEET: "fleet", Scope.RELEASE: "release"}
 
@@ -32,11 +33,11 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-dialog"):
-            yield Label("rolldeck keys", id="help-title")
-            yield Static(self._keys_table(), id="help-table")
-            yield Label("command line (:)", id="help-commands-title")
-            yield Static(self._commands_table(), id="help-commands")
-            yield Static(
+            yield PlainLabel("rolldeck keys", id="help-title")
+            yield PlainStatic(self._keys_table(), id="help-table")
+            yield PlainLabel("command line (:)", id="help-commands-title")
+            yield PlainStatic(self._commands_table(), id="help-commands")
+            yield PlainStatic(
                 "/ filters rows by regex (/!regex inverts); up/down in the prompt walk the history; "
                 "ctrl+p opens the palette with the same commands.",
                 id="help-footnote",
@@ -51,7 +52,8 @@ class HelpScreen(ModalScreen[None]):
         for command in CATALOGUE:
             note = "  (locked)" if command.action in self.locked else ""
             keys = _keys(self.keymap[command.id]) if command.id in self.keymap else command.display_keys
-            table.add_row(keys, f":{command.id}", SCOPE_NAMES[command.scope], f"{command.help}{note}")
+            # Rich reads a str cell as markup; remapped keys come from the config file.
+            table.add_row(*map(Text, (keys, f":{command.id}", SCOPE_NAMES[command.scope], f"{command.help}{note}")))
         return table
 
     def _commands_table(self) -> Table:
@@ -61,8 +63,8 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("does")
         for command in LINE_COMMANDS:
             usage = f":{command.name} {command.usage}".strip()
-            table.add_row(usage, " ".join(f":{a}" for a in command.aliases), command.help)
-        table.add_row(":<key command>", ":abort :step-up …", "any key's command by name (the keys' command column)")
+            table.add_row(*map(Text, (usage, " ".join(f":{a}" for a in command.aliases), command.help)))
+        table.add_row(*map(Text, (":<key command>", ":abort :step-up …", "any key's command by name (the keys' command column)")))
         return table
 
     def action_close(self) -> None:

@@ -9,13 +9,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Label, Static
 
 from rolldeck.console.commands import Scope, bindings
 from rolldeck.console.frames.frame import Frame, Where
 from rolldeck.console.screens.base import ConsoleScreen
 from rolldeck.console.widgets.charts import VersionCharts
 from rolldeck.console.widgets.event_log import EventPane, entries
+from rolldeck.console.widgets.plain import PlainLabel, PlainStatic
 from rolldeck.console.widgets.planes import ControlPlanePanel, DataPlaneTable
 from rolldeck.console.widgets.split_bar import SplitBar
 from rolldeck.console.widgets.step_plan import StepPlanLine
@@ -70,22 +70,22 @@ class ReleaseScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="release-body"):
-            yield Static("", id="release-heading")
+            yield PlainStatic("", id="release-heading")
             yield SplitBar(id="split-bar")
             with Horizontal(id="planes"):
                 with Vertical(id="control-plane"):
-                    yield Label("control plane (intent)", classes="section-title")
+                    yield PlainLabel("control plane (intent)", classes="section-title")
                     yield ControlPlanePanel(id="control-plane-panel")
                 with Vertical(id="data-plane"):
-                    yield Label("data plane (what runs and serves)", classes="section-title")
+                    yield PlainLabel("data plane (what runs and serves)", classes="section-title")
                     yield DataPlaneTable(id="version-table")
-            yield Label("plan and judge", classes="section-title")
+            yield PlainLabel("plan and judge", classes="section-title")
             yield StepPlanLine(id="step-plan")
             yield VerdictPanel(id="verdict")
-            yield Static("", id="revisions")
-            yield Label("signals per version", classes="section-title")
+            yield PlainStatic("", id="revisions")
+            yield PlainLabel("signals per version", classes="section-title")
             yield VersionCharts(self._initial, clock=self._clock, id="charts")
-            yield Label("actions and autopilot events", classes="section-title")
+            yield PlainLabel("actions and autopilot events", classes="section-title")
             yield EventPane(id="event-pane")
 
     def main_widget(self) -> Widget | None:
@@ -97,7 +97,7 @@ class ReleaseScreen(ConsoleScreen):
     def _update_static(self, selector: str, text: Text, attribute: str) -> None:
         if text != getattr(self, attribute):  # Static.update re-renders; most ticks change nothing here
             setattr(self, attribute, text)
-            self.query_one(selector, Static).update(text)
+            self.query_one(selector, PlainStatic).update(text)
 
     def show_state(self, frame: Frame) -> None:
         row = frame.row(self.ref)

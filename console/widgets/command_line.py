@@ -13,9 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Input, Label
+from textual.widgets import Input
 
 from rolldeck.console.navigation import History
+from rolldeck.console.widgets.plain import PlainLabel
 
 COMMAND, FILTER = ":", "/"
 
@@ -73,7 +74,7 @@ class CommandBar(Horizontal):
         self.history: History | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label(COMMAND, id="prompt-mode")
+        yield PlainLabel(COMMAND, id="prompt-mode")
         yield PromptInput(placeholder="", id="prompt-input", select_on_focus=False)
 
     @property
@@ -84,7 +85,7 @@ class CommandBar(Horizontal):
         self.mode = mode
         self.history = history
         history.reset()
-        self.query_one("#prompt-mode", Label).update(mode)
+        self.query_one("#prompt-mode", PlainLabel).update(mode)
         prompt = self.query_one(PromptInput)
         prompt.placeholder = "releases · clusters · ctx NAME|all · ns NAME · audit · sim speed 60 · q" if mode == COMMAND else "regex, !regex to invert"
         prompt.value = initial

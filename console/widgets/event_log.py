@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Static
 
 from rolldeck.console import format as fmt
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
+from rolldeck.console.widgets.plain import PlainStatic
 from rolldeck.engine.audit import AuditRecord
 from rolldeck.engine.autopilot import AutopilotEvent
 
@@ -71,7 +71,7 @@ def log_text(log: Sequence[LogEntry], empty: str) -> Text:
     return text
 
 
-class EventPane(Static):
+class EventPane(PlainStatic):
     """The release screen's latest actions and autopilot events for one release."""
 
     def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)

@@ -15,6 +15,8 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, CursorType
 
+from rolldeck.console.widgets.plain import plain
+
 Cell = str | Text
 Row = tuple[Cell, ...]
 
@@ -67,7 +69,7 @@ class KeyedTable(DataTable[Cell]):
         for key, values in rows.items():
             previous = self._rendered.get(key)
             if previous is None:
-                self.add_row(*values, key=key)
+                self.add_row(*map(plain, values), key=key)
                 touched += len(values)
             else:
                 touched += self._update_changed(key, previous, values)
@@ -86,7 +88,7 @@ class KeyedTable(DataTable[Cell]):
         self.clear()
         self._rendered = {}
         for key, values in rows.items():
-            self.add_row(*values, key=key)
+            self.add_row(*map(plain, values), key=key)
             self._rendered[key] = values
         self.cells_touched += sum(len(values) for values in rows.values())
         if selected is not None and selected in self._rendered:
@@ -106,6 +108,6 @@ class KeyedTable(DataTable[Cell]):
                 continue
             # Widen only when the new text no longer fits: re-measuring on every update is O(rows).
             wider = cell_len(_plain(new)) > self.columns[ColumnKey(column_key)].content_width
-            self.update_cell(key, column_key, new, update_width=wider)
+            self.update_cell(key, column_key, plain(new), update_width=wider)
             touched += 1
         return touched

@@ -11,11 +11,11 @@ from typing import Any
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from rolldeck.console import format as fmt
 from rolldeck.console.release_details import controller_analysis_rows, traffic_rule_rows, unread_rows
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
+from rolldeck.console.widgets.plain import PlainStatic
 from rolldeck.engine.model import ReleaseState, Strategy, VersionState
 
 LAG_STYLE = "bold yellow"
@@ -74,7 +74,7 @@ def control_plane_table(release: ReleaseState) -> Table:
     return table
 
 
-class ControlPlanePanel(Static):
+class ControlPlanePanel(PlainStatic):
     def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
         super().__init__("", **kwargs)
         self._shown: list[tuple[str, Text]] | None = None

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Static
 
+from rolldeck.console.widgets.plain import PlainStatic
 from rolldeck.engine.model import ReleaseState, Role, Split
 
 BAR_WIDTH = 50
@@ -53,7 +53,7 @@ def split_row(label: str, split: Split, release: ReleaseState) -> Text:
     return row
 
 
-class SplitBar(Static):
+class SplitBar(PlainStatic):
     def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
         super().__init__("", **kwargs)
         self._shown: tuple[Split, Split] | None = None

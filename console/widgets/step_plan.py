@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Static
 
 from rolldeck.console import format as fmt
 from rolldeck.console.step_plans import PlannedStep, StepPlanView
+from rolldeck.console.widgets.plain import PlainStatic
 
 
 def _step_label(step: PlannedStep) -> str:
@@ -42,7 +42,7 @@ def step_plan_text(view: StepPlanView | None, paused: bool = False) -> Text:
     return text
 
 
-class StepPlanLine(Static):
+class StepPlanLine(PlainStatic):
     def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
         super().__init__("", **kwargs)
         self._shown: tuple[StepPlanView | None, bool] | None = None

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Static
 
 from rolldeck.console import format as fmt
 from rolldeck.console.verdicts import ReleaseVerdict
+from rolldeck.console.widgets.plain import PlainStatic
 from rolldeck.engine.judge import Verdict
 
 VERDICT_STYLES = {
@@ -54,7 +54,7 @@ def verdict_text(verdict: ReleaseVerdict | None) -> Text:
     return text
 
 
-class VerdictPanel(Static):
+class VerdictPanel(PlainStatic):
     def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
         super().__init__("", **kwargs)
         self._shown: ReleaseVerdict | None | bool = False
