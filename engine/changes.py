@@ -159,7 +159,7 @@ def _flag_moved(release: ReleaseState, key: str, seen: Flag, *, shares_matter: b
         return f"flag {key} is gone"
     if now.state is not seen.state:
         return f"flag {key} now {describe_flag_state(now.state)} (you saw {describe_flag_state(seen.state)})"
-    if shares_matter and (now.shares != seen.shares or now.default_variant != seen.default_variant):
+    if shares_matter and (not now.same_shares(seen) or now.default_variant != seen.default_variant):
         return f"flag {key} now {now.describe_shares()} (you saw {seen.describe_shares()})"
     return None
 

@@ -73,7 +73,9 @@ def _set_rollout(flag: Flag, shares: tuple[tuple[str, float], ...] | None) -> Fl
         why = "shares per variant given" if flag.treatment is None else "a share for the treatment given"
         return [Precondition(False, why)], None, f"set flag {flag.key} rollout"
     checks = _valid_shares(flag, shares)
-    ordered = tuple((v, _share(shares, v)) for v in flag.variants)
+    # in the flag's own share order: flagd buckets by list position, so keeping the order keeps the
+    # users already on the treatment on it when its share grows
+    ordered = tuple((v, _share(shares, v)) for v, _ in flag.shares)
     changed = any(abs(ordered_value - flag.share(v)) > _SHARE_TOLERANCE for v, ordered_value in ordered)
     checks.append(Precondition(changed, f"shares differ from the current {flag.describe_shares()}"))
     if not all(c.ok for c in checks):

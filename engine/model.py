@@ -236,7 +236,8 @@ class Flag:
 
     ``shares`` is the effective percentage of evaluations per variant while the flag is enabled (it
     sums to 100); a flag without fractional targeting gives its default variant 100 %. ``treatment``
-    is the variant a rollout steps up: the one that is not the default, on a two-variant flag.
+    is the variant a rollout steps up, on a two-variant flag: ``on_variant`` when the source knows it,
+    else the one that is not the default.
     """
 
     key: str
@@ -249,6 +250,7 @@ class Flag:
     last_changed_by: str = ""
     source: FlagSource = FlagSource.SIMULATOR
     steps: tuple[float, ...] = DEFAULT_FLAG_STEPS
+    on_variant: str | None = None  # the treatment when the source knows it (a boolean flag's true variant)
 
     @property
     def enabled(self) -> bool:
@@ -259,6 +261,8 @@ class Flag:
 
     @property
     def treatment(self) -> str | None:
+        if self.on_variant is not None:
+            return self.on_variant if len(self.variants) == 2 else None
         others = [v for v in self.variants if v != self.default_variant]
         return others[0] if len(self.variants) == 2 and len(others) == 1 else None
 
@@ -269,6 +273,10 @@ class Flag:
         if not self.enabled or treatment is None:
             return 0.0
         return self.share(treatment)
+
+    def same_shares(self, other: Flag) -> bool:
+        """Equal shares whatever their order (an API server may return the variants sorted)."""
+        return dict(self.shares) == dict(other.shares)
 
     def describe_shares(self) -> str:
         return ", ".join(f"{name} {value:g}%" for name, value in self.shares)

@@ -133,7 +133,7 @@ class UnleashFlags:
             raise FlagConflict(
                 f"flag {now.key} now {describe_flag_state(now.state)} in Unleash (you saw {describe_flag_state(seen.state)})"
             )
-        if shares_matter and now.shares != seen.shares:
+        if shares_matter and not now.same_shares(seen):
             raise FlagConflict(f"flag {now.key} now {now.describe_shares()} in Unleash (you saw {seen.describe_shares()})")
 
     async def _set_rollout(self, key: str, percent: float, seen: Flag, strategies: list[_Strategy]) -> str:

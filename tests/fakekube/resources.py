@@ -117,6 +117,10 @@ def crd_set(name: str, *, rollout_status_subresource: bool = True) -> list[Resou
         "argo-rollouts": lambda: _argo_rollouts(rollout_status_subresource),
         "argo-cd": lambda: [_crd("argoproj.io", "v1alpha1", "applications", "Application",
                                  short_names=("app", "apps"))],
+        # OpenFeature Operator (https://github.com/open-feature/open-feature-operator, config/crd/bases)
+        "openfeature": lambda: [
+            _crd("core.openfeature.dev", "v1beta1", "featureflags", "FeatureFlag", short_names=("ff",), subresources=_S),
+        ],
         "flagger": lambda: [
             _crd("flagger.app", "v1beta1", "canaries", "Canary", short_names=("canary",), subresources=_S),
             _crd("flagger.app", "v1beta1", "metrictemplates", "MetricTemplate", subresources=_S),
