@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import simpy
 
-from rolldeck.engine.changes import Abort, Change, Pause, Promote, Resume, Retry, SetMirror, SetWeights, SwitchSlot, Undo
+from rolldeck.engine.changes import Abort, Change, FlagChange, KillFlag, Pause, Promote, RestoreFlag, Resume, Retry, SetFlagRollout, SetMirror, SetWeights, SwitchSlot, Undo
 from rolldeck.engine.model import (
     AnalysisStep,
     Mirror,
@@ -28,6 +28,7 @@ from rolldeck.engine.model import (
     WeightStep,
 )
 from rolldeck.simulator.flagger import FlaggerController
+from rolldeck.simulator.flags import FlagSim
 from rolldeck.simulator.pods import PodLifecycle
 from rolldeck.simulator.revisions import Revision, roll_back_to
 from rolldeck.simulator.scenario import pods_of
@@ -108,6 +109,9 @@ class ControlPlane:
     # --- operator commands (phase 0 of a tick) ------------------------------------------------
     def apply_change(self, release: ReleaseSim, change: Change, now: float) -> None:
         """An operator's verb, as the release's owner would take it (kubernetes-mechanics.md §3–8)."""
+        if isinstance(change, KillFlag | RestoreFlag | SetFlagRollout):
+            self._change_flag(release, change)  # the flag provider's, whoever owns the rollout
+            return
         if release.flagger is not None:
             self.flagger.verb(release, release.flagger, change, now)
             return
@@ -146,6 +150,28 @@ class ControlPlane:
                 self._undo(release, revision, now)
             case SetMirror(version=version, percent=percent):
                 release.mirror = Mirror(version, percent) if percent > 0 else None
+
+    def _change_flag(self, release: ReleaseSim, change: FlagChange) -> None:
+        """The provider changes at once; the SDKs evaluate the change after the refresh interval."""
+        flag = release.flag(change.key)
+        if flag is None:
+            return  # refused before it is queued: the plan needs the flag
+        match change:
+            case KillFlag():
+                flag.enabled = False
+            case RestoreFlag():
+                flag.enabled = True
+            case SetFlagRollout(shares=shares):
+                flag.share = dict(shares).get("on", flag.share)
+        flag.last_changed_by = "operator"
+        flag.generation += 1
+        self.env.process(self._refresh_flag(flag, flag.generation, release.spec.flag_refresh))
+
+    def _refresh_flag(self, flag: FlagSim, generation: int, delay: float):
+        yield self.env.timeout(delay)
+        if generation < flag.generation:
+            return  # a newer change is on its way; it carries the provider's latest state
+        flag.seen_enabled, flag.seen_share = flag.enabled, flag.share
 
     def _unpause(self, release: ReleaseSim, *, clear_wait: bool) -> None:
         release.paused = False

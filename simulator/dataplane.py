@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rolldeck.simulator.flags import count_unserved, path_latency, split_errors
 from rolldeck.simulator.latency import LOG_BUCKETS, draw_service_times, draw_waits, log_bucket_index, wait_shape
 from rolldeck.simulator.state import ERRORS, FIRST_LE, REQUESTS, SHADOW, SHED, SLOW, TIMEOUTS, USER_BAD, ReleaseSim, VersionSim
 
@@ -154,6 +155,7 @@ def _serve_version(
         version.shed_total += n
         _record_latencies(version, np.full(min(n, samples), FAST_ERROR_LATENCY_S), n, buckets, row)
         row[USER_BAD] = n - shadow
+        count_unserved(release.flags, version.name, n, n)
         return
     profile = version.profile
     cold = 1.0
@@ -205,6 +207,7 @@ def _serve_version(
                 cv=profile.cv, pods=pods, concurrency=concurrency, moment_ratio=moment_ratio, light_traffic=light_traffic,
             )
         latencies = service + waits + _backlog_waits(version, before, after, rate, capacity, pods, profile.cv, dt, k, streams)
+        latencies = latencies + path_latency(release.flags, version.name, k, streams.latency)
         dependency_errors = 0
         if version.timeout_rate > 0:
             hung = streams.latency.random(k) < version.timeout_rate
@@ -218,11 +221,14 @@ def _serve_version(
             fast = int(streams.errors.binomial(admitted - timeouts, version.fast_error_rate))
             latencies[: int(round(fast / admitted * k))] = FAST_ERROR_LATENCY_S
         dependency_errors = max(0, min(dependency_errors, admitted - timeouts - fast))
-        app_errors = dependency_errors + int(
-            streams.errors.binomial(admitted - timeouts - fast - dependency_errors, min(1.0, version.error_rate))
+        app_errors = dependency_errors + split_errors(
+            release.flags, version.name, n, admitted - timeouts - fast - dependency_errors, version.error_rate, streams.errors,
+            other_errors=shed + timeouts + fast + dependency_errors,
         )
     row[TIMEOUTS] = timeouts
     row[ERRORS] = shed + timeouts + fast + app_errors
+    if k == 0:
+        count_unserved(release.flags, version.name, n, row[ERRORS])
     shed_latencies = np.full(min(shed, samples), FAST_ERROR_LATENCY_S)
     _record_latencies(version, latencies, admitted, buckets, row)
     _record_latencies(version, shed_latencies, shed, buckets, row, add=True)

@@ -26,6 +26,7 @@ from rolldeck.engine.operator import Operator
 from rolldeck.simulator.autopilot_plans import judge_config, rollout_plans
 from rolldeck.simulator.backend import SimulatorBackend
 from rolldeck.simulator.durations import parse_duration
+from rolldeck.simulator.grading import grade_actions
 from rolldeck.simulator.latency import log_bucket_upper_edges
 from rolldeck.simulator.scenario import Scenario, ScenarioError
 from rolldeck.simulator.snapshot import signals_of
@@ -43,6 +44,7 @@ class DrillAction(BaseModel):
     slot: str | None = None  # switch-slot
     percent: Annotated[float, Field(ge=0.0, le=100.0)] | None = None  # set-mirror (a float: 0.5 is fine)
     revision: Annotated[int, Field(ge=1)] | None = None  # undo (default: the previous revision)
+    flag: str | None = None  # the flag verbs (kill-flag, restore-flag, set-flag-rollout with percent, flag-step-up/down)
     actor: str = "drill"
 
 
@@ -51,7 +53,7 @@ _ACTIONS: TypeAdapter[list[DrillAction]] = TypeAdapter(Annotated[list[DrillActio
 
 
 def load_actions(path: Path) -> list[DrillAction]:
-    """Read an actions file: a YAML list of ``{at, release, action[, weight, slot, percent, revision, actor]}``."""
+    """Read an actions file: a YAML list of ``{at, release, action[, weight, slot, percent, revision, flag, actor]}``."""
     document = documents.load(path, error=ScenarioError)
     if document.data is None:
         document = replace(document, data=[])  # an empty file: no actions
@@ -111,7 +113,7 @@ async def _run(scenario, until, actions, wall_clock, audit_path, chunk, with_aut
         while pending and pending[0].at <= due:
             item = pending.pop(0)
             ref = resolve_release(backend, item.release)
-            action = Action(item.action, ref, weight=item.weight, slot=item.slot, revision=item.revision, percent=item.percent)
+            action = Action(item.action, ref, weight=item.weight, slot=item.slot, revision=item.revision, percent=item.percent, flag=item.flag)
             plan = operator.plan(action)
             outcome = await operator.execute(plan, actor=item.actor)
             if not outcome.ok:
@@ -163,8 +165,15 @@ def build_report(backend: SimulatorBackend, operator: Operator, pilot: Autopilot
                     "p99_s": _fine_quantile(version.fine, edges, 0.99),
                 }
             )
+        flags = [
+            {"key": f.key, "enabled": f.enabled, "share": f.share, "evaluated_enabled": f.seen_enabled, "evaluated_share": f.seen_share,
+             "on_requests": int(f.on_totals[0]), "on_errors": int(f.on_totals[1]),
+             "off_requests": int(f.off_totals[0]), "off_errors": int(f.off_totals[1])}
+            for f in sim.flags
+        ]
         releases.append(
             {
+                **({"flags": flags} if flags else {}),
                 "release": str(state.ref),
                 "region": state.region,
                 "strategy": state.strategy.value,
@@ -193,6 +202,7 @@ def build_report(backend: SimulatorBackend, operator: Operator, pilot: Autopilot
         "commands": [asdict(c) for c in world.command_log],
         "audit": audit,
         "autopilot": [asdict(event) for event in pilot.events] if pilot else None,
+        "grading": grade_actions(world.scenario.grading, audit),
     }
 
 

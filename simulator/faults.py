@@ -135,6 +135,11 @@ def _apply(index: int, fault, world: World):  # noqa: C901 - one branch per faul
         return undo_speed
     if isinstance(fault, sc.RegionOutageFault):
         return _region_outage(fault, world)
+    if isinstance(fault, sc.FlagPathFault):
+        paths = [f for r in _releases(fault, world) if (f := r.flag(fault.params.flag)) is not None]
+        undo_rate = _set(paths, "error_rate", fault.params.error_rate, None)
+        undo_latency = _set(paths, "latency_add_s", fault.params.add_ms / 1000.0, 0.0)
+        return lambda: (undo_rate(), undo_latency())
     if isinstance(fault, sc.ApiUnavailableFault):
         clusters = {r.ref.cluster for r in _releases(fault, world)} | ({fault.target.cluster} if fault.target.cluster else set())
         for cluster in clusters:

@@ -153,6 +153,17 @@ class SharedDependency(Strict):
     latency_ms: Annotated[float, Field(ge=0, le=MAX_MS)] = 5.0
 
 
+class FlagSpec(Strict):
+    """A runtime toggle whose code path ships inside a version: ``share`` percent of that version's
+    requests take the treatment path while the flag is enabled."""
+
+    key: str
+    version: Literal["stable", "candidate", "all"] = "candidate"  # whose code carries the path
+    share: Percent = 0.0
+    enabled: bool = True
+    steps: list[Percent] = [0.0, 1.0, 5.0, 25.0, 50.0, 100.0]  # what a flag step up/down moves through
+
+
 class ReleaseSpec(Strict):
     name: str
     cluster: str
@@ -190,6 +201,8 @@ class ReleaseSpec(Strict):
     abort_scale_down_delay: Duration | None = None  # canary: scale an aborted candidate down (None: keep it)
     mirror: Percent = 0.0  # canary: percent (a float, 0.5 is fine) of stable's requests copied to the candidate from the start
     shared_dependency: SharedDependency | None = None
+    flags: list[FlagSpec] = []
+    flag_refresh: Duration = 15.0  # flag provider → SDKs: a kill takes this long to reach every pod
     slo: SLO = SLO()
 
     def controller_steps(self) -> tuple[Step, ...]:
@@ -358,6 +371,12 @@ class DelayParams(Strict):
     delay: Duration
 
 
+class FlagPathParams(Strict):
+    flag: str  # the key of a flag on the targeted releases
+    error_rate: Fraction | None = None  # the treatment path's error probability (None: as its version)
+    add_ms: Annotated[float, Field(ge=0)] = 0.0
+
+
 MemoryLeakFault = _fault("MemoryLeakFault", MemoryLeakParams, "Working set grows until the pod is OOM-killed.")
 CrashLoopFault = _fault("CrashLoopFault", NoParams, "Containers exit at start; kubelet backs off 10 s → 5 min.")
 PodKillFault = _fault("PodKillFault", PodKillParams, "Delete pods; their replacements start from scratch.")
@@ -371,12 +390,13 @@ RegionOutageFault = _fault("RegionOutageFault", RegionOutageParams, "A region lo
 ColdStartFault = _fault("ColdStartFault", ColdStartParams, "Service time × factor, decaying, after the version starts taking traffic.")
 PropagationDelayFault = _fault("PropagationDelayFault", DelayParams, "Route and selector changes take this long to reach the data plane.")
 ApiUnavailableFault = _fault("ApiUnavailableFault", NoParams, "The cluster's API server stops answering: its state goes stale.")
+FlagPathFault = _fault("FlagPathFault", FlagPathParams, "A flag's treatment path misbehaves: only the flag's cohort sees it.")
 
 FAULT_TYPES = (
     ErrorRateFault, LatencyFault, TrafficSpikeFault, MetricsOutageFault, MemoryLeakFault, CrashLoopFault,
     PodKillFault, NodeDrainFault, NoisyNeighbourFault, DependencySlowdownFault, DependencyLossFault,
     DnsFailureFault, CertificateExpiryFault, RegionOutageFault, ColdStartFault, PropagationDelayFault,
-    ApiUnavailableFault,
+    ApiUnavailableFault, FlagPathFault,
 )
 Fault = Annotated[Union[FAULT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]  # the union is built from FAULT_TYPES at import
 
@@ -510,6 +530,10 @@ def _check_references(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(("releases", index, "steps"), f"{where}.steps: only canary releases have weight steps"))
         problems.extend(_router_problems(release, index))
         problems.extend(_owner_problems(release, index))
+        keys = [f.key for f in release.flags]
+        for f_index, key in enumerate(keys):
+            if key in keys[:f_index]:
+                problems.append(Problem(("releases", index, "flags", f_index, "key"), f"{where}.flags.{f_index}.key: duplicate flag {key!r}"))
         if not any(math.isclose(b, release.slo.latency_threshold_s) for b in scenario.latency_buckets_s):
             problems.append(Problem(("releases", index, "slo", "latency_threshold_s"), f"{where}.slo.latency_threshold_s: {release.slo.latency_threshold_s}s is not one of latency_buckets_s"))
     if scenario.latency_buckets_s != sorted(set(scenario.latency_buckets_s)):
@@ -522,6 +546,10 @@ def _check_references(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(("faults", index, "target", "release"), f"{where}.target.release: unknown release {fault.target.release!r}"))
         if fault.target.cluster is not None and fault.target.cluster not in clusters:
             problems.append(Problem(("faults", index, "target", "cluster"), f"{where}.target.cluster: unknown cluster {fault.target.cluster!r}"))
+        if isinstance(fault, FlagPathFault):
+            targeted = [r for r in scenario.releases if fault.target.release in (None, r.name) and fault.target.cluster in (None, r.cluster)]
+            if not any(f.key == fault.params.flag for r in targeted for f in r.flags):
+                problems.append(Problem(("faults", index, "params", "flag"), f"{where}.params.flag: no flag {fault.params.flag!r} on the targeted releases"))
         if fault.until is not None and fault.until <= fault.at:
             problems.append(Problem(("faults", index, "until"), f"{where}.until: must be after at"))
     if scenario.autopilot is not None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rolldeck.engine.model import Mirror, Owner, Phase, ReleaseRef, Role, Step, Strategy, Wait
+from rolldeck.simulator.flags import FlagSim
 from rolldeck.simulator.latency import LOG_BUCKETS
 from rolldeck.simulator.pods import Pod, PodState
 from rolldeck.simulator.scenario import ReleaseSpec, VersionSpec
@@ -167,6 +168,10 @@ class ReleaseSim:
     route_generation: int = 0  # newest control-plane change; older propagations are dropped
     applied_generation: int = 0
     message: str = ""
+    flags: list[FlagSim] = field(default_factory=list)  # toggles inside its versions (simulator.flags)
+
+    def flag(self, key: str) -> FlagSim | None:
+        return next((f for f in self.flags if f.key == key), None)
 
     def version(self, name: str) -> VersionSim:
         return next(v for v in self.versions if v.name == name)

@@ -20,6 +20,7 @@ from rolldeck.simulator.controlplane import ControlPlane
 from rolldeck.simulator.dataplane import Buckets, Streams, diurnal_factor, serve_tick
 from rolldeck.simulator.faults import schedule_faults
 from rolldeck.simulator.flagger import FlaggerState
+from rolldeck.simulator.flags import flag_sim
 from rolldeck.simulator.latency import le_mapping
 from rolldeck.simulator.pods import PodLifecycle
 from rolldeck.simulator.revisions import initial_history
@@ -144,6 +145,7 @@ class World:
         release.autopilot_driven = spec.name in self.autopilot_driven
         release.owner = spec.owner
         release.revisions = initial_history(release.versions[0].profile, release.versions[1].profile, spec.history)
+        release.flags = [flag_sim(f, release) for f in spec.flags]
         self.releases.append(release)
         self._streams[ref] = Streams(
             arrivals=self.rng(f"arrivals/{ref}"),

@@ -186,3 +186,14 @@ async def test_operator_applies_a_kill_after_a_share_step_and_audits_it(tmp_path
     assert "off for 25% of evaluations" in outcome.record.diff
     (record,) = AuditLog.read(tmp_path / "audit.jsonl")
     assert record["result"] == "applied" and record["after"]["flags"]["new-checkout"]["state"] == "DISABLED"
+
+
+def test_a_sorted_read_back_keeps_the_rollout_order_and_is_not_a_change():
+    """An API server returns flagd's variants map sorted (off, on); the fractional list keeps its order,
+    and flagd buckets by list position: the new shares must keep it so users on the treatment stay on."""
+    sorted_back = replace(NEW_CHECKOUT, variants=("off", "on"), on_variant="on")
+    step = plan(sorted_back, ActionKind.FLAG_STEP_UP)
+    assert step.change.shares == (("on", 25.0), ("off", 75.0))
+    reordered = replace(NEW_CHECKOUT, shares=(("off", 95.0), ("on", 5.0)))
+    rollout = SetFlagRollout("new-checkout", (("on", 25.0), ("off", 75.0)), expect=NEW_CHECKOUT)
+    assert stale(rollout, canary_release(10, flags=(reordered,))) is None
