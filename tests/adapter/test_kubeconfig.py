@@ -184,6 +184,9 @@ async def test_client_certificate_keys_are_0600_and_deleted_once_loaded(fake_clu
         shred(directory)
 
     monkeypatch.setattr(kubeconfig_module, "shred_key_files", recording_shred)
+    # The library caches decoded files by content for the whole process: another test's CA, still
+    # cached, would be reused instead of written here. Start from an empty cache.
+    monkeypatch.setattr(kubeconfig_module.kube_config, "_temp_files", {})
     keys = tmp_path / "keys"
     cluster.store.put(ko.deployment("api", "shop"))
     async with running_backend(cluster.kubeconfig_path, "kind-m", key_dir=keys) as backend:
