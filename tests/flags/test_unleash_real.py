@@ -7,7 +7,6 @@ Unleash: the admin API, and the client API an SDK polls.
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 import httpx
 import pytest

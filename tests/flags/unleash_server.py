@@ -8,13 +8,10 @@ PostgreSQL refuses to run as root, so as root its commands run as the ``postgres
 
 from __future__ import annotations
 
-import ctypes
 import os
 import pwd
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +23,7 @@ from pathlib import Path
 import httpx
 
 from tests.waiting import poll_until
+from tests.child_processes import die_with_parent, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 UNLEASH_PACKAGE = REPO / ".cache" / "unleash" / "node_modules" / "unleash-server"
@@ -63,18 +61,6 @@ def missing() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    # Runs in the child before exec: if pytest itself is killed (no teardown), the server follows.
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def _as_postgres() -> dict[str, object]:
@@ -99,7 +85,7 @@ def running(tmp: Path) -> Iterator[UnleashServer]:
     if as_postgres:
         os.chown(pg_dir, int(as_postgres["user"]), int(as_postgres["group"]))  # type: ignore[call-overload]
     data, log = pg_dir / "data", tmp / "postgres.log"
-    pg_port, port = _free_port(), _free_port()
+    pg_port, port = free_port(), free_port()
     _run([str(PG_BIN / "initdb"), "-D", str(data), "-U", "unleash", "--auth=trust", "--no-sync"], log, **as_postgres)
     options = f"-p {pg_port} -k {pg_dir} -c listen_addresses=127.0.0.1 -c fsync=off"
     _run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(pg_dir / "server.log"), "-w", "start"], log, **as_postgres)
@@ -120,7 +106,7 @@ def running(tmp: Path) -> Iterator[UnleashServer]:
         with node_log.open("wb") as out:
             node = subprocess.Popen(
                 ["node", str(script)], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                start_new_session=True, preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                start_new_session=True, preexec_fn=die_with_parent if sys.platform == "linux" else None,
             )
         url = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=url, headers={"Authorization": token}, timeout=5.0) as client:

@@ -10,9 +10,6 @@ scale-free, must match exactly. Docs: https://prometheus.io/docs/prometheus/late
 
 from __future__ import annotations
 
-import ctypes
-import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +21,7 @@ from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS, histogram_quantile
 from rolldeck.engine.metrics import ErrorKind, MetricsError, MetricsTarget, PrometheusSource, TemplateSet
 from tests.metrics.exporter import ISTIO_MS, Batch, Exporter
 from tests.waiting import poll_until
+from tests.child_processes import die_with_parent, free_port
 
 PROMETHEUS = Path("/usr/bin/prometheus")
 
@@ -42,18 +40,6 @@ def _batch(n: int, errors: int, slow_every: int) -> Batch:
 BATCHES = {"stable": _batch(2000, 4, 100), "canary": _batch(400, 8, 10)}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    # Runs in the child before exec: if pytest itself is killed (no teardown), Prometheus follows.
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def _wait_for(what: str, check, process: subprocess.Popen, log: Path) -> None:
@@ -77,7 +63,7 @@ def prometheus(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("prometheus")
     exporter = Exporter(["stable", "canary"])
     exporter.start()
-    port = _free_port()
+    port = free_port()
     config = tmp / "prometheus.yml"
     config.write_text(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
@@ -90,7 +76,7 @@ def prometheus(tmp_path_factory):
             [str(PROMETHEUS), f"--config.file={config}", f"--storage.tsdb.path={tmp / 'data'}",
              f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
             stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
     url = f"http://127.0.0.1:{port}"
     try:
