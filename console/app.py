@@ -399,6 +399,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
             "retry": self.action_retry,
             "undo": self.action_undo,
             "mirror": self.action_mirror,
+            "kill-flag": self.action_kill_flag,
             "autopilot": self.action_toggle_autopilot,
             "sim-slower": self.action_sim_slower,
             "sim-faster": self.action_sim_faster,

@@ -104,6 +104,10 @@ CATALOGUE: tuple[ConsoleCommand, ...] = (
     ConsoleCommand("retry", "r", "retry", "retry", "Retry an aborted rollout from its first step", _APP, _M, plans=(_K.RETRY,)),
     ConsoleCommand("undo", "u", "undo", "undo", "Undo: roll the template back to the previous revision", _APP, _M, plans=(_K.UNDO,)),
     ConsoleCommand("mirror", "m", "mirror", "mirror", "Mirror (shadow) a percent of traffic to the candidate", _APP, _M, plans=(_K.SET_MIRROR,)),
+    ConsoleCommand(
+        "kill-flag", "k", "kill_flag", "kill flag",
+        "Kill switch: turn the selected flag's code path off (no rollback)", Scope.RELEASE, _M, plans=(_K.KILL_FLAG,),
+    ),
     ConsoleCommand("autopilot", "A", "toggle_autopilot", "autopilot", "Turn the autopilot on or off", _APP, _M),
     ConsoleCommand(
         "sim-slower", "less_than_sign,comma", "sim_slower", "slower",

@@ -102,12 +102,20 @@ class OperatorVerbs(_Base):
             self.notify("no release selected", severity="warning")
         return release
 
-    def propose(self, kind: ActionKind) -> None:
+    def action_kill_flag(self) -> None:
+        selected = getattr(self.screen, "selected_flag", None)
+        flag = selected() if callable(selected) else None
+        if flag is None:
+            self.notify("no flag selected: open a release with flags", severity="warning")
+            return
+        self.propose(ActionKind.KILL_FLAG, flag=flag)
+
+    def propose(self, kind: ActionKind, *, flag: str | None = None) -> None:
         """Plan the verb on the selected release; refuse with a toast or ask for confirmation."""
         release = self._target()
         if release is None:
             return
-        plan = self.operator.plan(Action(kind, release.ref))
+        plan = self.operator.plan(Action(kind, release.ref, flag=flag))
         if not plan.ok:
             self.operator.refuse(plan, actor=self.actor)
             self.notify(plan.refusal or f"cannot {kind.value}", severity="warning")

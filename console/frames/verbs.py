@@ -22,6 +22,7 @@ _AVAILABLE_ON = {
     "open-release": lambda viewpoint: viewpoint.where is Where.FLEET,
     # escape on the fleet only clears a filter; elsewhere it goes back
     "back": lambda viewpoint: viewpoint.where is not Where.FLEET or bool(viewpoint.filter),
+    "kill-flag": lambda viewpoint: viewpoint.where is Where.RELEASE,  # the flag rows live there
 }
 
 

@@ -15,6 +15,7 @@ from rolldeck.console.frames.frame import Frame, Where
 from rolldeck.console.screens.base import ConsoleScreen
 from rolldeck.console.widgets.charts import VersionCharts
 from rolldeck.console.widgets.event_log import EventPane, entries
+from rolldeck.console.widgets.flags_table import FlagsTable
 from rolldeck.console.widgets.plain import PlainLabel, PlainStatic
 from rolldeck.console.widgets.planes import ControlPlanePanel, DataPlaneTable
 from rolldeck.console.widgets.split_bar import SplitBar
@@ -83,6 +84,9 @@ class ReleaseScreen(ConsoleScreen):
             yield StepPlanLine(id="step-plan")
             yield VerdictPanel(id="verdict")
             yield PlainStatic("", id="revisions")
+            # only on releases with flags: the others (and their screenshots) keep their layout
+            yield PlainLabel("flags (k: kill switch on the selected flag)", classes="section-title", id="flags-title")
+            yield FlagsTable(id="flags-table")
             yield PlainLabel("signals per version", classes="section-title")
             yield VersionCharts(self._initial, clock=self._clock, id="charts")
             yield PlainLabel("actions and autopilot events", classes="section-title")
@@ -93,6 +97,10 @@ class ReleaseScreen(ConsoleScreen):
 
     def selected_ref(self) -> ReleaseRef | None:
         return self.ref
+
+    def selected_flag(self) -> str | None:
+        table = self.query_one(FlagsTable)
+        return table.selected_flag if table.display else None
 
     def _update_static(self, selector: str, text: Text, attribute: str) -> None:
         if text != getattr(self, attribute):  # Static.update re-renders; most ticks change nothing here
@@ -112,6 +120,13 @@ class ReleaseScreen(ConsoleScreen):
         self.query_one(StepPlanLine).show(row.step_plan, release.paused)
         self.query_one(VerdictPanel).show(row.verdict)
         self._update_static("#revisions", revisions_text(release), "_revisions")
+        has_flags = bool(release.flags)
+        for selector in ("#flags-title", "#flags-table"):
+            widget = self.query_one(selector)
+            if widget.display != has_flags:
+                widget.display = has_flags
+        if has_flags:
+            self.query_one(FlagsTable).show(release)
         self.query_one(VersionCharts).show(frame.history)
         name = str(self.ref)
         events = [e for e in frame.events if e.release == name]

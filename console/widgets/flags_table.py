@@ -1,0 +1,44 @@
+"""A release's flags: state, shares, who reaches the treatment path now, targeting, last change.
+
+The one focusable table on the release screen: its cursor names the flag that ``k`` (kill switch)
+acts on. A killed flag wears a red KILLED; the exposure column says how many evaluations reach the
+treatment path now (0 once killed), the number the kill switch changes.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from rolldeck.console.widgets.keyed_table import KeyedTable, Row
+from rolldeck.engine.model import Flag, ReleaseState
+
+FLAG_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("flag", "flag"),
+    ("state", "state"),
+    ("shares", "shares"),
+    ("exposure", "on path"),
+    ("environment", "env"),
+    ("targeting", "targeting"),
+    ("changed", "last changed by"),
+)
+
+
+def flag_row(flag: Flag) -> Row:
+    state = Text("on", style="green") if flag.enabled else Text("KILLED", style="bold red")
+    exposure = f"{flag.exposure:g}%" if flag.treatment else "–"
+    return (flag.key, state, flag.describe_shares(), exposure, flag.environment or "–", flag.targeting, flag.last_changed_by or "–")
+
+
+class FlagsTable(KeyedTable):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(FLAG_COLUMNS, **kwargs)  # type: ignore[arg-type]  # Textual's own keywords
+
+    def show(self, release: ReleaseState) -> None:
+        self.sync({flag.key: flag_row(flag) for flag in release.flags})
+
+    @property
+    def selected_flag(self) -> str | None:
+        keys = self.row_keys
+        if not keys:
+            return None
+        return keys[min(max(self.cursor_row, 0), len(keys) - 1)]

@@ -1,0 +1,93 @@
+"""The flags panel on the release screen and its kill switch: k → confirm modal → operator → the
+simulated provider, the SDKs' refresh, and the cohort's errors gone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Input, Static
+
+from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.screens.confirm import ConfirmModal
+from rolldeck.console.screens.release import ReleaseScreen
+from rolldeck.console.widgets.flags_table import FlagsTable
+from rolldeck.engine.model import FlagState, ReleaseRef
+from tests.waiting import pilot_until
+
+from .helpers import NORMAL, audit_records, console_app, notifications, paused_backend, sample, select_release
+
+SIZE = (160, 60)
+CHECKOUT = ReleaseRef("prod-eu-west-1", "checkout")
+
+
+async def open_release(pilot, app) -> ReleaseScreen:
+    await select_release(pilot, app, CHECKOUT)
+    await pilot.press("enter")
+    screen = await pilot_until(pilot, lambda: app.screen if isinstance(app.screen, ReleaseScreen) else None, "the release screen")
+    await sample(pilot)
+    return screen
+
+
+@pytest.mark.asyncio
+async def test_flags_panel_shows_the_flag_and_k_kills_it_through_the_confirm_modal(tmp_path: Path) -> None:
+    backend = paused_backend("canary-flag-bad-path", at=300.0)  # the flag path fails since 4m
+    audit = tmp_path / "audit.jsonl"
+    app = console_app(backend, audit_path=audit, config=NORMAL)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_release(pilot, app)
+        table = screen.query_one(FlagsTable)
+        assert table.display
+        assert table.rendered("new-checkout") == (
+            "new-checkout", "on", "on 5%, off 95%", "5%", "prod-eu-west-1", "fractional by targetingKey in canary", "scenario",
+        )
+        await pilot.press("k")
+        modal = await pilot_until(pilot, lambda: app.screen if isinstance(app.screen, ConfirmModal) else None, "the confirm modal")
+        diff = str(modal.query_one("#confirm-diff", Static).content)
+        assert diff.startswith("kill flag new-checkout (prod-eu-west-1): off for 5% of evaluations")
+        assert app.focused is not None and app.focused.id == "cancel"  # Cancel first, as for every verb
+        await pilot.click("#apply")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        assert isinstance(app.screen, ReleaseScreen)
+        backend.run_until(backend.clock.now() + 1)
+        await sample(pilot)
+        assert table.rendered("new-checkout")[1] == "KILLED"
+        assert table.rendered("new-checkout")[3] == "0%"
+        backend.run_until(backend.clock.now() + 20)  # past the SDKs' 15 s refresh
+        sim = backend.world.release(CHECKOUT).flag("new-checkout")
+        assert not sim.seen_enabled
+        assert not backend.snapshot().release(CHECKOUT).aborted
+    (record,) = audit_records(audit)
+    assert (record["action"], record["result"], record["release"]) == ("kill-flag", "applied", str(CHECKOUT))
+    assert record["after"]["flags"]["new-checkout"]["state"] == "DISABLED"
+
+
+@pytest.mark.asyncio
+async def test_a_protected_context_needs_the_release_name_typed_before_the_kill(tmp_path: Path) -> None:
+    backend = paused_backend("canary-flag-bad-path", at=300.0)
+    app = console_app(backend, audit_path=tmp_path / "audit.jsonl", config=ConsoleConfig())  # prod-* protected
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await open_release(pilot, app)
+        await pilot.press("k")
+        modal = await pilot_until(pilot, lambda: app.screen if isinstance(app.screen, ConfirmModal) else None, "the confirm modal")
+        assert modal.query_one("#apply", Button).disabled
+        modal.query_one("#confirm-input", Input).focus()
+        await pilot.press(*"checkout", "enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        backend.run_until(backend.clock.now() + 1)
+        assert backend.snapshot().release(CHECKOUT).flag("new-checkout").state is FlagState.DISABLED
+
+
+@pytest.mark.asyncio
+async def test_releases_without_flags_show_no_panel_and_k_says_why(tmp_path: Path) -> None:
+    backend = paused_backend("canary-5xx", at=60.0)
+    app = console_app(backend, audit_path=tmp_path / "audit.jsonl", config=NORMAL)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_release(pilot, app)
+        assert not screen.query_one(FlagsTable).display
+        await pilot.press("k")
+        await pilot.pause()
+        assert ("warning", "no flag selected: open a release with flags") in notifications(app)
+        assert not isinstance(app.screen, ConfirmModal)
