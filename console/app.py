@@ -294,6 +294,14 @@ class RolldeckApp(OperatorVerbs, App[None]):
             if c.action in MUTATING_ACTIONS | SIM_ACTIONS and views[c.id].availability is Availability.LOCKED
         )
 
+    def selected_flag(self) -> str | None:
+        screen = self._base_screen()
+        return screen.selected_flag() if isinstance(screen, ConsoleScreen) else None
+
+    def flag_in_focus(self) -> str | None:
+        screen = self._base_screen()
+        return screen.flag_in_focus() if isinstance(screen, ConsoleScreen) else None
+
     def selected_release(self) -> ReleaseState | None:
         screen = self._base_screen()
         ref = screen.selected_ref() if isinstance(screen, ConsoleScreen) else None

@@ -82,11 +82,13 @@ CATALOGUE: tuple[ConsoleCommand, ...] = (
     ConsoleCommand("filter", "slash", "filter", "filter", "Filter rows by regex (start with ! to invert)", _APP, _V, "/"),
     ConsoleCommand(
         "step-down", "left_square_bracket", "step_down", "step down",
-        "Step the canary weight down to the previous step", _APP, _M, "[", KeyGroup.STEP, plans=(_K.STEP_DOWN,),
+        "Step down: the canary weight, or a focused flag row's share", _APP, _M, "[", KeyGroup.STEP,
+        plans=(_K.STEP_DOWN,),  # the canary's: what dims the key (on a flag row the planner decides)
     ),
     ConsoleCommand(
         "step-up", "right_square_bracket", "step_up", "step up",
-        "Step the canary weight up to the next step", _APP, _M, "]", KeyGroup.STEP, plans=(_K.STEP_UP,),
+        "Step up: the canary weight, or a focused flag row's share", _APP, _M, "]", KeyGroup.STEP,
+        plans=(_K.STEP_UP,),
     ),
     ConsoleCommand("promote", "p", "promote", "promote", "Promote the candidate fully", _APP, _M, plans=(_K.PROMOTE,)),
     ConsoleCommand(
@@ -106,7 +108,8 @@ CATALOGUE: tuple[ConsoleCommand, ...] = (
     ConsoleCommand("mirror", "m", "mirror", "mirror", "Mirror (shadow) a percent of traffic to the candidate", _APP, _M, plans=(_K.SET_MIRROR,)),
     ConsoleCommand(
         "kill-flag", "k", "kill_flag", "kill flag",
-        "Kill switch: turn the selected flag's code path off (no rollback)", Scope.RELEASE, _M, plans=(_K.KILL_FLAG,),
+        "Flag kill switch (no rollback); on a killed flag, restore",
+        Scope.RELEASE, _M, plans=(_K.KILL_FLAG, _K.RESTORE_FLAG),
     ),
     ConsoleCommand("autopilot", "A", "toggle_autopilot", "autopilot", "Turn the autopilot on or off", _APP, _M),
     ConsoleCommand(

@@ -51,6 +51,10 @@ class OperatorVerbs(_Base):
 
         def selected_release(self) -> ReleaseState | None: ...
 
+        def selected_flag(self) -> str | None: ...
+
+        def flag_in_focus(self) -> str | None: ...
+
         def refresh_view(self) -> None: ...
 
         def run_command(self, command: ConsoleCommand) -> None: ...
@@ -70,10 +74,12 @@ class OperatorVerbs(_Base):
         return handled
 
     def action_step_up(self) -> None:
-        self.propose(ActionKind.STEP_UP)
+        flag = self.flag_in_focus()
+        self.propose(ActionKind.STEP_UP if flag is None else ActionKind.FLAG_STEP_UP, flag=flag)
 
     def action_step_down(self) -> None:
-        self.propose(ActionKind.STEP_DOWN)
+        flag = self.flag_in_focus()
+        self.propose(ActionKind.STEP_DOWN if flag is None else ActionKind.FLAG_STEP_DOWN, flag=flag)
 
     def action_promote(self) -> None:
         self.propose(ActionKind.PROMOTE)
@@ -103,12 +109,15 @@ class OperatorVerbs(_Base):
         return release
 
     def action_kill_flag(self) -> None:
-        selected = getattr(self.screen, "selected_flag", None)
-        flag = selected() if callable(selected) else None
+        """The kill switch on the selected flag; on a flag already killed, restore it (as space
+        pauses or resumes)."""
+        key = self.selected_flag()
+        release = self.selected_release()
+        flag = release.flag(key) if release is not None and key is not None else None
         if flag is None:
             self.notify("no flag selected: open a release with flags", severity="warning")
             return
-        self.propose(ActionKind.KILL_FLAG, flag=flag)
+        self.propose(ActionKind.KILL_FLAG if flag.enabled else ActionKind.RESTORE_FLAG, flag=flag.key)
 
     def propose(self, kind: ActionKind, *, flag: str | None = None) -> None:
         """Plan the verb on the selected release; refuse with a toast or ask for confirmation."""

@@ -18,11 +18,14 @@ READ_ONLY_CONSOLE = "read-only console"
 NOT_A_SIMULATION = "not a simulation"
 NO_AUTOPILOT = "no autopilot in this console (start it with --autopilot)"
 
-_AVAILABLE_ON = {
-    "open-release": lambda viewpoint: viewpoint.where is Where.FLEET,
+# Where a command means anything, from the viewpoint and its selected release.
+_AVAILABLE_ON: dict[str, Callable[[Viewpoint, ReleaseState | None], bool]] = {
+    "open-release": lambda viewpoint, _: viewpoint.where is Where.FLEET,
     # escape on the fleet only clears a filter; elsewhere it goes back
-    "back": lambda viewpoint: viewpoint.where is not Where.FLEET or bool(viewpoint.filter),
-    "kill-flag": lambda viewpoint: viewpoint.where is Where.RELEASE,  # the flag rows live there
+    "back": lambda viewpoint, _: viewpoint.where is not Where.FLEET or bool(viewpoint.filter),
+    # the flag rows live on the release screen, and only releases with flags have them: elsewhere
+    # the key stays out of the footer, which has no room to spare
+    "kill-flag": lambda viewpoint, release: viewpoint.where is Where.RELEASE and release is not None and bool(release.flags),
 }
 
 
@@ -68,7 +71,7 @@ class VerbRules:
         if command.kind is Kind.SIM and not self.paced:
             return locked(NOT_A_SIMULATION)
         where = _AVAILABLE_ON.get(command.id)
-        if where is not None and not where(viewpoint):
+        if where is not None and not where(viewpoint, release):
             return VerbView(command.id, Availability.NOT_HERE, "nothing to do in this view")
         return VerbView(command.id, Availability.AVAILABLE)
 

@@ -75,6 +75,14 @@ class ConsoleScreen(Screen[None]):
         """The release the verbs act on, if any."""
         return None
 
+    def selected_flag(self) -> str | None:
+        """The flag of the selected release that ``k`` acts on, if the screen lists flags."""
+        return None
+
+    def flag_in_focus(self) -> str | None:
+        """The flag whose row has focus: ``]``/``[`` step its rollout instead of the canary weight."""
+        return None
+
     def context_in_view(self) -> str | None:
         """The context this screen acts on (for the PROD and lock badges); None for many."""
         if not self._ready:

@@ -85,7 +85,10 @@ class ReleaseScreen(ConsoleScreen):
             yield VerdictPanel(id="verdict")
             yield PlainStatic("", id="revisions")
             # only on releases with flags: the others (and their screenshots) keep their layout
-            yield PlainLabel("flags (k: kill switch on the selected flag)", classes="section-title", id="flags-title")
+            yield PlainLabel(
+                "flags (k: kill switch or restore on the selected flag; tab to the table, then ] [ step its share)",
+                classes="section-title", id="flags-title",
+            )
             yield FlagsTable(id="flags-table")
             yield PlainLabel("signals per version", classes="section-title")
             yield VersionCharts(self._initial, clock=self._clock, id="charts")
@@ -100,7 +103,11 @@ class ReleaseScreen(ConsoleScreen):
 
     def selected_flag(self) -> str | None:
         table = self.query_one(FlagsTable)
-        return table.selected_flag if table.display else None
+        return table.selected_key if table.display else None
+
+    def flag_in_focus(self) -> str | None:
+        table = self.query_one(FlagsTable)
+        return table.selected_key if table.display and table.has_focus else None
 
     def _update_static(self, selector: str, text: Text, attribute: str) -> None:
         if text != getattr(self, attribute):  # Static.update re-renders; most ticks change nothing here

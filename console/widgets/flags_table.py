@@ -1,7 +1,7 @@
 """A release's flags: state, shares, who reaches the treatment path now, targeting, last change.
 
-The one focusable table on the release screen: its cursor names the flag that ``k`` (kill switch)
-acts on. A killed flag wears a red KILLED; the exposure column says how many evaluations reach the
+The one focusable table on the release screen: its cursor names the flag that ``k`` (kill switch, or
+restore) acts on, and while it has focus ``]``/``[`` step that flag's rollout instead of the canary. A killed flag wears a red KILLED; the exposure column says how many evaluations reach the
 treatment path now (0 once killed), the number the kill switch changes.
 """
 
@@ -35,10 +35,3 @@ class FlagsTable(KeyedTable):
 
     def show(self, release: ReleaseState) -> None:
         self.sync({flag.key: flag_row(flag) for flag in release.flags})
-
-    @property
-    def selected_flag(self) -> str | None:
-        keys = self.row_keys
-        if not keys:
-            return None
-        return keys[min(max(self.cursor_row, 0), len(keys) - 1)]

@@ -15,7 +15,7 @@ from rolldeck.console.widgets.flags_table import FlagsTable
 from rolldeck.engine.model import FlagState, ReleaseRef
 from tests.waiting import pilot_until
 
-from .helpers import NORMAL, audit_records, console_app, notifications, paused_backend, sample, select_release
+from .helpers import NORMAL, audit_records, console_app, notifications, paused_backend, sample, select_release, type_line
 
 SIZE = (160, 60)
 CHECKOUT = ReleaseRef("prod-eu-west-1", "checkout")
@@ -38,6 +38,7 @@ async def test_flags_panel_shows_the_flag_and_k_kills_it_through_the_confirm_mod
         screen = await open_release(pilot, app)
         table = screen.query_one(FlagsTable)
         assert table.display
+        assert "kill-flag" in footer_ids(app)
         assert table.rendered("new-checkout") == (
             "new-checkout", "on", "on 5%, off 95%", "5%", "prod-eu-west-1", "fractional by targetingKey in canary", "scenario",
         )
@@ -81,13 +82,86 @@ async def test_a_protected_context_needs_the_release_name_typed_before_the_kill(
 
 
 @pytest.mark.asyncio
-async def test_releases_without_flags_show_no_panel_and_k_says_why(tmp_path: Path) -> None:
+async def test_releases_without_flags_show_no_panel_and_no_k_in_the_footer(tmp_path: Path) -> None:
     backend = paused_backend("canary-5xx", at=60.0)
     app = console_app(backend, audit_path=tmp_path / "audit.jsonl", config=NORMAL)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_release(pilot, app)
         assert not screen.query_one(FlagsTable).display
+        assert "kill-flag" not in footer_ids(app)  # the footer has no room for a key that does nothing here
         await pilot.press("k")
         await pilot.pause()
-        assert ("warning", "no flag selected: open a release with flags") in notifications(app)
         assert not isinstance(app.screen, ConfirmModal)
+        await type_line(pilot, ":", "kill-flag")  # by name it says why instead of doing nothing
+        assert ("warning", "kill flag does nothing in this view") in notifications(app)
+        assert not isinstance(app.screen, ConfirmModal)
+    assert audit_records(tmp_path / "audit.jsonl") == []
+
+
+def footer_ids(app) -> set[str]:
+    """The keys the footer shows (active_bindings leaves out what check_action hides)."""
+    return {b.binding.id for b in app.screen.active_bindings.values() if b.binding.show}
+
+
+async def confirm(pilot, app) -> ConfirmModal:
+    modal = await pilot_until(pilot, lambda: app.screen if isinstance(app.screen, ConfirmModal) else None, "the confirm modal")
+    return modal
+
+
+async def apply(pilot, app) -> None:
+    await pilot.click("#apply")
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    app.backend.run_until(app.backend.clock.now() + 1)
+    await sample(pilot)
+
+
+@pytest.mark.asyncio
+async def test_k_on_a_killed_flag_restores_it_with_its_shares(tmp_path: Path) -> None:
+    backend = paused_backend("canary-flag-bad-path", at=300.0)
+    audit = tmp_path / "audit.jsonl"
+    app = console_app(backend, audit_path=audit, config=NORMAL)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_release(pilot, app)
+        table = screen.query_one(FlagsTable)
+        await pilot.press("k")
+        await confirm(pilot, app)
+        await apply(pilot, app)
+        assert table.rendered("new-checkout")[1] == "KILLED"
+        await pilot.press("k")
+        modal = await confirm(pilot, app)
+        assert str(modal.query_one("#confirm-diff", Static).content) == "restore flag new-checkout (prod-eu-west-1): on again with on 5%, off 95% in prod-eu-west-1/checkout"
+        await apply(pilot, app)
+        assert table.rendered("new-checkout")[1:4] == ("on", "on 5%, off 95%", "5%")
+    assert [(r["action"], r["result"]) for r in audit_records(audit)] == [("kill-flag", "applied"), ("restore-flag", "applied")]
+
+
+@pytest.mark.asyncio
+async def test_brackets_on_a_focused_flag_row_step_its_share_and_elsewhere_the_canary(tmp_path: Path) -> None:
+    backend = paused_backend("canary-flag-bad-path", at=60.0)
+    audit = tmp_path / "audit.jsonl"
+    app = console_app(backend, audit_path=audit, config=NORMAL)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = await open_release(pilot, app)
+        table = screen.query_one(FlagsTable)
+        await pilot.press("right_square_bracket")  # the table has no focus: the canary's weight
+        modal = await confirm(pilot, app)
+        assert modal.plan is not None and modal.plan.action.kind.value == "step-up"
+        await pilot.click("#cancel")
+        await pilot.pause()
+        await pilot.click("#flags-table")  # an operator puts the cursor on the flag row
+        assert table.has_focus
+        await pilot.press("right_square_bracket")
+        modal = await confirm(pilot, app)
+        assert str(modal.query_one("#confirm-diff", Static).content) == "flag new-checkout (prod-eu-west-1): on 5% → 25% in prod-eu-west-1/checkout"
+        await apply(pilot, app)
+        assert table.rendered("new-checkout")[2:4] == ("on 25%, off 75%", "25%")
+        await pilot.press("left_square_bracket")
+        modal = await confirm(pilot, app)
+        assert str(modal.query_one("#confirm-diff", Static).content) == "flag new-checkout (prod-eu-west-1): on 25% → 5% in prod-eu-west-1/checkout"
+        await apply(pilot, app)
+        assert table.rendered("new-checkout")[2] == "on 5%, off 95%"
+        assert backend.snapshot().release(CHECKOUT).candidate_weight[0] == 25  # the canary did not move
+    assert [(r["action"], r["result"]) for r in audit_records(audit)] == [
+        ("flag-step-up", "applied"), ("flag-step-down", "applied"),
+    ]
