@@ -51,6 +51,7 @@ from rolldeck.console.navigation import (
 from rolldeck.console.screens.audit import AuditScreen
 from rolldeck.console.screens.base import ConsoleScreen
 from rolldeck.console.screens.clusters import ClustersScreen
+from rolldeck.console.screens.flags import FlagsScreen
 from rolldeck.console.screens.fleet import FleetScreen
 from rolldeck.console.screens.help import HelpScreen
 from rolldeck.console.screens.release import ReleaseScreen
@@ -68,7 +69,7 @@ from rolldeck.engine.rollout_plans import RolloutPlan
 
 REFRESH_INTERVAL_S = 0.5  # 2 Hz: fresh enough to watch a split converge, cheap enough for big fleets
 SPEED_STEPS: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
-VIEW_SCREENS: dict[View, type[ConsoleScreen]] = {View.CLUSTERS: ClustersScreen, View.AUDIT: AuditScreen}
+VIEW_SCREENS: dict[View, type[ConsoleScreen]] = {View.CLUSTERS: ClustersScreen, View.FLAGS: FlagsScreen, View.AUDIT: AuditScreen}
 
 
 def next_speed(current: float, direction: int) -> float:
@@ -318,7 +319,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
                 return
             self.notify("no release selected", severity="warning")
             return
-        self.push_screen(ReleaseScreen(release, clock=self.ui_clock))
+        self.push_screen(ReleaseScreen(release, clock=self.ui_clock, flag=self.selected_flag()))
 
     async def action_back(self) -> None:
         screen = self.screen

@@ -17,7 +17,8 @@ from rolldeck.engine.actions import ActionKind
 
 
 class Scope(StrEnum):
-    """Where a command's binding lives: the app (everywhere), the fleet table or the release screen."""
+    """Where a command's binding lives: the app (everywhere), the fleet table (and the ``:flags``
+    table's enter), or the screens that list a release's flags (the release screen and ``:flags``)."""
 
     APP = "app"
     FLEET = "fleet"
@@ -162,6 +163,7 @@ LINE_COMMANDS: tuple[LineCommand, ...] = (
     LineCommand("clusters", ("cl", "contexts"), "", "Show clusters: reachability, API latency, watches, controllers"),
     LineCommand("ctx", ("context",), "NAME|all", "Scope every view to one context, or all", Arg.CONTEXT),
     LineCommand("ns", ("namespace",), "NAME|all", "Scope every view to one namespace, or all", Arg.NAMESPACE),
+    LineCommand("flags", ("flag",), "", "Show the flags of every release, fleet-wide"),
     LineCommand("audit", ("events", "log"), "", "Show the audit trail: operator and autopilot actions"),
     LineCommand("sim", (), "speed N|pause|run", "Simulation pace: speed 1–1000, pause or run", Arg.SIM),
     LineCommand("autopilot", ("ap",), "on|off", "Turn the autopilot on or off (asks first)", Arg.ON_OFF),

@@ -16,6 +16,7 @@ from rolldeck.console.catalogue import COMMANDS_BY_ID, LINE_COMMANDS_BY_NAME, Co
 class View(StrEnum):
     RELEASES = "releases"
     CLUSTERS = "clusters"
+    FLAGS = "flags"
     AUDIT = "audit"
 
 
@@ -89,7 +90,7 @@ def parse_command(line: str) -> Command:
         _no_args(head, args)
         return RunAction(verb)
     name = spec.name
-    if name in ("releases", "clusters", "audit"):
+    if name in ("releases", "clusters", "flags", "audit"):
         _no_args(head, args)
         return GoTo(View(name))
     if name == "ctx":

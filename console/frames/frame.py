@@ -39,12 +39,13 @@ class Where(StrEnum):
 
     FLEET = "fleet"
     RELEASE = "release"
+    FLAGS = "flags"  # every flag of every release: its rows name a release and one of its flags
     CLUSTERS = "clusters"
     AUDIT = "audit"
 
     @property
     def lists_releases(self) -> bool:
-        return self in (Where.FLEET, Where.RELEASE)
+        return self in (Where.FLEET, Where.RELEASE, Where.FLAGS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,8 @@ class Frame:
     attention: Sequence[AttentionItem] = ()
     events: Sequence[AutopilotEvent] = ()
     verbs: Mapping[str, VerbView] = field(default_factory=dict)  # by catalogue id, for the viewpoint
+    # the judge on each flag's cohort (flag on against flag off), where the metrics carry the variant
+    cohort_verdicts: Mapping[tuple[ReleaseRef, str], ReleaseVerdict] = field(default_factory=dict)
     stale_after_s: float = 30.0
 
     @property

@@ -20,13 +20,15 @@ NO_AUTOPILOT = "no autopilot in this console (start it with --autopilot)"
 
 # Where a command means anything, from the viewpoint and its selected release.
 _AVAILABLE_ON: dict[str, Callable[[Viewpoint, ReleaseState | None], bool]] = {
-    "open-release": lambda viewpoint, _: viewpoint.where is Where.FLEET,
+    "open-release": lambda viewpoint, _: viewpoint.where in (Where.FLEET, Where.FLAGS),
     # escape on the fleet only clears a filter; elsewhere it goes back
     "back": lambda viewpoint, _: viewpoint.where is not Where.FLEET or bool(viewpoint.filter),
     # the flag rows live on the release screen, and only releases with flags have them: elsewhere
     # the key stays out of the footer, which has no room to spare
-    "kill-flag": lambda viewpoint, release: viewpoint.where is Where.RELEASE and release is not None and bool(release.flags),
+    "kill-flag": lambda viewpoint, release: viewpoint.where in (Where.RELEASE, Where.FLAGS) and release is not None and bool(release.flags),
 }
+# The flags view's rows are flags: only the flag verbs act there (] [ step the row's share).
+_FLAG_VERBS = frozenset({"kill-flag", "step-up", "step-down"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,8 @@ class VerbRules:
         if command.kind is Kind.MUTATING:
             if not viewpoint.where.lists_releases:
                 return VerbView(command.id, Availability.NOT_HERE, f"the {viewpoint.where.value} view lists no releases")
+            if viewpoint.where is Where.FLAGS and command.id not in _FLAG_VERBS:
+                return VerbView(command.id, Availability.NOT_HERE, "the flags view acts on flags: enter opens the release")
             if self.read_only:
                 return locked(READ_ONLY_CONSOLE)
             if viewpoint.context is not None and self.context_locked(state, viewpoint.context):

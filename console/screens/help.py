@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from rolldeck.console.commands import CATALOGUE, KEY_GLYPHS, LINE_COMMANDS, Scope
 from rolldeck.console.widgets.plain import PlainLabel, PlainStatic
 
-SCOPE_NAMES = {Scope.APP: "everywhere", Scope.FLEET: "fleet", Scope.RELEASE: "release"}
+SCOPE_NAMES = {Scope.APP: "everywhere", Scope.FLEET: "fleet", Scope.RELEASE: "flag rows"}
 
 
 def _keys(keys: str) -> str:

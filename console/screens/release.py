@@ -61,9 +61,10 @@ class ReleaseScreen(ConsoleScreen):
     BINDINGS = bindings(Scope.RELEASE)
     where = Where.RELEASE
 
-    def __init__(self, release: ReleaseState, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, release: ReleaseState, *, clock: Callable[[], float] = time.monotonic, flag: str | None = None) -> None:
         super().__init__(id="release")
         self.ref: ReleaseRef = release.ref
+        self._open_on_flag = flag  # opened from :flags: that flag's row gets the cursor and focus
         self._initial = release  # composes one chart line per version
         self._clock = clock  # wall time for the charts' redraw limit
         self._heading: Text | None = None
@@ -133,7 +134,12 @@ class ReleaseScreen(ConsoleScreen):
             if widget.display != has_flags:
                 widget.display = has_flags
         if has_flags:
-            self.query_one(FlagsTable).show(release)
+            table = self.query_one(FlagsTable)
+            table.show(release)
+            if self._open_on_flag in table.row_keys:
+                table.move_cursor(row=table.get_row_index(self._open_on_flag), animate=False)
+                table.focus()
+            self._open_on_flag = None
         self.query_one(VersionCharts).show(frame.history)
         name = str(self.ref)
         events = [e for e in frame.events if e.release == name]

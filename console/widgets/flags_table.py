@@ -23,10 +23,15 @@ FLAG_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def flag_row(flag: Flag) -> Row:
+def flag_cells(flag: Flag) -> tuple[str, Text, str, str]:
+    """Key, state, shares and exposure: the cells the release screen and ``:flags`` share."""
     state = Text("on", style="green") if flag.enabled else Text("KILLED", style="bold red")
     exposure = f"{flag.exposure:g}%" if flag.treatment else "–"
-    return (flag.key, state, flag.describe_shares(), exposure, flag.environment or "–", flag.targeting, flag.last_changed_by or "–")
+    return flag.key, state, flag.describe_shares(), exposure
+
+
+def flag_row(flag: Flag) -> Row:
+    return (*flag_cells(flag), flag.environment or "–", flag.targeting, flag.last_changed_by or "–")
 
 
 class FlagsTable(KeyedTable):
