@@ -43,7 +43,7 @@ HUMAN_TRACK_STATES = {
 
 
 class AttentionTracker:
-    def __init__(self, stale_after_s: float = 30.0, stuck_after_s: float = 120.0) -> None:
+    def __init__(self, stale_after_s: float = 90.0, stuck_after_s: float = 120.0) -> None:
         self.stale_after_s = stale_after_s
         self.stuck_after_s = stuck_after_s
         self._lag_since: dict[ReleaseRef, float] = {}

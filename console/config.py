@@ -73,7 +73,9 @@ class ConsoleConfig(_Strict):
     weight_steps: list[Annotated[int, Field(ge=0, le=100)]] | None = None  # for releases with the default steps
     keys: dict[str, str] = {}  # Binding id → keys, e.g. {"step-up": "right_square_bracket,plus"}
     theme: str = "textual-dark"
-    stale_after_s: Annotated[float, Field(gt=0)] = 30.0  # a cluster not heard from for this long is stale
+    # a cluster whose data is not confirmed (list, event, bookmark) for this long is stale: bookmarks
+    # come about once a minute on a quiet watch, so less than ~60 s would flag every quiet cluster
+    stale_after_s: Annotated[float, Field(gt=0)] = 90.0
     stuck_after_s: Annotated[float, Field(gt=0)] = 120.0  # a split lagging this long is a stuck rollout
     metrics: MetricsConfig = MetricsConfig()
 

@@ -137,7 +137,7 @@ class Frame:
     verbs: Mapping[str, VerbView] = field(default_factory=dict)  # by catalogue id, for the viewpoint
     # the judge on each flag's cohort (flag on against flag off), where the metrics carry the variant
     cohort_verdicts: Mapping[tuple[ReleaseRef, str], ReleaseVerdict] = field(default_factory=dict)
-    stale_after_s: float = 30.0
+    stale_after_s: float = 90.0
 
     @property
     def verdicts(self) -> dict[ReleaseRef, ReleaseVerdict]:

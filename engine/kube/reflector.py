@@ -178,7 +178,7 @@ class Reflector:
         self.rv: str | None = None
         self.synced = False  # at least one complete list
         self.connected = False  # a watch stream is open right now
-        self.last_contact: float | None = None  # list, event or bookmark (monotonic)
+        self.last_contact: float | None = None  # data confirmed current: list, event or bookmark (monotonic), never a connection
         self.last_error_at: float | None = None
         self.latency_ms: float | None = None  # last list round trip
         self.requests = 0  # lists + watches started (the bench counts these)
@@ -317,8 +317,9 @@ class Reflector:
             if response.status != 200:
                 body = await response.read()
                 raise http_error(response.status, response.reason or "", body, response.headers)
+            # A connection is not data: freshness moves only on a list, an event or a bookmark, so
+            # a watch that reconnects to a silent server keeps ageing (issue 11, item 8).
             self.state, self.error, self.connected = "watching", "", True
-            self.last_contact = self._clock()
             while True:
                 line = await response.content.readline()
                 if not line:

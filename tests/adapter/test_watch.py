@@ -268,3 +268,37 @@ async def test_a_reconnecting_watch_is_not_an_outage_until_the_grace_runs_out(fa
         clock.advance(1.5)
         down = await wait_until(lambda: (h := cluster_health(backend.snapshot(), CTX)) and not h.reachable and h, "outage once the grace ran out")
         assert "503" in down.error
+
+
+@pytest.mark.asyncio
+async def test_freshness_is_data_confirmed_a_silent_watch_that_reconnects_keeps_ageing(fake_cluster, tmp_path):
+    """Issue 11, item 8: the age is the time since the last list, event or BOOKMARK, never since a
+    connection. A silent server's watches time out (sock_read) and reconnect with a 200 each time;
+    the cluster keeps ageing through them and the view calls it STALE; one bookmark makes it fresh."""
+    from rolldeck.console.attention import AttentionTracker
+
+    fake_cluster.store.put(ko.deployment("api", "shop"))
+    clock = ManualClock(1000.0)
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k", monotonic=clock) as backend:
+        await wait_release(backend, CTX, "api")
+        await wait_until(lambda: fake_cluster.open_watches == KINDS, "one watch per kind")
+        fake_cluster.silent = True
+        clock.advance(100.0)  # past the view's threshold (90 s): nothing arrives from here on
+        mark = len(fake_cluster.requests)
+        # every watch is abandoned on the inactivity timeout and opened again, answered 200 each time
+        await wait_until(lambda: len(watches(fake_cluster, since=mark)) >= 3, "three silent reconnects of the deployments watch")
+        await wait_until(lambda: any(r.connected for r in backend.connections[CTX].reflectors.values()), "a reconnected watch")
+        assert all(r.param("allowWatchBookmarks") in ("true", "True") for r in watches(fake_cluster, since=mark))
+        health = cluster_health(backend.snapshot(), CTX)
+        assert health.reachable and health.last_update_age_s >= 100.0  # connected, but no data confirmed
+        items = AttentionTracker(stale_after_s=90.0).items(backend.snapshot(), {}, {})
+        assert [(i.kind, i.cluster) for i in items] == [("STALE", CTX)]
+
+        fake_cluster.bookmark_interval = 0.05
+        sent = fake_cluster.bookmarks_sent
+        fake_cluster.silent = False
+        await wait_until(lambda: fake_cluster.bookmarks_sent > sent, "a bookmark")
+        fresh = await wait_until(lambda: (h := cluster_health(backend.snapshot(), CTX)).last_update_age_s == 0.0 and h, "the bookmark to count")
+        assert fresh.reachable
+        assert AttentionTracker(stale_after_s=90.0).items(backend.snapshot(), {}, {}) == []
+        assert [r for r in list(fake_cluster.requests)[mark:] if r.param("watch") is None and r.path == DEPLOYMENTS] == []  # no relist: the bookmark did it

@@ -61,7 +61,7 @@ class TestClusterAttention:
         self, tmp_path: Path
     ) -> None:
         fake = live_fake()
-        fake.health["eu-prod-1"] = ClusterHealth(reachable=True, last_update_age_s=45.0)  # stale: > 30 s
+        fake.health["eu-prod-1"] = ClusterHealth(reachable=True, last_update_age_s=95.0)  # stale: > 90 s
         app = console_app(fake, audit_path=tmp_path / "a.jsonl", config=NORMAL)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause()
