@@ -11,7 +11,7 @@ import getpass
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,8 @@ from rolldeck.simulator.durations import parse_duration
 from rolldeck.simulator.scenario import ScenarioError
 
 if TYPE_CHECKING:
-    from rolldeck.console.config import ConsoleConfig
+    from rolldeck.console.config import ConfigChecks, ConsoleConfig
+    from rolldeck.engine.documents import Problem
 
 
 def default_audit_path() -> Path:
@@ -141,7 +142,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     return 0
 
 
-def tui_config(args: argparse.Namespace) -> ConsoleConfig | None:
+def tui_config(args: argparse.Namespace, checks: ConfigChecks | None = None) -> ConsoleConfig | None:
     """The console config for a TUI command; None (after one line on stderr) when it is invalid.
 
     With ``--default-config`` an invalid file is reported and the defaults are used instead.
@@ -150,7 +151,7 @@ def tui_config(args: argparse.Namespace) -> ConsoleConfig | None:
 
     path = config_path()
     try:
-        return load_config(path)
+        return load_config(path, checks)
     except ConfigError as error:
         print(error.one_line(), file=sys.stderr)
         if getattr(args, "default_config", False):
@@ -170,7 +171,7 @@ def _config_command(action: str) -> int:
         print(path)
         return 0
     try:
-        load_config(path)
+        load_config(path, live_config_problems)  # `check` refuses what `live` would refuse
     except ConfigError as error:
         print(error.one_line(), file=sys.stderr)
         return 1
@@ -212,7 +213,7 @@ def _run_live(args: argparse.Namespace) -> int:
     from rolldeck.engine.kube import KubeBackend, KubeconfigError
     from rolldeck.engine.kube.flagger_gates import FlaggerGates
 
-    config = tui_config(args)  # the same console config as `rolldeck sim`
+    config = tui_config(args, live_config_problems)  # `sim`'s config, plus what live metrics need
     if config is None:
         return 1
     signals, problem = live_signals(config)
@@ -251,7 +252,28 @@ def _run_live(args: argparse.Namespace) -> int:
     return app.return_code or 0
 
 
-def live_signals(config, env: dict[str, str] | None = None):
+def live_config_problems(config: ConsoleConfig, env: Mapping[str, str] | None = None) -> list[Problem]:
+    """What ``live`` refuses in a config that parses — a Prometheus URL that is not http(s), or carries
+    credentials; a ``token_env`` that is unset — located in the file: the one check ``live`` and
+    ``config check`` share."""
+    from rolldeck.engine.documents import Problem
+    from rolldeck.engine.metrics import prometheus_endpoint
+
+    metrics = config.metrics
+    if metrics.prometheus is None:
+        return []
+    problems: list[Problem] = []
+    try:
+        prometheus_endpoint(metrics.prometheus)
+    except ValueError as error:  # the message never repeats the URL (it may hold a password)
+        problems.append(Problem(("metrics", "prometheus"), f"metrics.prometheus: {error}"))
+    env = os.environ if env is None else env
+    if metrics.token_env and not env.get(metrics.token_env):
+        problems.append(Problem(("metrics", "token_env"), f"metrics.token_env: environment variable {metrics.token_env} is not set"))
+    return problems
+
+
+def live_signals(config, env: Mapping[str, str] | None = None):
     """The live metrics source from the config's ``metrics`` section: (source or None, problem or "")."""
     metrics = config.metrics
     if metrics.prometheus is None:
@@ -261,12 +283,10 @@ def live_signals(config, env: dict[str, str] | None = None):
     from rolldeck.engine.metrics import BearerToken, PrometheusSource
 
     env = os.environ if env is None else env
-    auth = None
-    if metrics.token_env:
-        token = env.get(metrics.token_env)
-        if not token:
-            return None, f"config metrics.token_env: environment variable {metrics.token_env} is not set"
-        auth = BearerToken(token)
+    problems = live_config_problems(config, env)
+    if problems:
+        return None, f"config {problems[0].message}"
+    auth = BearerToken(env[metrics.token_env]) if metrics.token_env else None
     slo_s = config.slo.latency_ms / 1000.0
 
     def rule(spec) -> MetricsRule:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from fnmatch import fnmatchcase
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -111,21 +112,26 @@ def config_path(env: dict[str, str] | None = None) -> Path:
     return Path(base) / "rolldeck" / "config.yaml"
 
 
-def load_config(path: Path) -> ConsoleConfig:
+# A caller's own checks on a config that parsed, located like the rest: the composition root passes
+# what ``live`` refuses (engine.metrics' URL rules, unset variables), which this module may not import.
+ConfigChecks = Callable[[ConsoleConfig], list[Problem]]
+
+
+def load_config(path: Path, checks: ConfigChecks | None = None) -> ConsoleConfig:
     """Defaults when the file is missing; ConfigError (with positions) when it is wrong."""
     if not path.exists():
-        return ConsoleConfig()
-    return parse_config(documents.read(path, error=ConfigError), str(path))
+        return ConsoleConfig()  # the defaults name no Prometheus: nothing for ``checks`` to refuse
+    return parse_config(documents.read(path, error=ConfigError), str(path), checks)
 
 
-def parse_config(text: str, source: str) -> ConsoleConfig:
+def parse_config(text: str, source: str, checks: ConfigChecks | None = None) -> ConsoleConfig:
     document = documents.parse(text, source, error=ConfigError)
     if document.data is None:
         return ConsoleConfig()  # an empty file is a valid "all defaults"
     if not isinstance(document.data, dict):
         document.fail([Problem((), "the config must be a mapping of keys to values")])
     config = document.validate(ConsoleConfig)
-    document.check(_cross_checks(config))
+    document.check(_cross_checks(config) + (checks(config) if checks is not None else []))
     return config
 
 

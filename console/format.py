@@ -5,6 +5,8 @@ No Textual here, so every rule (rounding, dashes for "no data", arrows for lag) 
 
 from __future__ import annotations
 
+import math
+
 from rolldeck.engine.model import ReleaseState, Role, Split, Strategy, VersionState
 
 NO_DATA = "—"
@@ -43,6 +45,17 @@ def clock(seconds: float) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}"
+
+
+def wall_clock(epoch_s: float) -> str:
+    """A live backend's time (unix seconds) → its UTC time of day, 'HH:MM:SS UTC': a wall clock is
+    not an elapsed time, and counting hours since 1970 ('498940:57:00') tells the operator nothing."""
+    if not math.isfinite(epoch_s):
+        return "--:--:-- UTC"
+    total = int(epoch_s) % 86400
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d} UTC"
 
 
 def speed(multiplier: float) -> str:

@@ -44,7 +44,9 @@ class StatusBar(Horizontal):
         context.display = bool(view.context)
         context.update(view.context)
         self.query_one("#source", PlainLabel).update(view.source)
-        self.query_one("#sim-clock", PlainLabel).update(f"t {fmt.clock(view.time)}")
+        # simulated: time since the drill began; live: the backend's wall clock, never as elapsed time
+        shown = f"t {fmt.clock(view.time)}" if view.simulated else fmt.wall_clock(view.time)
+        self.query_one("#sim-clock", PlainLabel).update(shown)
         speed = self.query_one("#sim-speed", PlainLabel)
         speed.display = view.speed is not None
         speed.update(fmt.speed(view.speed) if view.speed is not None else "")

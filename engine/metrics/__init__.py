@@ -5,7 +5,7 @@ PromQL query sets (``istio``, ``app``), ``parse`` the API answer decoding, ``pro
 adapter. Imports httpx only: no textual, simpy or kubernetes_asyncio (engine core rule).
 """
 
-from rolldeck.engine.metrics.prometheus import BasicAuth, BearerToken, PrometheusSource
+from rolldeck.engine.metrics.prometheus import BasicAuth, BearerToken, PrometheusSource, prometheus_endpoint
 from rolldeck.engine.metrics.source import ErrorKind, MetricsError, MetricsTarget, SignalsSource
 from rolldeck.engine.metrics.templates import APP, ISTIO, TEMPLATE_SETS, Matcher, QueryKind, TemplateSet
 
@@ -23,4 +23,5 @@ __all__ = [
     "QueryKind",
     "SignalsSource",
     "TemplateSet",
+    "prometheus_endpoint",
 ]

@@ -72,10 +72,18 @@ def parse_response(status_code: int, reason_phrase: str, body: bytes) -> Vector 
     if not isinstance(result, list):
         return MetricsError(ErrorKind.BAD_RESPONSE, "vector result is not a list")
     samples = []
+    seen: set[tuple[tuple[str, str], ...]] = set()
     for item in result:
         sample = _sample(item)
         if isinstance(sample, MetricsError):
             return sample
+        # A vector holds one sample per label set; a repeat (two le="0.5" buckets, the same counter
+        # twice) would be counted twice, so the answer is broken, not data (issue 11, item 10).
+        labels = tuple(sorted(sample.labels.items()))
+        if labels in seen:
+            shown = ",".join(f"{k}={v!r}" for k, v in labels)
+            return MetricsError(ErrorKind.BAD_RESPONSE, one_line(f"the answer repeats the series {{{shown}}}", 120))
+        seen.add(labels)
         samples.append(sample)
     return Vector(tuple(samples))
 

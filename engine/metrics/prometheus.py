@@ -56,6 +56,21 @@ class _Query:
     promql: str
 
 
+def prometheus_endpoint(url: str) -> str:
+    """The API root a Prometheus URL names, safe to display; ValueError (never echoing the URL) when
+    it is not one. The one rule for the source and for ``rolldeck config check``."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        raise ValueError("invalid Prometheus URL") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError("Prometheus URL must be http(s)://host[:port][/path]")
+    if parsed.userinfo:
+        # A URL is shown in messages and logged by HTTP libraries; credentials belong in auth=.
+        raise ValueError("credentials in the Prometheus URL are not supported; pass auth= instead")
+    return str(parsed.copy_with(query=None, fragment=None)).rstrip("/")
+
+
 class PrometheusSource:
     """Signals for releases from one Prometheus (or a Prometheus-compatible API: Thanos, Mimir…).
 
@@ -74,18 +89,9 @@ class PrometheusSource:
         verify: bool | str = True,
         max_concurrency: int = 8,
     ) -> None:
-        try:
-            parsed = httpx.URL(url)
-        except (httpx.InvalidURL, TypeError):
-            raise ValueError("invalid Prometheus URL") from None
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ValueError("Prometheus URL must be http(s)://host[:port][/path]")
-        if parsed.userinfo:
-            # A URL is shown in messages and logged by HTTP libraries; credentials belong in auth=.
-            raise ValueError("credentials in the Prometheus URL are not supported; pass auth= instead")
+        base = prometheus_endpoint(url)
         if not timeout_s > 0:
             raise ValueError("timeout_s must be positive")
-        base = str(parsed.copy_with(query=None, fragment=None)).rstrip("/")
         self.endpoint = base  # safe to display: no userinfo, no query string
         self._query_url = base + "/api/v1/query"
         self._timeout_s = float(timeout_s)

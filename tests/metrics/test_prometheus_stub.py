@@ -224,6 +224,18 @@ async def test_duplicate_and_dipping_buckets_are_merged_and_made_monotonic(stub,
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize("kind", ["buckets", "requests"])
+async def test_a_series_repeated_in_one_answer_is_an_error_not_double_counted(stub, source, kind):
+    """Prometheus answers one sample per label set; the same le="0.5" (or counter) twice would be
+    counted twice and could pass a bad canary, so the answer is refused (issue 11, item 10)."""
+    healthy(stub)
+    repeated = {"buckets": vector([({"le": "0.5"}, 10), ({"le": "0.5"}, 10), ({"le": "+Inf"}, 20)]),
+                "requests": vector([({"pod": "a"}, 10), ({"pod": "a"}, 10)])}[kind]
+    stub.rules.insert(0, (kind, CANARY, repeated))
+    expect_error(await source.fetch(APP_TARGET), ErrorKind.BAD_RESPONSE, f"canary {kind}", "repeats the series")
+
+
+@pytest.mark.asyncio
 async def test_slow_server_times_out_within_the_bound(stub):
     # The stub holds the answer until it stops: only the source's own 0.3 s timeout can end the fetch.
     # The outer guard turns a timeout that does not work into a failure instead of a hung suite.

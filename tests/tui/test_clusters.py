@@ -79,3 +79,22 @@ class TestClusterAttention:
             await pilot.press("escape")
             await pilot.pause()
             assert isinstance(app.screen, FleetScreen)
+
+
+@pytest.mark.asyncio
+async def test_the_live_header_shows_the_wall_clock_as_a_time_of_day_not_as_elapsed_time(tmp_path: Path) -> None:
+    """Issue 11, item 10: a live backend's clock is unix time; 't 498940:57:00' was hours since 1970."""
+    from .helpers import clock_shown
+
+    fake = live_fake()
+    fake._clock.time = 1_796_188_620.0  # 2026-12-02 05:17:00 UTC
+    app = console_app(fake, audit_path=tmp_path / "a.jsonl", config=NORMAL)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert clock_shown(app) == "05:17:00 UTC"
+    simulated = FakeBackend()
+    simulated._clock.time = 3725.0
+    app = console_app(simulated, audit_path=tmp_path / "b.jsonl", config=NORMAL)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert clock_shown(app) == "t 01:02:05"  # a drill's clock stays elapsed time

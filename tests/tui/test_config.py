@@ -120,6 +120,25 @@ class TestCli:
         result = self.rolldeck("config", "check", config=good)
         assert result.returncode == 0 and result.stdout.strip() == f"{good}: ok"
 
+    @pytest.mark.parametrize(
+        ("metrics", "line"),
+        [
+            ("  prometheus: http://ops:hunter2-pw@127.0.0.1:9090\n", "3:15: metrics.prometheus: credentials in the Prometheus URL are not supported"),
+            ("  prometheus: file:///etc/passwd\n", "3:15: metrics.prometheus: Prometheus URL must be http(s)://host[:port][/path]"),
+            ("  prometheus: http://127.0.0.1:9090\n  token_env: RD_UNSET_TOKEN\n", "4:14: metrics.token_env: environment variable RD_UNSET_TOKEN is not set"),
+        ],
+    )
+    def test_config_check_refuses_what_live_refuses(self, tmp_path: Path, metrics: str, line: str) -> None:
+        """One validator for both (issue 11, item 10): a file `check` passes, `live` takes."""
+        config = tmp_path / "rd.yaml"
+        config.write_text("theme: nord\nmetrics:\n" + metrics)
+        check = self.rolldeck("config", "check", config=config)
+        live = self.rolldeck("live", config=config)
+        assert check.returncode == 1 and check.stderr.startswith(f"{config}:{line}")
+        assert live.returncode == 1 and live.stderr.splitlines()[0] == check.stderr.strip()
+        for result in (check, live):
+            assert "hunter2" not in result.stderr + result.stdout and "Traceback" not in result.stderr
+
     def test_autopilot_needs_a_plan(self, tmp_path: Path) -> None:
         result = self.rolldeck("sim", "fleet-default", "--autopilot", config=tmp_path / "none.yaml")
         assert result.returncode == 2 and "declares no autopilot plan" in result.stderr
