@@ -42,6 +42,10 @@ class HttpError(Exception):
         return self.status == 409 or (self.status == 422 and "test failed" in f"{self.message} {self.cause}".lower())
 
 
+class AnswerTooLarge(Exception):
+    """A Kubernetes answer past the byte cap (``resources.MAX_BODY_BYTES``): one line naming where."""
+
+
 def one_line(text: str, limit: int = MAX_LINE) -> str:
     """One line, at most ``limit`` characters, with every registered credential scrubbed first."""
     line = " ".join(scrub(text).split())
@@ -100,6 +104,8 @@ def describe(error: BaseException) -> str:
         return f"TLS error: {one_line(error.reason or 'handshake failed', 80)}"
     if isinstance(error, aiohttp.ClientError):
         return f"connection error ({type(error).__name__})"
+    if isinstance(error, AnswerTooLarge):  # its line says what and where
+        return one_line(str(error))
     if isinstance(error, ValueError) and "AUTHORIZATION" in str(error):
         return "a ~/.netrc entry for this API server clashes with the bearer token; remove it"  # pitfall 18
     return f"{type(error).__name__}: {one_line(str(error), 120)}"

@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 
 from rolldeck.engine.kube.errors import HttpError, describe, http_error, one_line
-from rolldeck.engine.kube.resources import Call, Kind, read_json
+from rolldeck.engine.kube.resources import MAX_BODY_BYTES, Call, Kind, read_json
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,7 @@ class ReflectorTuning:
     forbidden_retry_s: float = 300.0  # 403 / 404 on a kind: look again in minutes, not seconds
     page_size: int = 500
     short_watch_s: float = 1.0  # a watch that ends this fast with no events counts as a failure
+    max_body_bytes: int = MAX_BODY_BYTES  # one list page, read streaming: past it, refused unparsed
 
 
 class Backoff:
@@ -284,7 +285,7 @@ class Reflector:
                 options["_continue"] = token
             self.requests += 1
             response = await self._call(**options, _preload_content=False, _request_timeout=self.tuning.request_timeout)
-            page = await read_json(response)
+            page = await read_json(response, self.tuning.max_body_bytes)
             items.extend(slim(item, self.kind) for item in page.get("items") or [])
             meta = page.get("metadata") or {}
             token = meta.get("continue") or None

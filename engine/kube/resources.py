@@ -16,7 +16,8 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient, ApisApi, AppsV1Api, CoreV1Api, CustomObjectsApi
 
-from rolldeck.engine.kube.errors import http_error
+from rolldeck.engine.bodies import MiB, BodyTooLarge, read_capped
+from rolldeck.engine.kube.errors import AnswerTooLarge, http_error
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -86,10 +87,23 @@ CLUSTER_WIDE = frozenset({"applications"})
 Call = Callable[..., Awaitable[Any]]
 
 
-async def read_json(response: Any) -> Any:
-    """Body of a raw (``_preload_content=False``) response; non-2xx raises ``HttpError``."""
+# One list page (500 objects; etcd keeps each under 1.5 MiB, ours are a few KB) or one object. A body
+# past this is refused while it streams, before json.loads; aiohttp inflates gzip in bounded steps
+# under flow control, so the cap on the inflated bytes bounds both. Watch lines are bounded by the
+# library's read buffer (read_bufsize 2 MiB: a longer line raises, and the watch starts over).
+MAX_BODY_BYTES = 64 * MiB
+
+
+async def read_json(response: Any, cap: int = MAX_BODY_BYTES) -> Any:
+    """Body of a raw (``_preload_content=False``) response; non-2xx raises ``HttpError``; a body
+    past ``cap`` raises ``AnswerTooLarge`` having read at most one chunk more."""
     try:
-        body = await response.read()
+        try:
+            body = await read_capped(response.content.iter_any(), cap)
+        except BodyTooLarge as error:
+            response.close()  # half-read: never hand the connection back to the pool
+            url = response.url.with_query(None).with_user(None)  # where, without a query or userinfo
+            raise AnswerTooLarge(f"Kubernetes answer from {url} {error}") from None
         if not 200 <= response.status <= 299:
             raise http_error(response.status, response.reason or "", body, response.headers)
     finally:

@@ -23,12 +23,17 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from rolldeck.engine.bodies import MiB, BodyTooLarge, UnsupportedEncoding, read_capped
 from rolldeck.engine.metrics.parse import Vector, build_signals, histogram, one_line, parse_response, total
 from rolldeck.engine.metrics.source import ErrorKind, MetricsError, MetricsTarget
 from rolldeck.engine.metrics.templates import QueryKind, promql_duration
 from rolldeck.engine.model import Signals
 
 logger = logging.getLogger(__name__)
+
+# One answer is three vectors' worth of one release's series; 8 MiB is thousands of series, far past
+# any sane template, and bounds what a hostile or broken server costs in memory.
+MAX_ANSWER_BYTES = 8 * MiB
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,7 @@ class PrometheusSource:
     ``url`` is the API root (``https://prom.example:9090`` or ``https://host/prometheus``), without
     credentials. ``timeout_s`` bounds every request end to end and is passed to Prometheus as the
     query timeout. ``headers`` are extra request headers (e.g. ``X-Scope-OrgID``), treated as secrets.
+    ``max_bytes`` caps each answer, on the wire and inflated; a larger one is a ``TOO_LARGE`` error.
     """
 
     def __init__(
@@ -88,6 +94,7 @@ class PrometheusSource:
         timeout_s: float = 5.0,
         verify: bool | str = True,
         max_concurrency: int = 8,
+        max_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         base = prometheus_endpoint(url)
         if not timeout_s > 0:
@@ -95,7 +102,10 @@ class PrometheusSource:
         self.endpoint = base  # safe to display: no userinfo, no query string
         self._query_url = base + "/api/v1/query"
         self._timeout_s = float(timeout_s)
-        request_headers = {"Accept": "application/json", **dict(headers or {})}
+        self._max_bytes = max_bytes
+        # gzip only: bodies are inflated here under the byte cap (engine.bodies), not by httpx's
+        # decoders, which inflate a whole chunk at once
+        request_headers = {"Accept": "application/json", **dict(headers or {}), "Accept-Encoding": "gzip"}
         self._secrets = [value for value in (headers or {}).values() if value]
         if auth is not None:
             request_headers["Authorization"] = auth.header()
@@ -192,15 +202,28 @@ class PrometheusSource:
             params["time"] = f"{at:.3f}"
         logger.debug("prometheus query %s %s: %s", query.version, query.kind, query.promql)
         try:
+            # one bound for the whole query: connect, headers and every byte of the body
             async with self._limit, asyncio.timeout(self._timeout_s):
-                response = await self._client.get(self._query_url, params=params)
+                async with self._client.stream("GET", self._query_url, params=params) as response:
+                    body = await read_capped(
+                        response.aiter_raw(),
+                        self._max_bytes,
+                        encoding=response.headers.get("content-encoding", "identity"),
+                        declared=response.headers.get("content-length"),
+                    )
         except (TimeoutError, httpx.TimeoutException):
             return MetricsError(ErrorKind.TIMEOUT, f"timed out after {self._timeout_s:g}s")
+        except BodyTooLarge as exc:  # refused before parsing: no 300 MB json.loads, no gzip bomb
+            logger.warning("Prometheus answer from %s %s", self.endpoint, exc)
+            return MetricsError(ErrorKind.TOO_LARGE, f"answer {exc}")
+        except UnsupportedEncoding as exc:
+            return MetricsError(ErrorKind.BAD_RESPONSE, str(exc))
         except httpx.ConnectError as exc:
             return MetricsError(ErrorKind.UNREACHABLE, one_line(f"cannot connect ({str(exc) or 'connection failed'})", 120))
         except httpx.HTTPError as exc:
             return MetricsError(ErrorKind.UNREACHABLE, f"request failed ({type(exc).__name__})")
-        return parse_response(response.status_code, response.reason_phrase, response.content)
+        # parsed only once the size is known to be bounded
+        return parse_response(response.status_code, response.reason_phrase, body)
 
     def _error(self, error: MetricsError, query: _Query | None = None) -> MetricsError:
         where = f"{query.version} {query.kind}: " if query is not None else ""

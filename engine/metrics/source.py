@@ -93,6 +93,7 @@ class ErrorKind(StrEnum):
     HTTP = "http"  # a non-2xx answer without a Prometheus error body (proxy, auth, overload)
     QUERY = "query"  # Prometheus answered ``status: error`` (bad PromQL, execution failure)
     BAD_RESPONSE = "bad-response"  # not JSON, wrong shape, wrong result type, NaN/Inf counts
+    TOO_LARGE = "too-large"  # the answer passed the byte cap (on the wire or inflated): never parsed
     NO_DATA = "no-data"  # the query matched no series
     CONFIG = "config"  # target and data disagree (SLO threshold not an ``le`` bound, unknown template)
     INTERNAL = "internal"  # a bug in the source; reported, never raised into the backend's loop

@@ -11,7 +11,7 @@ import yaml
 
 from rolldeck.engine.kube.resources import BUILTIN_KINDS, CUSTOM_KINDS
 from rolldeck.engine.model import Owner, ReleaseRef
-from tests.adapter.helpers import cluster_health, running_backend, wait_release
+from tests.adapter.helpers import FAST, cluster_health, running_backend, wait_release
 from tests.waiting import ManualClock, wait_until
 from tests.fakekube import Allow, ClusterSpec
 from tests.fakekube import objects as ko
@@ -254,8 +254,6 @@ async def test_region_comes_from_the_nodes_topology_label(fake_cluster, tmp_path
 
 @pytest.mark.asyncio
 async def test_a_reconnecting_watch_is_not_an_outage_until_the_grace_runs_out(fake_cluster, tmp_path):
-    from tests.adapter.helpers import FAST
-
     fake_cluster.store.put(ko.deployment("api", "shop"))
     tuning = dataclasses.replace(FAST, reachable_grace_s=1.0)
     clock = ManualClock(1000.0)  # the grace runs out when the test says, however slow the machine
@@ -302,3 +300,38 @@ async def test_freshness_is_data_confirmed_a_silent_watch_that_reconnects_keeps_
         assert fresh.reachable
         assert AttentionTracker(stale_after_s=90.0).items(backend.snapshot(), {}, {}) == []
         assert [r for r in list(fake_cluster.requests)[mark:] if r.param("watch") is None and r.path == DEPLOYMENTS] == []  # no relist: the bookmark did it
+
+
+@pytest.mark.asyncio
+async def test_a_list_page_past_the_byte_cap_is_refused_while_it_streams(fake_cluster, tmp_path):
+    """Issue 11, item 7 (network half): a list body is read streaming with a byte cap and never
+    parsed past it; the kind shows one line naming where, the rest of the cluster keeps working."""
+    from aiohttp import web
+
+    cap = 1024 * 1024
+    total = 64 * cap
+    sent = {"bytes": 0}
+
+    async def endless_list(request):
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        try:
+            await response.write(b'{"kind":"DeploymentList","items":[')
+            while sent["bytes"] < total:
+                await response.write(b" " * 65536)  # blocks once the client stops reading
+                sent["bytes"] += 65536
+        except (ConnectionError, Exception):
+            pass  # the client hung up: the point of the test
+        return response
+
+    fake_cluster.store.put(ko.deployment("api", "shop"))
+    fake_cluster.store.put(ko.service("api", "shop"))
+    fake_cluster.faults.add(method="GET", watch=False, path=r"^/apis/apps/v1/deployments\?", handler=endless_list, times=1)
+    tuning = dataclasses.replace(FAST, reflector=dataclasses.replace(FAST.reflector, max_body_bytes=cap))
+    async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k", tuning=tuning) as backend:
+        reflector = await wait_until(lambda: (r := backend.connections[CTX].reflectors.get("deployments")) and "exceeds" in r.error and r, "the refused page")
+        assert reflector.error.startswith(f"Kubernetes answer from {fake_cluster.url}/apis/apps/v1/deployments exceeds 1 MiB (stopped after ")
+        assert sent["bytes"] < total // 4  # cut off: the other 60 MiB were never read
+        health = cluster_health(backend.snapshot(), CTX)
+        assert health.reachable and any(w.startswith("deployments: Kubernetes answer from") for w in health.warnings)
+        await wait_release(backend, CTX, "api")  # the next list (the fault was once) reads normally
