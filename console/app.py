@@ -144,6 +144,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
         self.frame: Frame | None = None  # the last frame drawn (tests and the benchmark read it)
         self._locks: tuple[object, ...] = ()
         self._started = False
+        self._stopped_told = ""  # the simulator-stopped reason already toasted (once, not every tick)
 
     # --- lifecycle -------------------------------------------------------------------------------
 
@@ -221,6 +222,10 @@ class RolldeckApp(OperatorVerbs, App[None]):
             return  # before start-up, or mid-shutdown while screens are being torn down
         state = self.backend.snapshot()
         self.frame = self.frames.build(state, self.viewpoint(), self.scope)
+        stopped = self.frame.status.stopped
+        if stopped and stopped != self._stopped_told:
+            self._stopped_told = stopped
+            self.notify(f"simulator stopped: {stopped}", title="simulator", severity="error", timeout=30)
         if self.schedule.start():
             self._autopilot_look()
         self.set_class(state.simulated, "-sim")

@@ -77,6 +77,7 @@ class PacedBackend(Protocol):
 
     speed: float
     paused: bool
+    stopped: str  # "" while time moves; why it stopped if the pacing loop died (the console shows it)
 
     def set_speed(self, speed: float) -> float: ...
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 
@@ -18,6 +19,8 @@ from rolldeck.engine.plans import Plan
 from rolldeck.engine.port import ApplyError, ApplyResult
 from rolldeck.simulator.scenario import Scenario
 from rolldeck.simulator.world import Command, World
+
+log = logging.getLogger(__name__)
 
 FRAME_S = 0.05  # 20 frames per second
 BUDGET_S = 0.015  # simulation work allowed per frame
@@ -54,6 +57,7 @@ class SimulatorBackend:
         self.speed = min(MAX_SPEED, max(MIN_SPEED, speed))
         self.paused = paused
         self.frames = 0  # pacing frames run so far: tests count frames instead of sleeping
+        self.stopped = ""  # why the pacing loop died: the console says so instead of a frozen clock
         self._wall = wall
         self._clock = SimClock(self.world)
         self._task: asyncio.Task[None] | None = None
@@ -126,11 +130,17 @@ class SimulatorBackend:
         return True
 
     async def _pace(self) -> None:
-        while True:
-            if not self.paused:
-                target = self._sim_t0 + (self._wall() - self._wall_t0) * self.speed
-                on_time = self.advance(target, BUDGET_S)
-                if not on_time and target - self.world.now > self.speed * 2.0:
-                    self._rebase()  # don't build an unbounded debt at speeds the model can't keep
-            self.frames += 1
-            await asyncio.sleep(FRAME_S)
+        try:
+            while True:
+                if not self.paused:
+                    target = self._sim_t0 + (self._wall() - self._wall_t0) * self.speed
+                    on_time = self.advance(target, BUDGET_S)
+                    if not on_time and target - self.world.now > self.speed * 2.0:
+                        self._rebase()  # don't build an unbounded debt at speeds the model can't keep
+                self.frames += 1
+                await asyncio.sleep(FRAME_S)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # a model bug: time stops, and the console must say so and why
+            log.exception("simulator pacing stopped")
+            self.stopped = " ".join(f"{type(error).__name__}: {error}".split())[:200]

@@ -138,6 +138,7 @@ class FrameBuilder:
             time=state.time,
             speed=paced.speed if paced else None,
             paused=paced.paused if paced else False,
+            stopped=paced.stopped if paced else "",
             read_only=self.rules.context_locked(state, context),
             protected=context is not None and self.config.is_protected(context),
             context=context or "",

@@ -68,6 +68,7 @@ class StatusView:
     speed: float | None  # None: the backend's pace is not ours to set (live clusters)
     paused: bool
     read_only: bool  # the whole console, or the context in view
+    stopped: str = ""  # the simulator's time stopped: why (its pacing loop died)
     protected: bool = False  # the context in view matches a protected pattern
     context: str = ""  # the context the screen acts on ("" when several)
     scope: str = ""  # ":ctx / :ns" scope, e.g. "ctx prod-eu-west-1 · ns all"

@@ -29,6 +29,7 @@ class StatusBar(Horizontal):
         yield PlainLabel("", id="sim-clock")
         yield PlainLabel("", id="sim-speed")
         yield PlainLabel("PAUSED", id="paused-marker")
+        yield PlainLabel("", id="sim-stopped")
         yield PlainLabel("", id="scope")
         yield PlainLabel("", id="filter-marker")
         yield PlainLabel("", id="autopilot-marker")
@@ -50,7 +51,10 @@ class StatusBar(Horizontal):
         speed = self.query_one("#sim-speed", PlainLabel)
         speed.display = view.speed is not None
         speed.update(fmt.speed(view.speed) if view.speed is not None else "")
-        self.query_one("#paused-marker").display = view.paused
+        self.query_one("#paused-marker").display = view.paused and not view.stopped
+        stopped = self.query_one("#sim-stopped", PlainLabel)
+        stopped.display = bool(view.stopped)
+        stopped.update(f"simulator stopped: {view.stopped}" if view.stopped else "")
         scope = self.query_one("#scope", PlainLabel)
         scope.display = bool(view.scope)
         scope.update(view.scope)

@@ -221,6 +221,7 @@ class PacedFakeBackend(FakeBackend):
         super().__init__(releases)
         self.speed = 1.0
         self.paused = True
+        self.stopped = ""
 
     def set_speed(self, speed: float) -> float:
         self.speed = min(1000.0, max(1.0, float(speed)))

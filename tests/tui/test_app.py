@@ -16,7 +16,7 @@ from rolldeck.simulator.backend import SimulatorBackend
 from .fake_backend import FakeBackend
 from tests.waiting import pilot_until
 
-from .helpers import clock_shown, console_app, first_release, is_canary_at, palette_highlights, select_release, toasts
+from .helpers import clock_shown, console_app, first_release, is_canary_at, palette_highlights, sample, select_release, toasts
 
 SIZE = (140, 40)
 FAKE_TOKEN = "tok-SECRET-0123456789"
@@ -72,6 +72,36 @@ class TestPacing:
             assert not app.screen.query_one("#sim-speed").display
             await pilot.press("greater_than_sign", "P")  # nothing happens, nothing breaks
             await pilot.pause()
+
+
+    @pytest.mark.asyncio
+    async def test_a_dead_pacing_task_shows_in_the_header_and_a_toast_instead_of_a_frozen_clock(
+        self, backend: SimulatorBackend, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Issue 11, item 4: a model bug below the user line ends the pacing task; the operator sees
+        "simulator stopped: <reason>" once, the console keeps running."""
+
+        def broken_step() -> None:
+            raise RuntimeError("queue length went negative at tick 121")
+
+        monkeypatch.setattr(backend.world.env, "step", broken_step)
+        monkeypatch.setattr(backend.world.env, "run", lambda until=None: broken_step())
+        app = console_app(backend, audit_path=tmp_path / "audit.jsonl")
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            assert not app.screen.query_one("#sim-stopped").display
+            await pilot.press("P")  # resume: the pacing task runs the model and dies on the bug
+            await pilot_until(pilot, lambda: backend.stopped, "the pacing task to stop")
+            await sample(pilot)
+            await sample(pilot)  # a second frame: the toast is raised once, not on every tick
+            label = app.screen.query_one("#sim-stopped")
+            assert label.display
+            assert str(label.render()) == "simulator stopped: RuntimeError: queue length went negative at tick 121"
+            assert [t.message for t in toasts(app) if t.severity == "error"] == [
+                "simulator stopped: RuntimeError: queue length went negative at tick 121"
+            ]
+            assert clock_shown(app) == "t 00:02:00"  # time stopped where the bug hit it
+            assert app.is_running
 
 
 class TestPalette:
