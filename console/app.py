@@ -11,6 +11,7 @@ blocking the loop and never overlapping itself. The app is the router: screens p
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import rich
 from rich.segment import Segments
+from textual import constants as textual_constants
 from textual import work
 from textual.app import App
 from textual.notifications import SeverityLevel
@@ -72,6 +74,19 @@ SPEED_STEPS: tuple[float, ...] = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)
 VIEW_SCREENS: dict[View, type[ConsoleScreen]] = {View.CLUSTERS: ClustersScreen, View.FLAGS: FlagsScreen, View.AUDIT: AuditScreen}
 
 
+def private_log_file() -> None:
+    """Textual appends every log line (events, messages, a toast's text) to ``$TEXTUAL_LOG``, creating
+    it with the umask's mode (0644: readable by everyone). Create it 0600 first, so what a console
+    logs is its user's alone; a file the user already has keeps the mode they gave it."""
+    path = textual_constants.LOG_FILE
+    if not path:
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600))
+    except OSError:
+        return  # it exists (theirs), or cannot be made: Textual reports that one itself
+
+
 def next_speed(current: float, direction: int) -> float:
     """The next speed step above (direction > 0) or below the current one, clamped to the ends."""
     if direction > 0:
@@ -111,6 +126,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
         refresh_s: float | None = REFRESH_INTERVAL_S,
         ui_clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        private_log_file()  # before Textual writes its first line
         super().__init__()
         self.backend = backend
         self.operator = operator

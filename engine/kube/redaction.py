@@ -7,6 +7,12 @@ from an API server's answer or an exec plugin's output passes (error texts, Stat
 causes, plain-text bodies, exec stderr, connection errors), and the dry run's lines replace each
 registered value with ``REDACTED`` before the text reaches a model field, an audit record, a
 notification or a log. A server that echoes the request's headers back therefore shows nothing.
+
+Objects are scrubbed too, as they enter the adapter (``resources.read_json`` for every answer read
+whole — lists, GETs, patch answers — and the reflector for every watch event): a string inside one
+that repeats a credential (an annotation, a condition's message) is stored scrubbed, so no mapped
+model field can carry it.
+A guarded patch that tests such a string then fails its ``test`` and is refused, never misapplied.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
+from typing import Any
 
 REDACTED = "‹redacted›"
 MIN_LENGTH = 4  # shorter values would scrub ordinary words; no real credential is this short
@@ -45,9 +52,41 @@ class Secrets:
         pattern = self._pattern
         return pattern.sub(REDACTED, text) if pattern is not None and text else text
 
+    def scrub_object(self, value: Any) -> Any:
+        """The same scrub over every string inside a decoded API object (annotations, conditions'
+        messages, status text), in place; returns it. Nothing to do until a credential is known."""
+        pattern = self._pattern
+        if pattern is not None:
+            _scrub_tree(value, pattern)
+        return value
+
+
+def _scrub_tree(value: Any, pattern: re.Pattern[str]) -> None:
+    stack = [value]
+    while stack:  # iterative: an object nested deep cannot exhaust the stack
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if isinstance(item, str):
+                    if pattern.search(item):
+                        node[key] = pattern.sub(REDACTED, item)
+                elif isinstance(item, (dict, list)):
+                    stack.append(item)
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                if isinstance(item, str):
+                    if pattern.search(item):
+                        node[index] = pattern.sub(REDACTED, item)
+                elif isinstance(item, (dict, list)):
+                    stack.append(item)
+
 
 SECRETS = Secrets()  # process-wide: a line from one context's server never shows another's credential
 
 
 def scrub(text: str) -> str:
     return SECRETS.scrub(text)
+
+
+def scrub_object(value: Any) -> Any:
+    return SECRETS.scrub_object(value)

@@ -26,6 +26,7 @@ from typing import Any
 import aiohttp
 
 from rolldeck.engine.kube.errors import HttpError, describe, http_error, one_line
+from rolldeck.engine.kube.redaction import scrub_object
 from rolldeck.engine.kube.resources import MAX_BODY_BYTES, Call, Kind, read_json
 
 log = logging.getLogger(__name__)
@@ -342,7 +343,7 @@ class Reflector:
 
     def _on_line(self, line: bytes, rv: str) -> str:
         try:
-            event = json.loads(line)
+            event = scrub_object(json.loads(line))  # as read_json does for every other answer
         except ValueError:
             # a proxy's text error inside a 200 stream (pitfall 3): treat like a 5xx
             raise HttpError(502, "Bad Gateway", one_line(line.decode("utf-8", "replace"))) from None

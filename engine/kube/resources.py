@@ -18,6 +18,7 @@ from kubernetes_asyncio.client import ApiClient, ApisApi, AppsV1Api, CoreV1Api, 
 
 from rolldeck.engine.bodies import MiB, BodyTooLarge, read_capped
 from rolldeck.engine.kube.errors import AnswerTooLarge, http_error
+from rolldeck.engine.kube.redaction import scrub_object
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -108,7 +109,8 @@ async def read_json(response: Any, cap: int = MAX_BODY_BYTES) -> Any:
             raise http_error(response.status, response.reason or "", body, response.headers)
     finally:
         response.release()
-    return json.loads(body) if body else {}
+    # strings repeating a credential (an annotation, a condition's message) never reach a model field
+    return scrub_object(json.loads(body)) if body else {}
 
 
 async def discover(api: ApiClient, timeout: tuple[float, float]) -> tuple[list[Kind], list[str]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import time
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -77,3 +78,73 @@ def test_every_line_made_from_a_server_answer_is_scrubbed():
     SECRETS.add("registered-marker-5b8e")
     error = http_error(500, "Internal Server Error", b'{"kind":"Status","message":"saw registered-marker-5b8e","details":{"causes":[{"message":"registered-marker-5b8e"}]}}')
     assert "registered-marker-5b8e" not in str(error) and "registered-marker-5b8e" not in describe(RuntimeError("boom registered-marker-5b8e"))
+
+
+@pytest.mark.asyncio
+@pytest.mark.fakekube(ClusterSpec("test", token=MARKER))
+async def test_a_console_session_with_echoing_servers_leaves_the_token_in_no_file_and_no_screen(fake_clusters, tmp_path, monkeypatch):
+    """Issue 11, item 1: objects whose annotations and condition messages repeat the token, and a
+    server that echoes it on every PATCH; after a session (views, a dry run, a failed action, a
+    screenshot) neither the TEXTUAL_LOG file, the audit file, the screenshot, a toast nor a model
+    field holds it, and the log file the console created is 0600."""
+    import textual.constants
+
+    from rolldeck.console.screens.confirm import ConfirmModal
+    from rolldeck.engine.kube import KubeBackend
+    from tests.adapter.helpers import FAST_WITH_UI
+    from tests.tui.helpers import console_app, notifications, sample, select_release, type_line
+    from tests.waiting import pilot_until, wait_until
+
+    cluster = fake_clusters[CONTEXT]
+    scenes.vs_canary(cluster.store)
+    scenes.argo_canary(cluster.store, status={
+        "message": f"analysis saw Authorization: Bearer {MARKER}",
+        "conditions": [{"type": "Progressing", "status": "True", "reason": "RolloutPaused", "message": f"paused by {MARKER}"}],
+    })
+    cluster.store.modify("deployments", "shop", "cart-canary",
+                         lambda d: d["metadata"].setdefault("annotations", {}).update({"deploy/note": f"pushed with token {MARKER}"}))
+    async def echo(request: web.Request) -> web.Response:
+        return echo_json(request)
+
+    cluster.faults.add(method="PATCH", handler=echo)
+    log = tmp_path / "textual.log"
+    monkeypatch.setattr(textual.constants, "LOG_FILE", str(log))
+    audit = tmp_path / "audit.jsonl"
+    backend = KubeBackend.from_kubeconfig(CONTEXT, kubeconfig=fake_clusters.kubeconfig_path, tuning=FAST_WITH_UI,
+                                          key_dir=tmp_path / "keys", actor="alice")
+    app = console_app(backend, audit_path=audit, actor="alice")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await in_sync(backend, cluster)
+        checkout = await wait_until(lambda: backend.snapshot().release(ReleaseRef(CONTEXT, "checkout")), "the Rollout")
+        assert REDACTED in checkout.message  # the echo is mapped, the token is not
+        annotated = cluster.store.get("deployments", "shop", "cart-canary")
+        cached = backend.connections[CONTEXT].cached("deployments", "shop", "cart-canary")
+        assert MARKER in annotated["metadata"]["annotations"]["deploy/note"]  # the server has it...
+        assert cached["metadata"]["annotations"]["deploy/note"] == f"pushed with token {REDACTED}"  # ...the cache never did
+        await sample(pilot)
+        await type_line(pilot, ":", "clusters")
+        await sample(pilot)
+        await pilot.press("escape")
+        await sample(pilot)
+        await select_release(pilot, app, ReleaseRef(CONTEXT, "checkout"))
+        await pilot.press("enter")  # the release screen with the Rollout's message
+        await sample(pilot)
+        await pilot.press("escape")
+        await sample(pilot)
+        await select_release(pilot, app, ReleaseRef(CONTEXT, "cart"))
+        await pilot.press("right_square_bracket")
+        modal = await pilot_until(pilot, lambda: isinstance(app.screen, ConfirmModal) and app.screen, "the confirm modal")
+        line = modal.query_one("#confirm-dry-run")
+        await pilot_until(pilot, lambda: "asking" not in str(line.render()) and str(line.render()), "the dry run's answer")
+        assert REDACTED in str(line.render())
+        await pilot.click("#apply")
+        await app.workers.wait_for_complete()
+        await pilot_until(pilot, lambda: any("500" in message for _, message in notifications(app)), "the failure toast")
+        shot = Path(app.save_screenshot(path=str(tmp_path), filename="session.svg"))
+    toasts = "\n".join(message for _, message in notifications(app))
+    assert REDACTED in toasts
+    for name, text in (("TEXTUAL_LOG", log.read_text()), ("audit", audit.read_text()), ("screenshot", shot.read_text()),
+                       ("toasts", toasts), ("snapshot", repr(backend.snapshot()))):
+        assert MARKER not in text, name
+    assert REDACTED in log.read_text()  # the log did get the echoed lines, scrubbed
+    assert log.stat().st_mode & 0o777 == 0o600
