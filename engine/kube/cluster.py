@@ -23,13 +23,13 @@ from rolldeck.engine.kube.access import AccessCache
 from rolldeck.engine.kube.errors import HttpError, describe, one_line
 from rolldeck.engine.kube.kubeconfig import ContextAuth, Kubeconfig, KubeconfigError, prepare_context
 from rolldeck.engine.kube.mapping.objects import Objects
-from rolldeck.engine.kube.reflector import TRANSPORT_ERRORS, Backoff, Reflector, ReflectorTuning, Store, slim
+from rolldeck.engine.kube.reflector import TRANSPORT_ERRORS, UP_STATES, Backoff, Reflector, ReflectorTuning, Store, slim
 from rolldeck.engine.kube.resources import CLUSTER_WIDE, Kind, discover, get_call, list_call, read_json
 from rolldeck.engine.model import ClusterHealth
 
 REGION_LABELS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
 UNKNOWN_REGION = "unknown"
-HEALTHY_STATES = ("listed", "watching")
+HEALTHY_STATES = UP_STATES
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,10 +233,14 @@ class ClusterConnection:
         contacts = [r.last_contact for r in reflectors if r.last_contact is not None]
         age = now - max(contacts) if contacts else 0.0
         error = ""
+        # The grace runs from when the last kind went down, not from the last data: a quiet cluster
+        # (its last bookmark 50 s ago) whose watches drop together is reconnecting, not an outage yet.
+        downs = [r.down_since for r in reflectors if r.down_since is not None]
+        down_for = now - max(downs) if downs else age
         reconnecting = (
             not healthy
             and all(r.state in ("disconnected", "relist(410)", "listing") for r in reflectors)
-            and age <= self.tuning.reachable_grace_s
+            and down_for <= self.tuning.reachable_grace_s
         )
         if not healthy:
             failing = sorted((r for r in reflectors if r.error), key=lambda r: r.last_error_at or 0.0, reverse=True)

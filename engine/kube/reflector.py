@@ -71,6 +71,9 @@ class Backoff:
             self.failures = 0
 
 
+UP_STATES = ("listed", "watching")  # the server answers this kind
+
+
 class Expired(Exception):
     """410 Gone: the resourceVersion was compacted away; only a relist helps."""
 
@@ -182,6 +185,7 @@ class Reflector:
         self.connected = False  # a watch stream is open right now
         self.last_contact: float | None = None  # data confirmed current: list, event or bookmark (monotonic), never a connection
         self.last_error_at: float | None = None
+        self.down_since: float | None = None  # when it left an up state; None while up (or never up yet)
         self.latency_ms: float | None = None  # last list round trip
         self.requests = 0  # lists + watches started (the bench counts these)
         self.lists = 0
@@ -195,7 +199,12 @@ class Reflector:
     @state.setter
     def state(self, value: str) -> None:
         if value != self._state:
+            was_up = self._state in UP_STATES
             self._state = value
+            if value in UP_STATES:
+                self.down_since = None
+            elif was_up:
+                self.down_since = self._clock()
             if self._on_state is not None:
                 self._on_state()
 

@@ -259,10 +259,13 @@ async def test_a_reconnecting_watch_is_not_an_outage_until_the_grace_runs_out(fa
     clock = ManualClock(1000.0)  # the grace runs out when the test says, however slow the machine
     async with running_backend(fake_cluster.kubeconfig_path, CTX, key_dir=tmp_path / "k", tuning=tuning, monotonic=clock) as backend:
         await wait_release(backend, CTX, "api")
+        await wait_until(lambda: fake_cluster.open_watches == KINDS, "every kind listed and watching")
+        clock.advance(50.0)  # a quiet cluster: its data was last confirmed 50 s ago (no bookmark since)
         fake_cluster.faults.text_503()
         fake_cluster.drop_watches()
         degraded = await wait_until(lambda: (h := cluster_health(backend.snapshot(), CTX)) and "503" in h.error and h, "the retries' 503")
-        assert degraded.reachable  # within the grace (the clock has not moved): a blip, the operator may still act
+        assert degraded.reachable  # within the grace, counted from the drop, not from the last data
+        assert degraded.last_update_age_s >= 50.0
         clock.advance(1.5)
         down = await wait_until(lambda: (h := cluster_health(backend.snapshot(), CTX)) and not h.reachable and h, "outage once the grace ran out")
         assert "503" in down.error
