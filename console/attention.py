@@ -6,6 +6,7 @@ how long each release's split has lagged, which turns a slow data plane into a *
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -29,10 +30,13 @@ class AttentionItem:
     region: str
     release: ReleaseRef | None  # None for a cluster-wide item
     detail: str
+    flag: str | None = None  # a flag's path, beside its release's own item
 
     @property
     def key(self) -> str:
-        return str(self.release) if self.release is not None else f"cluster:{self.cluster}"
+        if self.release is None:
+            return f"cluster:{self.cluster}"
+        return f"{self.release} flag:{self.flag}" if self.flag is not None else str(self.release)
 
 
 HUMAN_TRACK_STATES = {
@@ -54,6 +58,7 @@ class AttentionTracker:
         verdicts: dict[ReleaseRef, ReleaseVerdict],
         tracks: dict[ReleaseRef, TrackView],
         region_of: dict[str, str] | None = None,
+        cohorts: Mapping[tuple[ReleaseRef, str], ReleaseVerdict] | None = None,
     ) -> list[AttentionItem]:
         regions = region_of or {}
         items: list[AttentionItem] = []
@@ -75,10 +80,23 @@ class AttentionTracker:
                 found = self._release_item(release, region, verdicts.get(release.ref), tracks.get(release.ref), state.time)
                 if found is not None:
                     items.append(found)
+                items.extend(self._flag_items(release, region, cohorts or {}))
         for ref in list(self._lag_since):
             if ref not in lagging:
                 del self._lag_since[ref]  # releases that left the fleet
         return sorted(items, key=lambda item: (item.severity, item.kind, item.cluster, str(item.release or "")))
+
+    def _flag_items(
+        self, release: ReleaseState, region: str, cohorts: Mapping[tuple[ReleaseRef, str], ReleaseVerdict]
+    ) -> list[AttentionItem]:
+        """A flag whose cohort fails, on its own row: the kill switch, not a rollback, is the move."""
+        found = []
+        for flag in release.flags:
+            verdict = cohorts.get((release.ref, flag.key))
+            if verdict is not None and verdict.failing and flag.enabled:
+                detail = f"flag {flag.key} path fails: {verdict.evidence} — k kills the flag, no rollback"
+                found.append(AttentionItem(Severity.ERROR, "FLAG PATH", release.cluster, region, release.ref, detail, flag.key))
+        return found
 
     def _release_item(
         self, release: ReleaseState, region: str, verdict: ReleaseVerdict | None, track: TrackView | None, now: float

@@ -14,6 +14,7 @@ from functools import partial
 
 from rolldeck.engine.autopilot import Autopilot, TrackView
 from rolldeck.engine.bakes import BakeTracker
+from rolldeck.engine.flag_judges import CohortJudges, FlagRef
 from rolldeck.engine.judge import JudgeConfig, Judgement, ReleaseEvidence, Verdict
 from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState, Strategy, WeightStep
 
@@ -30,6 +31,13 @@ class ReleaseVerdict:
     @property
     def failing(self) -> bool:
         return self.verdict is Verdict.FAIL
+
+    @classmethod
+    def of(cls, judgement: Judgement, *, by_autopilot: bool = False) -> ReleaseVerdict:
+        return cls(
+            judgement.verdict, judgement.evidence, judgement.canary_requests, judgement.n_min,
+            by_autopilot=by_autopilot, environment=judgement.environment,
+        )
 
 
 class LiveJudge:
@@ -69,14 +77,7 @@ def release_verdicts(
     tracks = {view.ref: view for view in autopilot.views()} if autopilot is not None else {}
     verdicts: dict[ReleaseRef, ReleaseVerdict] = {}
     for ref, judgement in live.items():
-        verdicts[ref] = ReleaseVerdict(
-            judgement.verdict,
-            judgement.evidence,
-            judgement.canary_requests,
-            judgement.n_min,
-            by_autopilot=False,
-            environment=judgement.environment,
-        )
+        verdicts[ref] = ReleaseVerdict.of(judgement)
     if autopilot is not None and autopilot.enabled:
         for ref, track in tracks.items():
             if track.verdict is not None:  # the autopilot judges only while a step bakes
@@ -84,3 +85,9 @@ def release_verdicts(
                     track.verdict, track.evidence, track.evidence_n, track.evidence_needed, by_autopilot=True
                 )
     return verdicts, tracks
+
+
+def cohort_verdicts(state: FleetState, cohorts: CohortJudges) -> dict[FlagRef, ReleaseVerdict]:
+    """The judge on each flag's cohort (flag on against flag off), where the metrics carry the
+    variant; the autopilot's ``CohortJudges`` when it has one, so both read the same evidence."""
+    return {ref: ReleaseVerdict.of(judgement) for ref, judgement in cohorts.observe(state).items()}

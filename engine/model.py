@@ -8,7 +8,7 @@ collections are tuples, so a snapshot can be shared freely between the UI and th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from rolldeck.engine.buckets import DEFAULT_LE_BOUNDS, count_above, histogram_quantile
@@ -251,6 +251,10 @@ class Flag:
     source: FlagSource = FlagSource.SIMULATOR
     steps: tuple[float, ...] = DEFAULT_FLAG_STEPS
     on_variant: str | None = None  # the treatment when the source knows it (a boolean flag's true variant)
+    # Cumulative counts per evaluated variant since the backend began counting, where the metrics
+    # carry the flag (OpenFeature telemetry: feature_flag.key / feature_flag.variant labels); () when
+    # they do not. Observations, not the flag's definition: a plan's ``expect`` ignores them.
+    cohorts: tuple[tuple[str, Signals], ...] = field(default=(), compare=False)
 
     @property
     def enabled(self) -> bool:
@@ -280,6 +284,9 @@ class Flag:
 
     def describe_shares(self) -> str:
         return ", ".join(f"{name} {value:g}%" for name, value in self.shares)
+
+    def cohort(self, variant: str) -> Signals | None:
+        return next((signals for name, signals in self.cohorts if name == variant), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rolldeck.simulator.flags import count_unserved, path_latency, split_errors
+from rolldeck.simulator.flags import count_unserved, path_latency, split_errors, split_slow
 from rolldeck.simulator.latency import LOG_BUCKETS, draw_service_times, draw_waits, log_bucket_index, wait_shape
 from rolldeck.simulator.state import ERRORS, FIRST_LE, REQUESTS, SHADOW, SHED, SLOW, TIMEOUTS, USER_BAD, ReleaseSim, VersionSim
 
@@ -155,7 +155,7 @@ def _serve_version(
         version.shed_total += n
         _record_latencies(version, np.full(min(n, samples), FAST_ERROR_LATENCY_S), n, buckets, row)
         row[USER_BAD] = n - shadow
-        count_unserved(release.flags, version.name, n, n)
+        count_unserved(release.flags, version.name, n, n, row[SLOW])
         return
     profile = version.profile
     cold = 1.0
@@ -188,6 +188,7 @@ def _serve_version(
     k = min(admitted, samples)
     latencies = np.empty(0)
     timeouts = fast = app_errors = 0
+    on_path: dict[str, np.ndarray] = {}  # flag key → the samples that took its slow path
     if k > 0:
         service = draw_service_times(streams.latency, k, profile.components) * factor + added_s
         # Pods on a slow node serve at their node's speed: scale those samples' service times.
@@ -207,7 +208,7 @@ def _serve_version(
                 cv=profile.cv, pods=pods, concurrency=concurrency, moment_ratio=moment_ratio, light_traffic=light_traffic,
             )
         latencies = service + waits + _backlog_waits(version, before, after, rate, capacity, pods, profile.cv, dt, k, streams)
-        latencies = latencies + path_latency(release.flags, version.name, k, streams.latency)
+        latencies = latencies + path_latency(release.flags, version.name, k, streams.latency, on_path)
         dependency_errors = 0
         if version.timeout_rate > 0:
             hung = streams.latency.random(k) < version.timeout_rate
@@ -227,11 +228,13 @@ def _serve_version(
         )
     row[TIMEOUTS] = timeouts
     row[ERRORS] = shed + timeouts + fast + app_errors
-    if k == 0:
-        count_unserved(release.flags, version.name, n, row[ERRORS])
     shed_latencies = np.full(min(shed, samples), FAST_ERROR_LATENCY_S)
     _record_latencies(version, latencies, admitted, buckets, row)
     _record_latencies(version, shed_latencies, shed, buckets, row, add=True)
+    if k == 0:
+        count_unserved(release.flags, version.name, n, row[ERRORS], row[SLOW])
+    elif release.flags:
+        split_slow(release.flags, version.name, n, row[SLOW], latencies > buckets.threshold_s, on_path)
     user_share = (n - shadow) / n
     row[USER_BAD] = min(n - shadow, round((row[ERRORS] + max(0.0, row[SLOW] - timeouts)) * user_share))
 

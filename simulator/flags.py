@@ -8,6 +8,12 @@ only the flag's cohort sees it: the kill switch cuts it after the refresh, no ro
 
 Cohorts are drawn only for versions that carry a flag, so scenarios without flags keep their random
 streams (and their numbers) unchanged.
+
+The application labels its metrics with the evaluated variant (OpenFeature's ``feature_flag.key`` /
+``feature_flag.variant``), so each cohort has its own request, error and slow counts: the snapshot
+hands them over as ``Flag.cohorts`` and the judge compares flag on with flag off. A cohort's slow
+requests are read from the latency samples that took the path when the path has its own latency,
+and are the version's slow share otherwise (the path is then the version's code, as fast).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rolldeck.engine.model import Flag, FlagSource, FlagState, Role
+from rolldeck.engine.model import Flag, FlagSource, FlagState, Role, Signals
 from rolldeck.simulator.scenario import FlagSpec
 
 if TYPE_CHECKING:
@@ -40,16 +46,24 @@ class FlagSim:
     # the treatment path's own behaviour, set by a flag_path fault (None: as the version)
     error_rate: float | None = None
     latency_add_s: float = 0.0
-    # run totals per cohort of the carrying versions: [requests, errors]
-    on_totals: np.ndarray = field(default_factory=lambda: np.zeros(2))
-    off_totals: np.ndarray = field(default_factory=lambda: np.zeros(2))
+    # run totals per cohort of the carrying versions: [requests, errors, slow]
+    on_totals: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    off_totals: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    tick_on: int = 0  # this tick's requests on the path, until the tick's slow requests are split
 
     @property
     def exposure(self) -> float:
         """Fraction of a carrying version's requests on the treatment path now (data plane)."""
         return self.seen_share / 100.0 if self.seen_enabled else 0.0
 
-    def model(self, environment: str) -> Flag:
+    def cohorts(self) -> tuple[tuple[str, Signals], ...]:
+        """Cumulative counts per evaluated variant, as a metrics query by ``feature_flag.variant`` gives them."""
+        return tuple(
+            (variant, Signals(requests=int(round(t[0])), errors=int(round(t[1])), slow=int(round(t[2]))))
+            for variant, t in ((ON, self.on_totals), (OFF, self.off_totals))
+        )
+
+    def model(self, environment: str, *, metrics_down: bool = False) -> Flag:
         return Flag(
             key=self.key,
             state=FlagState.ENABLED if self.enabled else FlagState.DISABLED,
@@ -62,6 +76,7 @@ class FlagSim:
             source=FlagSource.SIMULATOR,
             steps=self.steps,
             on_variant=ON,
+            cohorts=() if metrics_down else self.cohorts(),  # a metrics outage hides the cohorts too
         )
 
 
@@ -97,27 +112,57 @@ def split_errors(
     errors += int(rng.binomial(remaining, min(1.0, error_rate))) if remaining > 0 else 0
     for flag, n_on, e_on in cohort:
         # requests not sampled into ``base`` (timeouts, fast errors) fall to the off cohort's count
-        flag.on_totals += (n_on, e_on)
-        flag.off_totals += (requests - n_on, errors - e_on + other_errors)
+        flag.on_totals[:2] += (n_on, e_on)
+        flag.off_totals[:2] += (requests - n_on, errors - e_on + other_errors)
+        flag.tick_on = n_on
     return errors
 
 
-def count_unserved(flags: list[FlagSim], version: str, requests: int, errors: float) -> None:
+def count_unserved(flags: list[FlagSim], version: str, requests: int, errors: float, slow: float = 0.0) -> None:
     """Requests that never reached the application (no endpoints, all shed): the off cohort's."""
     for flag in flags:
         if version in flag.versions and requests > 0:
-            flag.off_totals += (requests, errors)
+            flag.off_totals += (requests, errors, slow)
 
 
-def path_latency(flags: list[FlagSim], version: str, k: int, rng: np.random.Generator) -> np.ndarray | float:
-    """Extra latency per sampled request from slow treatment paths (0 without one)."""
+def path_latency(
+    flags: list[FlagSim], version: str, k: int, rng: np.random.Generator, masks: dict[str, np.ndarray] | None = None
+) -> np.ndarray | float:
+    """Extra latency per sampled request from slow treatment paths (0 without one); ``masks`` gets
+    which samples took each slow path."""
     slow = [f for f in flags if version in f.versions and f.latency_add_s > 0 and f.exposure > 0]
     if not slow or k <= 0:
         return 0.0
     extra = np.zeros(k)
     for flag in slow:
-        extra[rng.random(k) < flag.exposure] += flag.latency_add_s
+        on_path = rng.random(k) < flag.exposure
+        extra[on_path] += flag.latency_add_s
+        if masks is not None:
+            masks[flag.key] = on_path
     return extra
 
 
-__all__ = ["FlagSim", "count_unserved", "flag_sim", "path_latency", "split_errors"]
+def split_slow(
+    flags: list[FlagSim], version: str, requests: int, slow: float, slow_samples: np.ndarray, masks: dict[str, np.ndarray],
+) -> None:
+    """Share this tick's ``slow`` requests of ``version`` between each carrying flag's cohorts.
+
+    ``slow_samples`` marks the latency samples above the SLO; a path with its own latency has its
+    samples in ``masks``, and its cohort gets the share of slow samples that took it. Otherwise the
+    cohort is as slow as the version. Draws nothing: the random streams stay as they were.
+    """
+    for flag in flags:
+        if version not in flag.versions:
+            continue
+        mask = masks.get(flag.key)
+        if mask is not None and len(mask) == len(slow_samples):
+            slow_total = int(slow_samples.sum())
+            on = slow * int((slow_samples & mask).sum()) / slow_total if slow_total else 0.0
+        else:
+            on = slow * flag.tick_on / requests if requests > 0 else 0.0
+        flag.on_totals[2] += on
+        flag.off_totals[2] += slow - on
+        flag.tick_on = 0
+
+
+__all__ = ["FlagSim", "count_unserved", "flag_sim", "path_latency", "split_errors", "split_slow"]

@@ -85,7 +85,7 @@ def _release_state(release: ReleaseSim, window_s: float, bounds: tuple[float, ..
         denied=_missing_gates(release),
         steps=release.steps,
         step_started=release.step_started if release.steps else None,
-        flags=tuple(f.model(release.ref.cluster) for f in release.flags),
+        flags=tuple(f.model(release.ref.cluster, metrics_down=release.metrics_down) for f in release.flags),
     )
 
 

@@ -16,11 +16,12 @@ from rolldeck.console.attention import AttentionTracker
 from rolldeck.console.frames.frame import ClusterRow, Frame, ReleaseRow, StatusView, ViewScope, Viewpoint
 from rolldeck.console.frames.verbs import VerbRules
 from rolldeck.console.step_plans import PlannedStep, autopilot_steps, step_plan_view
-from rolldeck.console.verdicts import LiveJudge, ReleaseVerdict, release_verdicts
+from rolldeck.console.verdicts import LiveJudge, ReleaseVerdict, cohort_verdicts, release_verdicts
 from rolldeck.console.widgets.signal_history import SignalHistory
 from rolldeck.engine.audit import AuditLog
 from rolldeck.engine.autopilot import Autopilot, TrackView
 from rolldeck.engine.bakes import BakeTracker
+from rolldeck.engine.flag_judges import CohortJudges, FlagRef
 from rolldeck.engine.model import FleetState, ReleaseRef
 from rolldeck.engine.port import PacedBackend
 
@@ -50,17 +51,23 @@ class VerdictSource(Protocol):
 
     def verdicts(self, state: FleetState) -> Verdicts: ...
 
+    def cohort_verdicts(self, state: FleetState) -> dict[FlagRef, ReleaseVerdict]: ...
+
 
 class ConsoleVerdicts:
     """The console's verdicts as ``console.verdicts`` computes them (the autopilot's when it judges,
     else the console's own judge on the current bake); the frame builder only calls ``verdicts``."""
 
-    def __init__(self, judge: LiveJudge, autopilot: Autopilot | None) -> None:
+    def __init__(self, judge: LiveJudge, autopilot: Autopilot | None, cohorts: CohortJudges | None = None) -> None:
         self.judge = judge
         self.autopilot = autopilot
+        self.cohorts = cohorts or CohortJudges(judge.config)
 
     def verdicts(self, state: FleetState) -> Verdicts:
         return release_verdicts(state, self.judge.update(state), self.autopilot)
+
+    def cohort_verdicts(self, state: FleetState) -> dict[FlagRef, ReleaseVerdict]:
+        return cohort_verdicts(state, self.cohorts)
 
 
 class FrameBuilder:
@@ -93,7 +100,8 @@ class FrameBuilder:
     def build(self, state: FleetState, viewpoint: Viewpoint = Viewpoint(), scope: ViewScope = ViewScope()) -> Frame:
         self.history.record(state)
         verdicts, tracks = self.verdict_source.verdicts(state)
-        attention = self.attention.items(state, verdicts, tracks, self.config.regions)
+        cohorts = self.verdict_source.cohort_verdicts(state)
+        attention = self.attention.items(state, verdicts, tracks, self.config.regions, cohorts)
         clusters = {
             cluster.name: ClusterRow(
                 cluster,
@@ -127,6 +135,7 @@ class FrameBuilder:
             events=tuple(self.autopilot.events) if self.autopilot is not None else (),
             verbs=self.rules.verbs(state, viewpoint),
             stale_after_s=self.config.stale_after_s,
+            cohort_verdicts=cohorts,
         )
 
     def status(self, state: FleetState, viewpoint: Viewpoint, scope: ViewScope) -> StatusView:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.widget import Widget
 
@@ -19,10 +18,9 @@ from rolldeck.console.commands import Scope, bindings
 from rolldeck.console.frames.frame import Frame, Where
 from rolldeck.console.screens.base import ConsoleScreen
 from rolldeck.console.verdicts import ReleaseVerdict
-from rolldeck.console.widgets.flags_table import flag_cells
+from rolldeck.console.widgets.flags_table import cohort_cell, flag_cells
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
 from rolldeck.console.widgets.plain import PlainLabel
-from rolldeck.console.widgets.verdict import verdict_cell
 from rolldeck.engine.model import Flag, ReleaseRef, ReleaseState
 
 FLEET_FLAG_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -36,9 +34,6 @@ FLEET_FLAG_COLUMNS: tuple[tuple[str, str], ...] = (
     ("cohort", "cohort verdict"),
     ("changed", "last changed by"),
 )
-
-NO_COHORT = Text("no cohort signals", style="dim")
-
 
 def flag_row_key(ref: ReleaseRef, key: str) -> str:
     return f"{ref} {key}"  # a flag key has no space (flagd and Unleash keys are identifiers)
@@ -54,7 +49,7 @@ def fleet_flag_row(release: ReleaseState, region: str, flag: Flag, cohort: Relea
         state,
         shares,
         exposure,
-        verdict_cell(cohort) if cohort is not None else NO_COHORT,
+        cohort_cell(flag, cohort),
         flag.last_changed_by or "–",
     )
 

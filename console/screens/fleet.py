@@ -188,6 +188,14 @@ class FleetScreen(ConsoleScreen):
         key = self.query_one(FleetTable).selected_key
         return self._refs.get(key) if key is not None else None
 
+    def selected_flag(self) -> str | None:
+        """A failing flag path in the queue: enter opens its release with that flag's row focused."""
+        if not self._ready:
+            return None
+        queue = self.query_one(AttentionTable)
+        item = queue.selected_item() if queue.has_focus else None
+        return item.flag if item is not None else None
+
     def selected_cluster(self) -> str | None:
         """A cluster-wide attention item (unreachable, stale) under the cursor."""
         if not self._ready:

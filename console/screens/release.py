@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,7 +20,8 @@ from rolldeck.console.widgets.plain import PlainLabel, PlainStatic
 from rolldeck.console.widgets.planes import ControlPlanePanel, DataPlaneTable
 from rolldeck.console.widgets.split_bar import SplitBar
 from rolldeck.console.widgets.step_plan import StepPlanLine
-from rolldeck.console.widgets.verdict import VerdictPanel
+from rolldeck.console.verdicts import ReleaseVerdict
+from rolldeck.console.widgets.verdict import VerdictPanel, verdict_cell
 from rolldeck.engine.model import ReleaseRef, ReleaseState
 
 
@@ -57,6 +58,18 @@ def revisions_text(release: ReleaseState) -> Text:
     return text
 
 
+def cohort_evidence(cohorts: Mapping[str, ReleaseVerdict]) -> Text:
+    """One line per judged flag: the judge on its cohort, flag on against flag off."""
+    text = Text()
+    for key, verdict in sorted(cohorts.items()):
+        if text:
+            text.append("\n")
+        text.append(f"{key}  ", style="bold")
+        text.append(verdict_cell(verdict))
+        text.append(f"  {verdict.evidence}")
+    return text if cohorts else Text("no flag cohort judged (the metrics carry no flag variant, or nobody is on a path)", style="dim")
+
+
 class ReleaseScreen(ConsoleScreen):
     BINDINGS = bindings(Scope.RELEASE)
     where = Where.RELEASE
@@ -69,6 +82,7 @@ class ReleaseScreen(ConsoleScreen):
         self._clock = clock  # wall time for the charts' redraw limit
         self._heading: Text | None = None
         self._revisions: Text | None = None
+        self._flags_evidence: Text | None = None
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="release-body"):
@@ -91,6 +105,7 @@ class ReleaseScreen(ConsoleScreen):
                 classes="section-title", id="flags-title",
             )
             yield FlagsTable(id="flags-table")
+            yield PlainStatic("", id="flags-evidence")  # the judge's line per judged flag
             yield PlainLabel("signals per version", classes="section-title")
             yield VersionCharts(self._initial, clock=self._clock, id="charts")
             yield PlainLabel("actions and autopilot events", classes="section-title")
@@ -129,13 +144,15 @@ class ReleaseScreen(ConsoleScreen):
         self.query_one(VerdictPanel).show(row.verdict)
         self._update_static("#revisions", revisions_text(release), "_revisions")
         has_flags = bool(release.flags)
-        for selector in ("#flags-title", "#flags-table"):
+        for selector in ("#flags-title", "#flags-table", "#flags-evidence"):
             widget = self.query_one(selector)
             if widget.display != has_flags:
                 widget.display = has_flags
         if has_flags:
+            cohorts = {key: verdict for (ref, key), verdict in frame.cohort_verdicts.items() if ref == self.ref}
+            self._update_static("#flags-evidence", cohort_evidence(cohorts), "_flags_evidence")
             table = self.query_one(FlagsTable)
-            table.show(release)
+            table.show(release, cohorts)
             if self._open_on_flag in table.row_keys:
                 table.move_cursor(row=table.get_row_index(self._open_on_flag), animate=False)
                 table.focus()

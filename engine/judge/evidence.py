@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from rolldeck.engine.judge.config import JudgeConfig
 from rolldeck.engine.judge.counts import METRICS, ZERO, Counts, Metric, Missing, Observed, problem, went_backwards
 from rolldeck.engine.judge.sequential import AbsoluteTest, RelativeTest
-from rolldeck.engine.judge.text import evidence_line
+from rolldeck.engine.judge.text import CANARY_VS_STABLE, Subjects, evidence_line
 from rolldeck.engine.judge.verdict import Judgement, MetricResult, Reason, RegionJudgement, Verdict, worst
 from rolldeck.engine.model import ReleaseState
 
@@ -41,9 +41,10 @@ def _one_line(error: Exception) -> str:
 class RegionEvidence:
     """One region's tests for one step, fed closed intervals."""
 
-    def __init__(self, region: str, cfg: JudgeConfig) -> None:
+    def __init__(self, region: str, cfg: JudgeConfig, names: Subjects = CANARY_VS_STABLE) -> None:
         self.region = region
         self.cfg = cfg
+        self.names = names
         self.absolute = {m: AbsoluteTest(cfg.null_rate(m)) for m in METRICS}
         self.relative = {m: RelativeTest(cfg.ratio(m)) for m in METRICS}
         self.canary: Counts = ZERO  # sums over the closed intervals
@@ -57,13 +58,14 @@ class RegionEvidence:
     # --- feeding -----------------------------------------------------------------------------------
     def observe(self, now: float, canary: Observed, stable: Observed, threshold: float) -> RegionJudgement:
         """Take one look at cumulative totals; close an interval when one is due."""
+        treated, baseline = self.names.treated, self.names.baseline
         if canary is None:
-            return self._error("no data for the canary (metrics unavailable)")
+            return self._error(f"no data for the {treated} (metrics unavailable)")
         if isinstance(canary, Missing):
             return self._error(canary.reason)
         if isinstance(stable, Missing):
             return self._error(stable.reason)
-        wrong = problem(canary, "canary") or (problem(stable, "stable") if stable is not None else None)
+        wrong = problem(canary, treated) or (problem(stable, baseline) if stable is not None else None)
         if wrong:
             return self._error(wrong)
         anchor, seen = self._anchor, self._seen
@@ -74,10 +76,10 @@ class RegionEvidence:
         # Checked against the previous look, not the interval's start: a reset that has already
         # grown past the start again is still a reset.
         backwards = went_backwards(canary, seen.canary)
-        backwards = f"canary {backwards}" if backwards else None
+        backwards = f"{treated} {backwards}" if backwards else None
         if backwards is None and stable is not None and seen.stable is not None:
             moved = went_backwards(stable, seen.stable)
-            backwards = f"stable {moved}" if moved else None
+            backwards = f"{baseline} {moved}" if moved else None
         if backwards:
             self._anchor = self._seen  # evidence so far stays; new counts start here
             return self._error(f"{backwards} — counting again from here")
@@ -86,7 +88,7 @@ class RegionEvidence:
         # A stable that appeared during this interval is paired from the next one on.
         c_delta = canary - anchor.canary
         s_delta = stable - anchor.stable if stable is not None and anchor.stable is not None else None
-        wrong = problem(c_delta, "canary") or (problem(s_delta, "stable") if s_delta is not None else None)
+        wrong = problem(c_delta, treated) or (problem(s_delta, baseline) if s_delta is not None else None)
         self._anchor = _Anchor(now, canary, stable)
         if wrong:
             return self._error(f"{wrong} in the last interval")
@@ -116,7 +118,7 @@ class RegionEvidence:
         verdicts = [r.verdict for r in results]
         verdict = Verdict.FAIL if Verdict.FAIL in verdicts else Verdict.INCONCLUSIVE if Verdict.INCONCLUSIVE in verdicts else Verdict.PASS
         needed = max(r.needed for r in results)
-        line = evidence_line(self.region, verdict, results, self.canary, self.stable, self.cfg, self.intervals, needed)
+        line = evidence_line(self.region, verdict, results, self.canary, self.stable, self.cfg, self.intervals, needed, self.names)
         self._judged, self._judged_at = RegionJudgement(self.region, verdict, results, self.canary, self.stable, line, self.intervals, needed), threshold
         return self._judged
 
@@ -166,8 +168,9 @@ class ReleaseEvidence:
     so that a whole multi-region, multi-step rollout keeps its false-rollback rate within ``cfg.alpha``.
     """
 
-    def __init__(self, cfg: JudgeConfig, *, regions: int = 1, steps: int | None = None) -> None:
+    def __init__(self, cfg: JudgeConfig, *, regions: int = 1, steps: int | None = None, names: Subjects = CANARY_VS_STABLE) -> None:
         self.cfg = cfg
+        self.names = names  # what is compared with what: a canary with its stable, a flag's cohorts
         self.regions = max(1, regions)
         self.steps = cfg.steps if steps is None else max(1, steps)
         self._regions: dict[str, RegionEvidence] = {}
@@ -201,7 +204,7 @@ class ReleaseEvidence:
             raise ValueError(f"look time is {now!r}")
         for name in totals:
             if name not in self._regions:
-                self._regions[name] = RegionEvidence(name, self.cfg)
+                self._regions[name] = RegionEvidence(name, self.cfg, self.names)
         threshold = self.threshold
         regions = tuple(
             self._regions[name].observe(now, canary, stable, threshold) for name, (canary, stable) in sorted(totals.items())

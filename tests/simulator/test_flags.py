@@ -112,3 +112,28 @@ def test_a_path_bad_in_one_region_fails_only_there_and_its_kill_is_local():
     assert us["on_errors"] / us["on_requests"] > 0.1
     assert eu["evaluated_enabled"] is True and us["evaluated_enabled"] is False  # killed where it failed only
     assert [g["release"] for g in report["grading"]["correct"]] == ["prod-us-east-1/checkout"]
+
+
+def test_the_snapshot_carries_each_cohorts_counts_and_they_add_up_to_the_version():
+    backend, _ = started(600)
+    flag = backend.snapshot().release(CHECKOUT).flag("new-checkout")
+    canary = backend.snapshot().release(CHECKOUT).version("canary").totals
+    on, off = flag.cohort("on"), flag.cohort("off")
+    assert on is not None and off is not None
+    assert on.requests + off.requests == canary.requests
+    assert on.errors + off.errors == pytest.approx(canary.errors, abs=2)  # each rounded on its own
+    assert on.slow + off.slow == pytest.approx(canary.slow, abs=2)
+    # the path adds 120 ms and fails 40 % since 4m: its cohort is the slow and failing one
+    assert on.errors / on.requests > 20 * off.errors / off.requests
+    assert on.slow / on.requests > off.slow / off.requests
+
+
+def test_cohort_slow_counts_follow_the_version_when_the_path_has_no_latency_of_its_own():
+    scenario = load_scenario("canary-flag-one-region")  # its fault adds errors only
+    backend = SimulatorBackend(scenario, paused=True)
+    backend.run_until(600)
+    release = backend.snapshot().release(ReleaseRef("prod-us-east-1", "checkout"))
+    on, off = release.flag("new-checkout").cohort("on"), release.flag("new-checkout").cohort("off")
+    canary = release.version("canary").totals
+    assert on.slow + off.slow == pytest.approx(canary.slow, abs=2)
+    assert on.slow == pytest.approx(canary.slow * on.requests / canary.requests, abs=3)

@@ -15,6 +15,8 @@ from rolldeck.console.widgets.flags_table import FlagsTable
 from rolldeck.engine.model import FlagState, ReleaseRef
 from tests.waiting import pilot_until
 
+from rolldeck.console.widgets.attention_table import AttentionTable
+
 from .helpers import NORMAL, audit_records, console_app, notifications, paused_backend, sample, select_release, type_line
 
 SIZE = (160, 60)
@@ -40,8 +42,8 @@ async def test_flags_panel_shows_the_flag_and_k_kills_it_through_the_confirm_mod
         assert table.display
         assert "kill-flag" in footer_ids(app)
         assert table.rendered("new-checkout") == (
-            "new-checkout", "on", "on 5%, off 95%", "5%", "prod-eu-west-1", "fractional by targetingKey in canary", "scenario",
-        )
+            "new-checkout", "on", "on 5%, off 95%", "5%", "… 0%", "prod-eu-west-1", "fractional by targetingKey in canary", "scenario",
+        )  # the cohort's judge has just begun: no evidence yet
         await pilot.press("k")
         modal = await pilot_until(pilot, lambda: app.screen if isinstance(app.screen, ConfirmModal) else None, "the confirm modal")
         diff = str(modal.query_one("#confirm-diff", Static).content)
@@ -54,7 +56,7 @@ async def test_flags_panel_shows_the_flag_and_k_kills_it_through_the_confirm_mod
         backend.run_until(backend.clock.now() + 1)
         await sample(pilot)
         assert table.rendered("new-checkout")[1] == "KILLED"
-        assert table.rendered("new-checkout")[3] == "0%"
+        assert table.rendered("new-checkout")[3:5] == ("0%", "nobody on the path")  # killed: nothing to judge
         backend.run_until(backend.clock.now() + 20)  # past the SDKs' 15 s refresh
         sim = backend.world.release(CHECKOUT).flag("new-checkout")
         assert not sim.seen_enabled
@@ -165,3 +167,43 @@ async def test_brackets_on_a_focused_flag_row_step_its_share_and_elsewhere_the_c
     assert [(r["action"], r["result"]) for r in audit_records(audit)] == [
         ("flag-step-up", "applied"), ("flag-step-down", "applied"),
     ]
+
+
+@pytest.mark.asyncio
+async def test_a_failing_flag_path_is_judged_on_its_cohort_queued_with_the_evidence_and_enter_reaches_its_row(tmp_path: Path) -> None:
+    backend = paused_backend("canary-flag-bad-path", at=240.0)  # the path starts failing now
+    app = console_app(backend, audit_path=tmp_path / "audit.jsonl", config=NORMAL)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await sample(pilot)
+        for _ in range(6):  # the judge cuts evidence per minute of backend time, whoever looks
+            backend.run_until(backend.clock.now() + 60)
+            await sample(pilot)
+        verdict = app.frame.cohort_verdicts[(CHECKOUT, "new-checkout")]
+        assert verdict.failing
+        assert verdict.evidence.startswith("eu-west-1: flag new-checkout on ") and " vs flag off " in verdict.evidence
+        queue = app.screen.query_one(AttentionTable)
+        item = queue.items[f"{CHECKOUT} flag:new-checkout"]
+        assert (item.kind, item.flag) == ("FLAG PATH", "new-checkout")
+        assert item.detail.startswith("flag new-checkout path fails: eu-west-1: flag new-checkout on ")
+        assert item.detail.endswith("k kills the flag, no rollback")
+        queue.focus()
+        await pilot.pause()
+        queue.move_cursor(row=queue.get_row_index(item.key), animate=False)
+        await pilot.pause()
+        await pilot.press("enter")
+        screen = await pilot_until(pilot, lambda: app.screen if isinstance(app.screen, ReleaseScreen) else None, "the release screen")
+        await sample(pilot)
+        flags = screen.query_one(FlagsTable)
+        assert flags.has_focus and flags.selected_key == "new-checkout"
+        assert flags.rendered("new-checkout")[4] == "✗ Fail"
+        evidence = str(screen.query_one("#flags-evidence", Static).content)
+        assert evidence.startswith("new-checkout  ✗ Fail  eu-west-1: flag new-checkout on ")
+        await pilot.press("k")  # the kill switch from there, and the flag path leaves the queue
+        modal = await pilot_until(pilot, lambda: app.screen if isinstance(app.screen, ConfirmModal) else None, "the confirm modal")
+        assert str(modal.query_one("#confirm-diff", Static).content).startswith("kill flag new-checkout")
+        await pilot.click("#apply")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        backend.run_until(backend.clock.now() + 1)
+        await sample(pilot)
+        assert not any(i.kind == "FLAG PATH" for i in app.frame.attention)
