@@ -146,7 +146,9 @@ class RolldeckApp(OperatorVerbs, App[None]):
         )
         self.frames = FrameBuilder(
             source=backend.name,
-            verdicts=ConsoleVerdicts(LiveJudge(judge or self.config.judge_config(), bakes), autopilot),
+            verdicts=ConsoleVerdicts(
+                LiveJudge(judge or self.config.judge_config(), bakes), autopilot, autopilot.cohorts if autopilot is not None else None
+            ),
             rules=self.rules,
             audit=operator.audit,
             config=self.config,

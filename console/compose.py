@@ -69,3 +69,4 @@ async def fast_forward(app: RolldeckApp, until: float, sample_every: float = 5.0
         state = backend.snapshot()
         app.history.record(state)
         app.frames.verdict_source.verdicts(state)  # the judge gathers evidence per interval, as it would live
+        app.frames.verdict_source.cohort_verdicts(state)  # and the judges on flag cohorts

@@ -15,7 +15,7 @@ from functools import lru_cache
 from rolldeck.engine.autopilot import Autopilot, TrackView
 from rolldeck.engine.bakes import BakeTracker
 from rolldeck.engine.model import AnalysisStep, ReleaseState, Step
-from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan
+from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan, FlagPlan
 from rolldeck.engine.steps import bake_of, step_label
 
 
@@ -44,6 +44,14 @@ def blue_green_steps(plan: BlueGreenPlan) -> tuple[PlannedStep, ...]:
     return (PlannedStep("switch"), PlannedStep("watch", plan.watch_s, plan.analysis))
 
 
+def flag_steps(plan: FlagPlan) -> tuple[PlannedStep, ...]:
+    """A flag rollout's shares; the first names the flag, since the release's weight does not move."""
+    return tuple(
+        PlannedStep(f"flag {plan.flag} {s.share:g}%" if index == 0 else f"{s.share:g}%", s.bake_s, s.analysis)
+        for index, s in enumerate(plan.steps)
+    )
+
+
 def controller_steps(release: ReleaseState) -> tuple[PlannedStep, ...]:
     """The release's own steps (from the model: Argo's, Flagger's, the scenario's), for display."""
     return _planned(release.steps)
@@ -61,7 +69,12 @@ def autopilot_steps(autopilot: Autopilot | None) -> dict[str, tuple[PlannedStep,
     steps: dict[str, tuple[PlannedStep, ...]] = {}
     for rollout in autopilot.plans:
         plan = rollout.plan
-        steps[rollout.release] = canary_steps(plan) if isinstance(plan, CanaryPlan) else blue_green_steps(plan)
+        if isinstance(plan, CanaryPlan):
+            steps[rollout.release] = canary_steps(plan)
+        elif isinstance(plan, FlagPlan):
+            steps[rollout.release] = flag_steps(plan)
+        else:
+            steps[rollout.release] = blue_green_steps(plan)
     return steps
 
 

@@ -4,7 +4,9 @@ Each look (every ``interval_s`` of backend time) it reads the newest snapshot, f
 canary's sequential judge (one per release and bake, kept in the shared ``BakeTracker``), and acts — only through the operator, so every
 decision is planned, applied once and audited with its evidence. Policies:
 
-* Fail → abort (a failing region aborts the application everywhere it is in progress);
+* Fail → abort (a failing region aborts the application everywhere it is in progress); on a flag
+  rollout (``FlagPlan``) the judge is on the flag's cohort and Fail → the kill switch: the version
+  stays, its flag's path goes off;
 * Inconclusive at the end of a bake → hold: the autopilot pauses the release and waits for a human
   (a bake ends no earlier than the judge's minimum number of intervals, up to ``max_bake_s``);
 * Error (no data) beyond the consecutive-error limit → freeze: pause and wait, never promote blind;
@@ -23,10 +25,11 @@ from enum import StrEnum
 from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.audit import AuditError, AuditRecord
 from rolldeck.engine.bakes import BakeTracker
+from rolldeck.engine.flag_judges import CohortJudges
 from rolldeck.engine.judge import Counts, JudgeConfig, Judgement, Missing, Observed, ReleaseEvidence, Verdict
 from rolldeck.engine.model import FleetState, ReleaseRef, ReleaseState
 from rolldeck.engine.operator import Operator
-from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan, RolloutPlan
+from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan, FlagPlan, RolloutPlan
 
 ACTOR = "autopilot"
 
@@ -41,10 +44,12 @@ class TrackState(StrEnum):
     OPERATOR = "operator"  # a human paused the release and has control
     HALTED = "halted"  # an earlier phase or another region failed
     ABORTED = "aborted"
+    KILLED = "killed"  # a flag rollout's path is off (the kill switch): the version keeps running
     DONE = "done"
 
 
-_SETTLED = {TrackState.ABORTED, TrackState.DONE, TrackState.HALTED}
+_SETTLED = {TrackState.ABORTED, TrackState.KILLED, TrackState.DONE, TrackState.HALTED}
+_FAILED = (TrackState.ABORTED, TrackState.KILLED, TrackState.HALTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +89,7 @@ class _Track:
     # and judge live in the shared BakeTracker.
     watch_started_at: float | None = None
     watch_judge: ReleaseEvidence | None = None
+    flag_bake_started_at: float | None = None  # a flag rollout's step: its judge is in CohortJudges
     consecutive_errors: int = 0
     judgement: Judgement | None = None
     paused_by_autopilot: bool = False
@@ -102,10 +108,13 @@ class Autopilot:
     enabled: bool = True
     events: list[AutopilotEvent] = field(default_factory=list)
     bakes: BakeTracker = field(default_factory=BakeTracker)  # shared with the console's verdicts
+    cohorts: CohortJudges | None = None  # the judges on flag cohorts, shared with the console (default: its own)
     _tracks: list[_Track] = field(default_factory=list)
     _next_look: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.cohorts is None:
+            self.cohorts = CohortJudges(self.judge)
         state = self.operator.backend.snapshot()
         for rollout in self.plans:
             for release in state.releases():
@@ -188,6 +197,8 @@ class Autopilot:
                 continue
             if isinstance(track.rollout.plan, CanaryPlan):
                 await self._canary(track, track.rollout.plan, release, state, now)
+            elif isinstance(track.rollout.plan, FlagPlan):
+                await self._flag(track, track.rollout.plan, release, state, now)
             else:
                 await self._blue_green(track, track.rollout.plan, release, now)
         return self.events[before:]
@@ -195,7 +206,7 @@ class Autopilot:
     # --- supervision -----------------------------------------------------------------------------------
     def _phase_open(self, track: _Track, now: float) -> bool:
         earlier = [t for t in self._tracks if t.rollout is track.rollout and t.phase < track.phase]
-        if any(t.state in (TrackState.ABORTED, TrackState.HALTED) for t in earlier):
+        if any(t.state in _FAILED for t in earlier):
             if track.state is not TrackState.HALTED:
                 track.state = TrackState.HALTED
                 self._event(now, track, "halt", "halted: an earlier phase failed", "warning")
@@ -306,6 +317,83 @@ class Autopilot:
         evidence = track.judgement.evidence if track.judgement else "no verdict"
         await self._pause(track, TrackState.HOLD, now, f"hold: {evidence}")
 
+    # --- flag rollouts ------------------------------------------------------------------------------------------
+    @property
+    def flag_judges(self) -> CohortJudges:
+        assert self.cohorts is not None  # set in __post_init__
+        return self.cohorts
+
+    async def _flag(self, track: _Track, plan: FlagPlan, release: ReleaseState, state: FleetState, now: float) -> None:
+        """Step a flag's share, bake each step judged on its cohort; Fail → the kill switch, no rollback."""
+        flag = release.flag(plan.flag)
+        if flag is None:
+            track.message = f"flag {plan.flag} is not on {release.name}"
+            return
+        if not flag.enabled:  # killed by a human (the autopilot's own kill settles the track)
+            track.state = TrackState.KILLED
+            self._event(now, track, "kill", f"flag {plan.flag} was killed by an operator: the autopilot stops here", "warning")
+            self._halt_others(track, now)
+            return
+        if track.step >= len(plan.steps):
+            track.state, track.done_at = TrackState.DONE, now
+            self._event(now, track, "done", f"flag {plan.flag} rollout done at {flag.exposure:g}%")
+            return
+        step = plan.steps[track.step]
+        label = f"flag {plan.flag} step {track.step + 1}/{len(plan.steps)}"
+        if track.state is TrackState.SETTING:
+            if abs(flag.exposure - step.share) > 0.01:
+                await self._act(track, ActionKind.SET_FLAG_ROLLOUT, now, label, flag=plan.flag, percent=step.share)
+                return
+            track.state, track.flag_bake_started_at = TrackState.BAKING, now
+            self.flag_judges.restart(track.ref, plan.flag)  # each step bakes anew, even at the same share
+            track.consecutive_errors = 0
+            track.judgement = None
+            track.message = f"baking flag {plan.flag} at {step.share:g}%"
+            self._event(now, track, "step", f"{label}: {step.share:g}% of the evaluations on its path")
+            return
+        if track.state is not TrackState.BAKING:
+            return
+        elapsed = now - (track.flag_bake_started_at if track.flag_bake_started_at is not None else now)
+        if step.analysis:
+            judgement = self.flag_judges.observe(state).get((track.ref, plan.flag))
+            track.judgement = judgement
+            if judgement is None:
+                track.message = f"flag {plan.flag}: no cohort signals (the metrics carry no flag variant)"
+            elif judgement.verdict is Verdict.FAIL:
+                if await self._act(track, ActionKind.KILL_FLAG, now, judgement.evidence, flag=plan.flag):
+                    track.state = TrackState.KILLED
+                    track.message = f"killed flag {plan.flag}: {judgement.evidence}"
+                    self._event(now, track, "kill", f"killed flag {plan.flag}, no rollback: {judgement.evidence}", "error")
+                    self._halt_others(track, now)
+                return
+            elif judgement.verdict is Verdict.ERROR:
+                track.consecutive_errors += 1
+                if track.consecutive_errors > self.judge.consecutive_error_limit:
+                    self._flag_hold(track, TrackState.FROZEN, now, f"freeze: {judgement.evidence}")
+                return
+            else:
+                track.consecutive_errors = 0
+        passed = track.judgement is not None and track.judgement.verdict is Verdict.PASS
+        bake_done = elapsed >= step.bake_s if step.bake_s is not None else (passed or elapsed >= plan.max_bake_s)
+        if bake_done and step.analysis and elapsed < plan.max_bake_s and self._judge_needs_time(track):
+            return
+        if not bake_done:
+            return
+        if not step.analysis or passed:
+            track.step += 1
+            track.state = TrackState.SETTING
+            track.message = "flag step passed"
+            return
+        evidence = track.judgement.evidence if track.judgement else "no verdict on the flag's cohort"
+        self._flag_hold(track, TrackState.HOLD, now, f"hold: {evidence}")
+
+    def _flag_hold(self, track: _Track, state: TrackState, now: float, message: str) -> None:
+        """A flag rollout holds at its share: nothing to pause on the release, a human decides."""
+        track.state = state
+        track.message = message
+        kind = "freeze" if state is TrackState.FROZEN else "hold"
+        self._event(now, track, kind, f"{message} — the flag stays at its share: step it (] [) or kill it (k)", "warning")
+
     def _new_judge(self, track: _Track, plan: CanaryPlan, state: FleetState) -> ReleaseEvidence:
         """A step's judge: the rollout's α is shared over its regions (a failing region fails them
         all) and its analysed steps, so the whole rollout keeps its false-rollback budget."""
@@ -334,6 +422,8 @@ class Autopilot:
             plan = track.rollout.plan
             if isinstance(plan, CanaryPlan) and track.step < len(plan.steps) and plan.steps[track.step].analysis:
                 track.judgement = self.bakes.judge(release, partial(self._new_judge, track, plan, state))
+            elif isinstance(plan, FlagPlan):
+                track.judgement = self.flag_judges.observe(state).get((track.ref, plan.flag))
             elif isinstance(plan, BlueGreenPlan) and track.watch_judge is not None:
                 track.judgement = track.watch_judge.observe(now, {release.region: (_active_slot(release), None)})
 
@@ -416,12 +506,21 @@ class Autopilot:
 
     def _view(self, track: _Track, now: float) -> TrackView:
         plan = track.rollout.plan
-        steps = len(plan.steps) if isinstance(plan, CanaryPlan) else 1
+        steps = len(plan.steps) if isinstance(plan, CanaryPlan | FlagPlan) else 1
         step_plan = plan.steps[track.step] if isinstance(plan, CanaryPlan) and track.step < steps else None
+        flag_step = plan.steps[track.step] if isinstance(plan, FlagPlan) and track.step < steps else None
         countdown = None
-        started = track.watch_started_at if isinstance(plan, BlueGreenPlan) else self.bakes.started_at(track.ref)
+        if isinstance(plan, BlueGreenPlan):
+            started = track.watch_started_at
+        elif isinstance(plan, FlagPlan):
+            started = track.flag_bake_started_at
+        else:
+            started = self.bakes.started_at(track.ref)
         if track.state is TrackState.BAKING and started is not None:
-            length = step_plan.bake_s if step_plan else (plan.watch_s if isinstance(plan, BlueGreenPlan) else None)
+            if flag_step is not None:
+                length = flag_step.bake_s
+            else:
+                length = step_plan.bake_s if step_plan else (plan.watch_s if isinstance(plan, BlueGreenPlan) else None)
             if length is not None:
                 countdown = max(0.0, started + length - now)
         judgement = track.judgement

@@ -35,6 +35,23 @@ class BlueGreenPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class FlagStepPlan:
+    share: float  # the treatment's percent of the flag's evaluations
+    bake_s: float | None = None  # None: bake until the cohort's judge has enough evidence (≤ max_bake_s)
+    analysis: bool = True  # judge the flag's cohort (flag on against flag off) while baking
+
+
+@dataclass(frozen=True, slots=True)
+class FlagPlan:
+    """A flag's rollout, the release's version staying as it is: each step sets the treatment's share,
+    bakes judged on the flag's cohort, and a failing cohort is answered with the kill switch."""
+
+    flag: str
+    steps: tuple[FlagStepPlan, ...]
+    max_bake_s: float = 1800.0
+
+
+@dataclass(frozen=True, slots=True)
 class RegionPhase:
     clusters: tuple[str, ...]
     soak_s: float = 0.0  # wait this long after the phase completes before the next one starts
@@ -43,7 +60,7 @@ class RegionPhase:
 @dataclass(frozen=True, slots=True)
 class RolloutPlan:
     release: str  # the application name; one track per cluster that runs it
-    plan: CanaryPlan | BlueGreenPlan
+    plan: CanaryPlan | BlueGreenPlan | FlagPlan
     phases: tuple[RegionPhase, ...] = ()  # empty: every cluster at once
 
     def phase_of(self, cluster: str) -> int:

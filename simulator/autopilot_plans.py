@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rolldeck.engine.judge import JudgeConfig
 from rolldeck.engine.model import Strategy
-from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan, CanaryStepPlan, RegionPhase, RolloutPlan
+from rolldeck.engine.rollout_plans import BlueGreenPlan, CanaryPlan, CanaryStepPlan, FlagPlan, FlagStepPlan, RegionPhase, RolloutPlan
 from rolldeck.simulator.scenario import Scenario
 
 
@@ -15,9 +15,12 @@ def rollout_plans(scenario: Scenario) -> list[RolloutPlan]:
     plans = []
     for spec in scenario.autopilot.plans:
         phases = tuple(RegionPhase(tuple(p.clusters), p.soak) for p in spec.phases)
-        if strategies[spec.release] is Strategy.CANARY:
+        plan: CanaryPlan | BlueGreenPlan | FlagPlan
+        if spec.flag is not None:
+            plan = FlagPlan(spec.flag, tuple(FlagStepPlan(s.share, s.bake, s.analysis) for s in spec.flag_steps), spec.max_bake)
+        elif strategies[spec.release] is Strategy.CANARY:
             steps = tuple(CanaryStepPlan(s.weight, s.bake, s.analysis, s.approval) for s in spec.steps)
-            plan: CanaryPlan | BlueGreenPlan = CanaryPlan(steps, spec.max_bake)
+            plan = CanaryPlan(steps, spec.max_bake)
         else:
             plan = BlueGreenPlan(watch_s=spec.watch)
         plans.append(RolloutPlan(spec.release, plan, phases))

@@ -408,6 +408,12 @@ class AutopilotStep(Strict):
     approval: bool = False
 
 
+class AutopilotFlagStep(Strict):
+    share: Percent  # the flag's treatment share at this step
+    bake: Duration | None = None  # omitted: bake until the cohort's judge has enough evidence
+    analysis: bool = True
+
+
 class AutopilotPhase(Strict):
     clusters: list[str]
     soak: Duration = 0.0
@@ -416,6 +422,9 @@ class AutopilotPhase(Strict):
 class AutopilotPlanSpec(Strict):
     release: str  # application name: one track per cluster running it
     steps: Annotated[list[AutopilotStep], Field(max_length=100)] = []  # canary releases
+    # a flag rollout instead of the release's own: the flag's key and its shares, judged on its cohort
+    flag: str | None = None
+    flag_steps: Annotated[list[AutopilotFlagStep], Field(max_length=100)] = []
     watch: Duration = 120.0  # blue-green releases: judge the new slot this long after the switch
     max_bake: Duration = 1800.0
     phases: list[AutopilotPhase] = []
@@ -563,7 +572,11 @@ def _check_references(scenario: Scenario) -> list[Problem]:
                 problems.append(Problem(("autopilot", "plans", index, "release"), f"{where}.release: unknown release {plan.release!r}"))
                 continue
             strategies = {r.strategy for r in releases}
-            if Strategy.CANARY in strategies and not plan.steps:
+            if plan.flag is not None:
+                problems.extend(_flag_plan_problems(plan, releases, index))
+            elif plan.flag_steps:
+                problems.append(Problem(("autopilot", "plans", index, "flag_steps"), f"{where}.flag_steps: name the flag they step (flag: KEY)"))
+            elif Strategy.CANARY in strategies and not plan.steps:
                 problems.append(Problem(("autopilot", "plans", index), f"{where}.steps: a canary plan needs steps"))
             if Strategy.BLUE_GREEN in strategies and plan.steps:
                 problems.append(Problem(("autopilot", "plans", index, "steps"), f"{where}.steps: blue-green plans have no weight steps (use watch)"))
@@ -572,6 +585,19 @@ def _check_references(scenario: Scenario) -> list[Problem]:
                     if cluster not in {r.cluster for r in releases}:
                         problems.append(Problem(("autopilot", "plans", index, "phases", p_index, "clusters", c_index), f"{where}.phases.{p_index}.clusters.{c_index}: {plan.release!r} does not run in {cluster!r}"))
     return problems
+
+
+def _flag_plan_problems(plan: AutopilotPlanSpec, releases: list[ReleaseSpec], index: int) -> list[Problem]:
+    where = f"autopilot.plans.{index}"
+    found: list[Problem] = []
+    if plan.steps:
+        found.append(Problem(("autopilot", "plans", index, "steps"), f"{where}.steps: a flag rollout steps shares (flag_steps), not weights"))
+    if not plan.flag_steps:
+        found.append(Problem(("autopilot", "plans", index, "flag_steps"), f"{where}.flag_steps: a flag rollout needs its shares"))
+    missing = [r.cluster for r in releases if plan.flag not in {f.key for f in r.flags}]
+    if missing:
+        found.append(Problem(("autopilot", "plans", index, "flag"), f"{where}.flag: {plan.release!r} has no flag {plan.flag!r} in {', '.join(missing)}"))
+    return found
 
 
 def _owner_problems(release: ReleaseSpec, index: int) -> list[Problem]:

@@ -81,8 +81,9 @@ def test_the_kill_is_graded_right_and_a_rollback_wrong():
 
 
 def test_the_autopilot_judges_the_version_and_rolls_back_which_grades_wrong():
-    """The autopilot compares canary with stable, not the flag's cohorts: it sees a failing canary and
-    aborts — the false rollback the scenario is written to teach (the judge on cohorts is still to come)."""
+    """A canary plan's autopilot compares canary with stable, not the flag's cohorts (those it judges
+    on flag rollouts, tests/simulator/test_flag_rollouts.py): it sees a failing canary and aborts —
+    the false rollback the scenario is written to teach."""
     scenario = load_scenario(SCENARIO)
     report = run_drill(scenario, until=900, actions=[], wall_clock=time.time, autopilot=True).report
     assert [(g["actor"], g["action"]) for g in report["grading"]["wrong"]] == [("autopilot", "abort")]

@@ -17,7 +17,7 @@ from tests.waiting import pilot_until
 
 from rolldeck.console.widgets.attention_table import AttentionTable
 
-from .helpers import NORMAL, audit_records, console_app, notifications, paused_backend, sample, select_release, type_line
+from .helpers import NORMAL, advance_live, audit_records, autopilot_console, console_app, notifications, paused_backend, sample, select_release, type_line
 
 SIZE = (160, 60)
 CHECKOUT = ReleaseRef("prod-eu-west-1", "checkout")
@@ -207,3 +207,31 @@ async def test_a_failing_flag_path_is_judged_on_its_cohort_queued_with_the_evide
         backend.run_until(backend.clock.now() + 1)
         await sample(pilot)
         assert not any(i.kind == "FLAG PATH" for i in app.frame.attention)
+
+
+SEARCH = ReleaseRef("prod-eu-west-1", "search")
+
+
+@pytest.mark.asyncio
+async def test_under_the_autopilot_the_step_plan_is_the_flags_and_a_bad_path_ends_killed_not_rolled_back(tmp_path: Path) -> None:
+    audit = tmp_path / "audit.jsonl"
+    app = autopilot_console("flag-rollout-bad-path", audit)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await advance_live(pilot, app, 60.0, step=10.0)
+        await select_release(pilot, app, SEARCH)
+        await pilot.press("enter")
+        screen = await pilot_until(pilot, lambda: app.screen if isinstance(app.screen, ReleaseScreen) else None, "the release screen")
+        await sample(pilot)
+        plan = str(screen.query_one("#step-plan", Static).content)
+        assert plan.startswith("plan (autopilot · baking)  ▶ flag new-ranking 1% 4m ") and plan.endswith("· 5% 4m  · 25% 4m")
+        await advance_live(pilot, app, 240.0, step=10.0)  # the cohort's judge fails within the first step
+        table = screen.query_one(FlagsTable)
+        assert table.rendered("new-ranking")[1] == "KILLED"
+        assert str(screen.query_one("#step-plan", Static).content).startswith("plan (autopilot · killed)")
+        assert not backend_release(app).aborted  # no rollback: the version keeps its traffic
+    kill = next(r for r in audit_records(audit) if r["action"] == "kill-flag")
+    assert kill["actor"] == "autopilot" and " vs flag off " in kill["evidence"]
+
+
+def backend_release(app):
+    return app.backend.snapshot().release(SEARCH)
