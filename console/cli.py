@@ -374,8 +374,23 @@ def _drill(args: argparse.Namespace) -> int:
     for release in report["releases"]:
         split = " / ".join(f"{k} {v}%" for k, v in release["observed"].items())
         print(f"  {release['release']:<32} {release['phase']:<11} {split}")
+        for flag in release.get("flags", ()):
+            state = "on" if flag["enabled"] else "killed"
+            print(f"    flag {flag['key']} {state} at {flag['share']:g}%: its path served {flag['on_requests']:,} requests, {flag['on_errors']:,} errors")
+    # the debrief's timeline: every applied or refused action, the autopilot's as its events
+    for record in report["audit"]:
+        if record["actor"] != "autopilot" and record["result"] in ("applied", "refused"):
+            print(f"  {record['actor']:<9} {record['backend_time']:>6.0f}s {record['release']:<32} {record['action']:<9} {record['result']}: {record['diff'] or record['reason']}")
     for event in report["autopilot"] or []:
         print(f"  autopilot {event['time']:>6.0f}s {event['release']:<32} {event['kind']:<9} {event['message']}")
+    grading = report["grading"]
+    if any(grading.values()):
+        graded = "; ".join(
+            f"{verdict} " + ", ".join(f"{g['action']} ({g['actor']}, {g['at_s']:.0f}s)" for g in items)
+            for verdict, items in grading.items()
+            if items
+        )
+        print(f"  graded: {graded}")
     for failure in result.failures:
         print(f"  action refused: {failure}", file=sys.stderr)
     return 0

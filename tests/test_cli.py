@@ -45,6 +45,22 @@ def test_check_reports_each_problem_on_one_line_and_exits_1(tmp_path):
     assert len(lines) == 2 and "Traceback" not in result.stderr
 
 
+def test_the_headless_summary_is_the_debrief_timeline_with_flag_changes_and_the_grade(tmp_path):
+    actions = tmp_path / "actions.yaml"
+    actions.write_text(
+        "- {at: 10, release: search, action: flag-step-up, flag: new-ranking}\n"
+        "- {at: 180, release: search, action: kill-flag, flag: new-ranking}\n"
+    )
+    result = rolldeck("drill", "flag-rollout-bad-path", "--headless", "--until", "5m", "--actions", str(actions))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[2].startswith("    flag new-ranking killed at 1%: its path served ")
+    assert lines[3].split()[:5] == ["drill", "10s", "prod-eu-west-1/search", "flag-step-up", "applied:"]
+    assert lines[3].endswith("flag new-ranking (prod-eu-west-1): on 0% → 1% in prod-eu-west-1/search")
+    assert lines[4].split()[:5] == ["drill", "180s", "prod-eu-west-1/search", "kill-flag", "applied:"]
+    assert lines[-1] == "  graded: correct kill-flag (drill, 180s)"
+
+
 def test_unknown_scenario_name_is_one_line():
     result = rolldeck("drill", "no-such-thing", "--headless")
     assert result.returncode == 1
