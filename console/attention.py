@@ -115,6 +115,8 @@ class AttentionTracker:
             return item(Severity.ERROR, "STUCK", f"data plane behind the route for {now - lag_since:.0f}s ({release.desired} → {release.observed})")
         if track is not None and track.state in HUMAN_TRACK_STATES:
             kind, detail = HUMAN_TRACK_STATES[track.state]
+            if track.flag is not None:  # nothing to resume or abort: the version is not moving
+                detail = f"autopilot holds flag {track.flag} at its share: step it (] [ on its row) or kill it (k)"
             return item(Severity.WARNING, kind, f"{detail} — {track.message}" if track.message else detail)
         no_verdict = verdict is not None and verdict.verdict is Verdict.ERROR
         if release.metrics_error or no_verdict:

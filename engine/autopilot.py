@@ -76,6 +76,7 @@ class TrackView:
     evidence_n: int
     evidence_needed: int
     message: str
+    flag: str | None = None  # a flag rollout's flag: its steps are shares, its fix the kill switch
 
 
 @dataclass
@@ -536,6 +537,7 @@ class Autopilot:
             evidence_n=judgement.canary_requests if judgement else 0,
             evidence_needed=judgement.n_min if judgement else self.judge.evidence_needed,
             message=track.message,
+            flag=plan.flag if isinstance(plan, FlagPlan) else None,
         )
 
 

@@ -11,11 +11,14 @@ from rolldeck.console.contexts import with_weight_steps
 from rolldeck.console.step_plans import step_plan_view
 from rolldeck.console.verdicts import LiveJudge, ReleaseVerdict
 from rolldeck.console.widgets.charts import downsample
+from rolldeck.engine.autopilot import TrackState, TrackView
 from rolldeck.engine.bakes import BakeTracker
 from rolldeck.engine.judge import JudgeConfig, Verdict
 from rolldeck.engine.model import (
     ClusterHealth,
     ClusterState,
+    Flag,
+    FlagState,
     FleetState,
     PauseStep,
     Phase,
@@ -83,6 +86,27 @@ class TestAttention:
         release = replace(canary(), metrics_error="metrics provider unavailable")
         (item,) = AttentionTracker().items(fleet(release), {}, {})
         assert item.kind == "NO DATA" and item.detail == "metrics provider unavailable"
+
+
+    def test_a_held_flag_rollout_says_what_a_human_can_do_with_a_flag(self) -> None:
+        release = canary()
+        held = TrackView(
+            release.ref, TrackState.HOLD, 1, 3, None, None, Verdict.INCONCLUSIVE, "not enough evidence yet", 10, 700,
+            "hold: not enough evidence yet", flag="new-ranking",
+        )
+        (item,) = AttentionTracker().items(fleet(release), {}, {release.ref: held})
+        assert item.kind == "HELD"
+        assert item.detail == "autopilot holds flag new-ranking at its share: step it (] [ on its row) or kill it (k) — hold: not enough evidence yet"
+        assert "abort" not in item.detail  # an abort would roll back a version that is not moving
+
+    def test_a_failing_flag_cohort_is_its_own_item_beside_the_release(self) -> None:
+        flag = Flag("new-ranking", FlagState.ENABLED, ("on", "off"), "off", (("on", 5.0), ("off", 95.0)), on_variant="on")
+        release = replace(canary(), flags=(flag,))
+        failing = ReleaseVerdict(Verdict.FAIL, "eu-west: flag new-ranking on 40 errors in 200 requests vs flag off …", 200, 700, by_autopilot=False)
+        (item,) = AttentionTracker().items(fleet(release), {}, {}, cohorts={(release.ref, "new-ranking"): failing})
+        assert (item.kind, item.flag, item.key) == ("FLAG PATH", "new-ranking", f"{release.ref} flag:new-ranking")
+        killed = replace(release, flags=(replace(flag, state=FlagState.DISABLED),))
+        assert AttentionTracker().items(fleet(killed), {}, {}, cohorts={(release.ref, "new-ranking"): failing}) == []
 
 
 class TestLiveJudge:
