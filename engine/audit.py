@@ -40,6 +40,16 @@ class AuditError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Override:
+    """A forward move confirmed against the judge or the attention queue: what the operator overrode,
+    in the plain numbers the console showed them."""
+
+    verdict: str  # the judge's verdict then ("Fail"), "" when only the attention queue objected
+    evidence: str  # the judge's evidence line, or the attention item's detail
+    attention: str = ""  # the attention item's kind (FAILING, DEGRADED…), "" when none
+
+
+@dataclass(frozen=True, slots=True)
 class AuditRecord:
     actor: str
     wall_time: float  # seconds since the epoch, from the wall clock the caller injected
@@ -55,6 +65,7 @@ class AuditRecord:
     reason: str = ""
     evidence: str = ""  # why the actor acted: the autopilot's judge evidence, a Flagger gate, …
     entry: str = ""  # pairs an intent with its outcome ("" for a record with no intent)
+    override: Override | None = None  # the operator confirmed this over a failing verdict or an alert
 
 
 @dataclass(frozen=True, slots=True)

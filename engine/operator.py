@@ -15,10 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rolldeck.engine.actions import Action
-from rolldeck.engine.audit import AuditError, AuditLog, AuditRecord, AuditResult, GateAnswer
+from rolldeck.engine.audit import AuditError, AuditLog, AuditRecord, AuditResult, GateAnswer, Override
 from rolldeck.engine.changes import stale
 from rolldeck.engine.plans import Plan, plan_action
 from rolldeck.engine.port import ApplyError, Backend, GateAnswers
+
+
+PENDING = "queued: applies when the clock runs"  # the backend took it, but its clock is stopped
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,27 +58,42 @@ class Operator:
     def plan(self, action: Action) -> Plan:
         return plan_action(self.backend.snapshot(), action, read_only=self.read_only)
 
-    async def execute(self, plan: Plan, *, actor: str, evidence: str = "") -> Outcome:
-        moved = self._moved(plan)
-        if moved is not None:
-            return self._finish(plan, actor, AuditResult.REFUSED, moved, evidence)
-        fresh = self.plan(plan.action)
-        if fresh.ok and fresh.change != plan.change:
-            return self._finish(fresh, actor, AuditResult.REFUSED, "state changed since the plan was shown; review it again", evidence)
-        if not fresh.ok:
-            return self._finish(fresh, actor, AuditResult.REFUSED, fresh.refusal or "refused", evidence)
+    async def execute(self, plan: Plan, *, actor: str, evidence: str = "", override: Override | None = None) -> Outcome:
+        """Apply ``plan`` unless the world moved since it was shown; ``override``: the operator confirmed
+        it over a failing verdict or an alert, and the record keeps what they overrode."""
+        fresh, problem = self.review(plan)
+        if problem is not None:
+            return self._finish(fresh, actor, AuditResult.REFUSED, problem, evidence, override=override)
         # The intent goes on disk first: an action never applies without a record, and a crash
         # between applying and recording leaves an intent with no outcome.
         entry = self.audit.next_entry()
         try:
-            self.audit.begin(self._record(fresh, actor, AuditResult.INTENT, "", evidence, entry))
+            self.audit.begin(self._record(fresh, actor, AuditResult.INTENT, "", evidence, entry, override))
         except AuditError as error:
-            return self._finish(fresh, actor, AuditResult.REFUSED, f"{error}; nothing was applied", evidence)
+            return self._finish(fresh, actor, AuditResult.REFUSED, f"{error}; nothing was applied", evidence, override=override)
         try:
             result = await self.backend.apply(fresh)
         except ApplyError as error:
-            return self._finish(fresh, actor, AuditResult.FAILED, str(error), evidence, entry)
-        return self._finish(fresh, actor, AuditResult.APPLIED, result.detail, evidence, entry)
+            return self._finish(fresh, actor, AuditResult.FAILED, str(error), evidence, entry, override)
+        if result.pending:
+            reason = f"{PENDING}{f' ({result.detail})' if result.detail else ''}"
+            return self._finish(fresh, actor, AuditResult.APPLIED, reason, evidence, entry, override, pending=True)
+        return self._finish(fresh, actor, AuditResult.APPLIED, result.detail, evidence, entry, override)
+
+    def review(self, plan: Plan) -> tuple[Plan, str | None]:
+        """The plan as it would run now, and why it may not (None: it still holds).
+
+        The confirm modal asks on every frame, so a change under it shows before Apply; ``execute``
+        asks again and refuses with the same line."""
+        moved = self._moved(plan)
+        if moved is not None:
+            return plan, moved
+        fresh = self.plan(plan.action)
+        if fresh.ok and fresh.change != plan.change:
+            return fresh, "state changed since the plan was shown; review it again"
+        if not fresh.ok:
+            return fresh, fresh.refusal or "refused"
+        return fresh, None
 
     def refuse(self, plan: Plan, *, actor: str) -> Outcome:
         """Record a plan the engine refused before anyone could confirm it (a key, ``:abort``, the
@@ -92,18 +110,32 @@ class Operator:
             return None
         return f"{release.name} changed since you looked: {difference}; review the new plan"
 
-    def _finish(self, plan: Plan, actor: str, result: AuditResult, reason: str, evidence: str, entry: str = "") -> Outcome:
-        record = self._record(plan, actor, result, reason, evidence, entry)
+    def _finish(
+        self,
+        plan: Plan,
+        actor: str,
+        result: AuditResult,
+        reason: str,
+        evidence: str,
+        entry: str = "",
+        override: Override | None = None,
+        *,
+        pending: bool = False,
+    ) -> Outcome:
+        record = self._record(plan, actor, result, reason, evidence, entry, override)
         applied = result is AuditResult.APPLIED
-        message = plan.diff if applied else f"{result}: {reason}"
+        done = f"{PENDING} — {plan.diff}" if pending else plan.diff
+        message = done if applied else f"{result}: {reason}"
         unwritten = self.keep(record)
         if unwritten and applied:
-            message = f"{plan.diff} — applied, but its outcome is not on record ({unwritten}); its intent is"
+            message = f"{done} — applied, but its outcome is not on record ({unwritten}); its intent is"
         elif unwritten and unwritten not in reason:
             message = f"{message} (not on record: {unwritten})"
         return Outcome(applied, message, plan, record)
 
-    def _record(self, plan: Plan, actor: str, result: AuditResult, reason: str, evidence: str, entry: str) -> AuditRecord:
+    def _record(
+        self, plan: Plan, actor: str, result: AuditResult, reason: str, evidence: str, entry: str, override: Override | None = None
+    ) -> AuditRecord:
         target = plan.action.target
         applied = result is AuditResult.APPLIED
         return AuditRecord(
@@ -121,4 +153,5 @@ class Operator:
             reason=reason,
             evidence=evidence,
             entry=entry,
+            override=override,
         )

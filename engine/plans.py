@@ -26,6 +26,7 @@ from rolldeck.engine.changes import (
 )
 from rolldeck.engine.flag_plans import flag_effects, plan_flag, summarize_flags
 from rolldeck.engine.model import FleetState, Gate, Mirror, Owner, Phase, ReleaseState, Role, Split, Strategy, WaitKind
+from rolldeck.engine.plan_facts import Completion, Direction, completion, direction
 from rolldeck.engine.preconditions import Precondition
 
 
@@ -39,6 +40,8 @@ class Plan:
     before: dict[str, object] = field(default_factory=dict)
     after: dict[str, object] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # shown before confirming, never a refusal (e.g. Argo CD will revert it)
+    direction: Direction = Direction.OTHER  # forward (more for the candidate), back (toward safety), other
+    completes: Completion | None = None  # the change ends the rollout: the candidate takes all traffic
 
     @property
     def ok(self) -> bool:
@@ -144,6 +147,8 @@ def plan_action(state: FleetState, action: Action, *, read_only: bool = False) -
         before=before,
         after=after,
         warnings=warnings,
+        direction=direction(change, release),
+        completes=completion(change, release, state.time),
     )
 
 

@@ -53,6 +53,7 @@ class Clock(Protocol):
 class ApplyResult:
     backend_time: float  # when the change was accepted, in backend time
     detail: str = ""  # e.g. "queued for tick 49"
+    pending: bool = False  # accepted, but it takes effect only when the backend's clock runs again
 
 
 @runtime_checkable

@@ -94,7 +94,9 @@ class SimulatorBackend:
         if target.cluster in self.world.unreachable:
             raise ApplyError(f"cluster {target.cluster}: API server unavailable")
         tick = self.world.enqueue(Command(target, plan.change, plan.action.kind.value))
-        return ApplyResult(self.world.now, f"queued for tick {tick}")
+        # Commands apply at tick boundaries: on a paced clock that is paused (P), the next tick waits
+        # for the operator. A headless drill is never paced: its caller runs the clock itself.
+        return ApplyResult(self.world.now, f"queued for tick {tick}", pending=self.paused and self._task is not None)
 
     # --- pacing (PacedBackend) ----------------------------------------------------------------------
     def set_speed(self, speed: float) -> float:
