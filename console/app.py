@@ -53,6 +53,7 @@ from rolldeck.console.navigation import (
 from rolldeck.console.screens.audit import AuditScreen
 from rolldeck.console.screens.base import ConsoleScreen
 from rolldeck.console.screens.clusters import ClustersScreen
+from rolldeck.console.screens.confirm import ConfirmModal
 from rolldeck.console.screens.flags import FlagsScreen
 from rolldeck.console.screens.fleet import FleetScreen
 from rolldeck.console.screens.help import HelpScreen
@@ -249,10 +250,23 @@ class RolldeckApp(OperatorVerbs, App[None]):
         self.set_class(state.simulated, "-sim")
         self._refresh_locks(self.frame)
         screen = self.screen
+        if isinstance(screen, ConfirmModal):
+            self._show_under_modal(screen, self.frame)
+            return
         if screen.is_modal or not isinstance(screen, ConsoleScreen):
             return
         with self.batch_update():
             screen.show(self.frame)
+
+    def _show_under_modal(self, modal: ConfirmModal, frame: Frame) -> None:
+        """A decision is being made: the screen under the dialog keeps moving, and the dialog shows
+        its target live and whether its plan still holds (the engine's own review, as at execute)."""
+        base = self._base_screen()
+        stale = self.operator.review(modal.plan)[1] if modal.plan is not None else None
+        with self.batch_update():
+            if isinstance(base, ConsoleScreen):
+                base.show(frame)
+            modal.show_live(frame, stale)
 
     def _refresh_locks(self, frame: Frame) -> None:
         # check_action depends on the viewpoint: re-check the footer only when the verbs' states change.

@@ -16,7 +16,7 @@ from textual import work
 from rolldeck.console.catalogue import COMMANDS_BY_ACTION, MUTATING_ACTIONS
 from rolldeck.console.screens.confirm import ConfirmModal, MirrorModal, Proposal, proposal_for
 from rolldeck.engine.actions import Action, ActionKind
-from rolldeck.engine.audit import AuditResult
+from rolldeck.engine.audit import AuditResult, Override
 from rolldeck.engine.model import ReleaseState
 from rolldeck.engine.plans import Plan
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rolldeck.console.catalogue import ConsoleCommand
     from rolldeck.console.config import ConsoleConfig
     from rolldeck.console.contexts import PolicyOperator
+    from rolldeck.console.frames.frame import Frame
     from rolldeck.engine.autopilot import Autopilot
     from rolldeck.engine.port import Backend
 
@@ -46,6 +47,7 @@ class OperatorVerbs(_Base):
     config: ConsoleConfig
     autopilot: Autopilot | None
     actor: str
+    frame: Frame | None
 
     if TYPE_CHECKING:  # provided by RolldeckApp
 
@@ -129,7 +131,11 @@ class OperatorVerbs(_Base):
             self.operator.refuse(plan, actor=self.actor)
             self.notify(plan.refusal or f"cannot {kind.value}", severity="warning")
             return
-        modal = ConfirmModal(proposal_for(plan, protected=self.config.is_protected(release.cluster)), plan)
+        frame = self.frame
+        row = frame.row(release.ref) if frame is not None else None
+        attention = frame.attention if frame is not None else ()
+        proposal = proposal_for(plan, protected=self.config.is_protected(release.cluster), row=row, attention=attention)
+        modal = ConfirmModal(proposal, plan)
         self.push_screen(modal, callback=partial(self._confirmed, modal))
 
     def action_mirror(self) -> None:
@@ -153,12 +159,12 @@ class OperatorVerbs(_Base):
 
     def _confirmed(self, modal: ConfirmModal, apply: bool | None) -> None:
         if apply and modal.plan is not None:
-            self.execute_plan(modal.plan)
+            self.execute_plan(modal.plan, modal.override)
 
     @work(group="operator", exit_on_error=False)
-    async def execute_plan(self, plan: Plan) -> None:
+    async def execute_plan(self, plan: Plan, override: Override | None = None) -> None:
         try:
-            outcome = await self.operator.execute(plan, actor=self.actor)
+            outcome = await self.operator.execute(plan, actor=self.actor, override=override)
         except Exception as error:  # a backend bug must not take the console down mid-incident
             self.notify(f"failed: {type(error).__name__}: {error}", severity="error")
             return

@@ -12,6 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 
 from rolldeck.console.commands import CATALOGUE, KEY_GLYPHS, LINE_COMMANDS, Scope
+from rolldeck.console.frames.confirm_risk import FRICTION_RULES
 from rolldeck.console.widgets.plain import PlainLabel, PlainStatic
 
 SCOPE_NAMES = {Scope.APP: "everywhere", Scope.FLEET: "fleet", Scope.RELEASE: "flag rows"}
@@ -37,6 +38,8 @@ class HelpScreen(ModalScreen[None]):
             yield PlainStatic(self._keys_table(), id="help-table")
             yield PlainLabel("command line (:)", id="help-commands-title")
             yield PlainStatic(self._commands_table(), id="help-commands")
+            yield PlainLabel("confirmations: friction follows risk", id="help-confirm-title")
+            yield PlainStatic(self._friction_table(), id="help-confirm")
             yield PlainStatic(
                 "/ filters rows by regex (/!regex inverts); up/down in the prompt walk the history; "
                 "ctrl+p opens the palette with the same commands.",
@@ -65,6 +68,14 @@ class HelpScreen(ModalScreen[None]):
             usage = f":{command.name} {command.usage}".strip()
             table.add_row(*map(Text, (usage, " ".join(f":{a}" for a in command.aliases), command.help)))
         table.add_row(*map(Text, (":<key command>", ":abort :step-up …", "any key's command by name (the keys' command column)")))
+        return table
+
+    def _friction_table(self) -> Table:
+        table = Table(box=None, pad_edge=False, expand=False)
+        table.add_column("verbs", style="bold", no_wrap=True)
+        table.add_column("confirm with")
+        for verbs, needs in FRICTION_RULES:
+            table.add_row(Text(verbs), Text(needs))
         return table
 
     def action_close(self) -> None:

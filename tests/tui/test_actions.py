@@ -82,7 +82,8 @@ class TestStepUp:
 
             await apply_modal(pilot, console)
             assert isinstance(console.screen, FleetScreen)
-            assert ("information", diff) in notifications(console)
+            # the tests' clock is paused: the change waits for it, and the toast says so
+            assert ("information", f"queued: applies when the clock runs — {diff}") in notifications(console)
 
             backend.run_until(backend.clock.now() + PROPAGATION_S)
             after = release_now(backend, manual.ref)
@@ -233,7 +234,7 @@ class TestTypedConfirmation:
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await pilot.pause()
             modal = await open_modal(pilot, app, manual.ref, "right_square_bracket")
-            assert app.focused is not None and app.focused.id == "cancel"  # Cancel first, as always
+            assert app.focused is not None and app.focused.id == "confirm-input"  # typing is never lost into Cancel
             assert modal.query_one("#apply", Button).disabled
             assert modal.query_one("#confirm-dialog").has_class("-prod")
             assert modal.query_one("#confirm-prod-badge").display
@@ -242,7 +243,7 @@ class TestTypedConfirmation:
             await pilot.pause()
             assert app.screen is modal
 
-            await pilot.press("shift+tab", *"paymnts", "enter")  # a typo: enter in the box does not apply
+            await pilot.press(*"paymnts", "enter")  # a typo: enter in the box does not apply
             await pilot.pause()
             assert app.screen is modal and modal.query_one("#apply", Button).disabled
 
@@ -261,7 +262,7 @@ class TestTypedConfirmation:
         assert [(r["action"], r["result"]) for r in records] == [("step-up", "applied")]
 
     @pytest.mark.asyncio
-    async def test_typed_abort_by_clicking_apply(
+    async def test_abort_needs_no_typed_name_on_a_protected_context(
         self, protected_console: RolldeckApp, backend: SimulatorBackend, audit_path: Path
     ) -> None:
         app = protected_console
@@ -270,8 +271,8 @@ class TestTypedConfirmation:
             await pilot.pause()
             modal = await open_modal(pilot, app, canary.ref, "a")
             assert app.screen.has_class("-prod") is False  # the modal is on top; the frame below is PROD
-            await pilot.press("shift+tab", *canary.name)
-            await pilot.pause()
+            assert modal.query_one("#confirm-dialog").has_class("-prod")  # still the PROD frame: no name to type
+            assert not modal.query_one("#apply", Button).disabled
             await pilot.click("#apply")
             await pilot.pause()
             await app.workers.wait_for_complete()
@@ -346,7 +347,7 @@ class TestControllerVerbs:
             assert "eu-prod-1" in title and diff.startswith("retry v-canary from the first step")
             if typed:
                 assert modal.query_one("#apply", Button).disabled
-                await pilot.press("shift+tab", *orders.name)
+                await pilot.press(*orders.name)  # the name box has focus
                 await pilot.pause()
             await apply_modal(pilot, app)
             fake.run_until(fake.clock.now() + 1)
@@ -365,7 +366,7 @@ class TestControllerVerbs:
             assert diff.startswith("undo: roll the template back to revision 4 (now 5)")
             assert "Argo CD app orders self-heals" in checks  # Plan.warnings, shown before confirming
             if typed:
-                await pilot.press("shift+tab", *orders.name)
+                await pilot.press(*orders.name)  # the name box has focus
                 await pilot.pause()
             await apply_modal(pilot, app)
             fake.run_until(fake.clock.now() + 1)
@@ -382,7 +383,7 @@ class TestControllerVerbs:
             await pilot.pause()
             modal = await open_modal(pilot, app, checkout.ref, "m")
             assert isinstance(modal, MirrorModal)
-            assert app.focused is not None and app.focused.id == "cancel"
+            assert app.focused is not None and app.focused.id == ("confirm-input" if typed else "cancel")
             assert modal.query_one("#apply", Button).disabled  # 0% is the current mirror: nothing to change
             percent = modal.query_one("#mirror-percent", Input)
             percent.focus()

@@ -261,9 +261,10 @@ class TestFilter:
         canary = first_release(backend.snapshot(), is_canary_at(5))
         async with console.run_test(size=SIZE, notifications=True) as pilot:
             await pilot.pause()
-            for release, key in ((manual, "right_square_bracket"), (canary, "a")):
+            # step up: Cancel has focus, Tab to Apply; abort (toward safety): Apply has focus
+            for release, keys in ((manual, ("right_square_bracket", "tab", "enter")), (canary, ("a", "enter"))):
                 await select_release(pilot, console, release.ref)
-                await pilot.press(key, "tab", "enter")
+                await pilot.press(*keys)
                 await console.workers.wait_for_complete()
                 await pilot.pause()
             await type_line(pilot, ":", "audit")
