@@ -37,7 +37,7 @@ FRICTION_RULES: tuple[tuple[str, str], ...] = (
     ("abort, pause, step down (toward safety)", "one confirmation anywhere: Apply has focus, Enter applies"),
     ("promote, step up, resume, switch to the new slot", "Cancel has focus (Tab, Enter); in a protected context type the release name"),
     ("… over a Fail verdict or an alert in the queue", "a red warning with the judge's evidence; type the release name anywhere; the audit keeps the override"),
-    ("retry, undo, mirror, the autopilot switch", "Cancel has focus (Tab, Enter); in a protected context type the release name"),
+    ("retry, undo, mirror, flag verbs, the autopilot switch", "Cancel has focus (Tab, Enter); in a protected context type the release name"),
 )
 
 
