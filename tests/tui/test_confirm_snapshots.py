@@ -40,6 +40,7 @@ async def promote_failing_canary(pilot: Pilot[None]) -> None:
     await select_release(pilot, app, ref)
     await pilot.press("p")
     await pilot.pause()
+    app.screen.query_one("#confirm-input", Input).cursor_blink = False  # the focused box's blink is wall time
     await sample(pilot)  # the modal's live signals drawn
     app.clear_notifications()
 
