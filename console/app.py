@@ -24,9 +24,10 @@ from textual import work
 from textual.app import App
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.widgets import Input
 
 from rolldeck.console import format as fmt
-from rolldeck.console.catalogue import COMMANDS_BY_ACTION, MUTATING_ACTIONS, SIM_ACTIONS, Arg, ConsoleCommand, Scope
+from rolldeck.console.catalogue import COMMANDS_BY_ACTION, MUTATING_ACTIONS, PROMPT_ACTIONS, SIM_ACTIONS, Arg, ConsoleCommand, Scope
 from rolldeck.console.commands import RolldeckCommands, bindings
 from rolldeck.console.config import ConsoleConfig
 from rolldeck.console.contexts import PolicyOperator
@@ -322,6 +323,8 @@ class RolldeckApp(OperatorVerbs, App[None]):
         command = COMMANDS_BY_ACTION.get(action)
         if command is None:
             return True  # Textual's own actions (the palette, focus…)
+        if action in PROMPT_ACTIONS and not self._prompt_can_open():
+            return False  # a priority key: let ':' and '/' through to whatever text field has focus
         return self.verb_view(command).textual_state
 
     def locked_actions(self) -> frozenset[str]:
@@ -375,6 +378,10 @@ class RolldeckApp(OperatorVerbs, App[None]):
 
     def action_filter(self) -> None:
         self._open_prompt(FILTER)
+
+    def _prompt_can_open(self) -> bool:
+        screen = self.screen
+        return isinstance(screen, ConsoleScreen) and not screen.prompt_open and not isinstance(self.focused, Input)
 
     def _open_prompt(self, mode: str) -> None:
         screen = self.screen

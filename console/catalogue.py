@@ -64,6 +64,9 @@ class ConsoleCommand:
     group: KeyGroup | None = None
     show: bool = True  # in the footer (everything is in ``?`` and the palette regardless)
     plans: tuple[ActionKind, ...] = ()  # the engine actions it may plan; () for console-only commands
+    # Handled by the app as the key arrives, before keys already queued behind it reach the focused
+    # widget: the prompt keys, so a burst (``:clusters``, a paste) lands in the prompt whole.
+    priority: bool = False
 
     @property
     def display_keys(self) -> str:
@@ -79,8 +82,11 @@ CATALOGUE: tuple[ConsoleCommand, ...] = (
     ConsoleCommand("open-release", "enter", "open_release", "open", "Open the selected release", Scope.FLEET, _V),
     ConsoleCommand("back", "escape", "back", "back", "Back: clear the filter, or return to the previous view", _APP, _V),
     ConsoleCommand("help", "question_mark", "help", "help", "List every key and command", _APP, _V, "?"),
-    ConsoleCommand("command-line", "colon", "command_line", "cmd", "Command line: :releases :clusters :ctx :ns :audit :sim :q", _APP, _V, ":"),
-    ConsoleCommand("filter", "slash", "filter", "filter", "Filter rows by regex (start with ! to invert)", _APP, _V, "/"),
+    ConsoleCommand(
+        "command-line", "colon", "command_line", "cmd",
+        "Command line: :releases :clusters :ctx :ns :audit :sim :q", _APP, _V, ":", priority=True,
+    ),
+    ConsoleCommand("filter", "slash", "filter", "filter", "Filter rows by regex (start with ! to invert)", _APP, _V, "/", priority=True),
     ConsoleCommand(
         "step-down", "left_square_bracket", "step_down", "step down",
         "Step down: the canary weight, or a focused flag row's share", _APP, _M, "[", KeyGroup.STEP,
@@ -130,6 +136,7 @@ COMMANDS_BY_ID: dict[str, ConsoleCommand] = {c.id: c for c in CATALOGUE}
 COMMANDS_BY_ACTION: dict[str, ConsoleCommand] = {c.action: c for c in CATALOGUE}
 MUTATING_ACTIONS: frozenset[str] = frozenset(c.action for c in CATALOGUE if c.kind is Kind.MUTATING)
 SIM_ACTIONS: frozenset[str] = frozenset(c.action for c in CATALOGUE if c.kind is Kind.SIM)
+PROMPT_ACTIONS: frozenset[str] = frozenset(c.action for c in CATALOGUE if c.priority)
 
 
 # --- the ``:`` command line -------------------------------------------------------------------------

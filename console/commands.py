@@ -74,6 +74,7 @@ def binding(command: ConsoleCommand) -> Binding:
         tooltip=command.help,
         group=GROUPS[command.group] if command.group is not None else None,
         show=command.show,
+        priority=command.priority,
     )
 
 

@@ -91,7 +91,10 @@ class CommandBar(Horizontal):
         prompt.value = initial
         prompt.cursor_position = len(initial)
         self.display = True
-        prompt.focus()
+        # Focus now, not via ``focus()`` (a callback queued behind the keys already waiting): a
+        # burst like ``:clusters`` or a paste arrives in one terminal read, and the keys after
+        # ``:`` must land here, not on the table's verb bindings.
+        self.screen.set_focus(prompt)
 
     def close(self, cancelled: bool) -> None:
         if not self.display:
