@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
@@ -18,6 +18,11 @@ from rolldeck.console.widgets.status_bar import StatusBar
 from rolldeck.engine.model import ReleaseRef
 
 __all__ = ["ConsoleScreen", "Frame", "ViewScope", "Where"]
+
+# Below these sizes the stylesheet rearranges (rolldeck.tcss: ``.-narrow``, ``.-short``): panels
+# stack instead of sitting side by side, the header drops what the badges already say.
+NARROW_COLUMNS = 110
+SHORT_ROWS = 30
 
 
 class ConsoleScreen(Screen[None]):
@@ -55,6 +60,10 @@ class ConsoleScreen(Screen[None]):
         self.query_one(CommandBar).display = False
         self._ready = True
         self.post_message(self.Shown())
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_COLUMNS, "-narrow")
+        self.set_class(event.size.height < SHORT_ROWS, "-short")
 
     def on_screen_resume(self) -> None:
         if self._ready:

@@ -10,23 +10,26 @@ from rolldeck.console import format as fmt
 from rolldeck.console.frames.frame import ClusterRow, Frame, Where
 from rolldeck.console.release_details import unmapped_lines
 from rolldeck.console.screens.base import ConsoleScreen
+from rolldeck.console.widgets.column_fit import GridColumn
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
 from rolldeck.console.widgets.plain import PlainLabel, PlainStatic
 from rolldeck.engine.model import ClusterState
 
-CLUSTER_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("cluster", "cluster"),
-    ("region", "region"),
-    ("safety", "safety"),
-    ("reachable", "reachable"),
-    ("age", "last event"),
-    ("latency", "API ms"),
-    ("watches", "watches"),
-    ("argo", "Argo Rollouts"),
-    ("flagger", "Flagger"),
-    ("argocd", "Argo CD"),
-    ("releases", "releases"),
-    ("warnings", "warnings"),
+# Narrow terminals keep whether each cluster is reachable, fresh and safe to touch; the controller
+# columns go first, then watches and latency (column_fit).
+CLUSTER_COLUMNS: tuple[GridColumn, ...] = (
+    GridColumn("cluster", "cluster"),
+    GridColumn("region", "region", priority=3),
+    GridColumn("safety", "safety"),
+    GridColumn("reachable", "reachable"),
+    GridColumn("age", "last event"),
+    GridColumn("latency", "API ms", priority=4),
+    GridColumn("watches", "watches", priority=5),
+    GridColumn("argo", "Argo Rollouts", priority=7),
+    GridColumn("flagger", "Flagger", priority=7),
+    GridColumn("argocd", "Argo CD", priority=6),
+    GridColumn("releases", "releases", priority=1),
+    GridColumn("warnings", "warnings", priority=2, min_width=20),
 )
 
 # ClusterHealth.controllers names the APIs found; these three are the ones that own releases.

@@ -16,24 +16,28 @@ from rolldeck.console.verdicts import ReleaseVerdict
 from rolldeck.console.widgets.attention_table import AttentionTable, attention_text
 from rolldeck.console.widgets.keyed_table import Row
 from rolldeck.console.widgets.plain import PlainLabel
-from rolldeck.console.widgets.row_grid import RowGrid
+from rolldeck.console.widgets.column_fit import GridColumn
+from rolldeck.console.widgets.row_grid import GridRow, RowGrid
 from rolldeck.console.widgets.verdict import verdict_cell
 from rolldeck.engine.autopilot import TrackView
 from rolldeck.engine.model import FleetState, Phase, ReleaseRef, ReleaseState
 
-FLEET_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("region", "region"),
-    ("cluster", "cluster"),
-    ("app", "app"),
-    ("strategy", "strategy"),
-    ("phase", "phase"),
-    ("traffic", "traffic d→o"),
-    ("step", "step"),
-    ("verdict", "verdict"),
-    ("ready", "ready"),
-    ("rps", "rps"),
-    ("success", "success %"),
-    ("p99", "p99 ms"),
+# What survives a narrow terminal (column_fit): at 80 columns name, phase, weights, verdict and
+# success %; cluster, then p99 by 120; the rest as room allows. The region is in every row (the
+# filter matches it) but drawn once, as its group's heading.
+FLEET_COLUMNS: tuple[GridColumn, ...] = (
+    GridColumn("region", "region", shown=False),
+    GridColumn("cluster", "cluster", priority=1),
+    GridColumn("app", "app"),
+    GridColumn("strategy", "strategy", priority=6),
+    GridColumn("phase", "phase"),
+    GridColumn("traffic", "traffic d→o"),
+    GridColumn("step", "step", priority=3),
+    GridColumn("verdict", "verdict"),
+    GridColumn("ready", "ready", priority=4),
+    GridColumn("rps", "rps", priority=5),
+    GridColumn("success", "success %"),
+    GridColumn("p99", "p99 ms", priority=2),
 )
 
 PHASE_STYLES = {
@@ -92,11 +96,11 @@ def fleet_row(
     )
 
 
-def region_row(region: str, clusters: int, releases: int) -> Row:
+def region_row(region: str, clusters: int, releases: int) -> Text:
+    """The group heading, across the line: '▾ eu-west-1  1 cluster · 2 releases'."""
     heading = Text(f"▾ {region}", style="bold underline")
-    summary = Text(f"{clusters} cluster{'s' if clusters != 1 else ''}", style="dim")
-    count = Text(f"{releases} release{'s' if releases != 1 else ''}", style="dim")
-    return (heading, summary, count, *("",) * (len(FLEET_COLUMNS) - 3))
+    heading.append(f"  {clusters} cluster{'s' if clusters != 1 else ''} · {releases} release{'s' if releases != 1 else ''}", style="dim")
+    return heading
 
 
 def release_text(release: ReleaseState, region: str) -> str:
@@ -113,14 +117,14 @@ def fleet_rows(
     admits: Callable[[ReleaseState, str], bool] = lambda release, region: True,
     verdicts: dict[ReleaseRef, ReleaseVerdict] | None = None,
     tracks: dict[ReleaseRef, TrackView] | None = None,
-) -> dict[str, Row]:
+) -> dict[str, GridRow]:
     """Rows grouped by (display) region: a heading row per region, then its releases by cluster and name."""
     groups: dict[str, list[ReleaseState]] = {}
     for release in state.releases():
         region = region_of(release.cluster, release.region)
         if admits(release, region):
             groups.setdefault(region, []).append(release)
-    rows: dict[str, Row] = {}
+    rows: dict[str, GridRow] = {}
     verdicts, tracks = verdicts or {}, tracks or {}
     for region in sorted(groups):
         members = sorted(groups[region], key=lambda r: (r.cluster, r.name))

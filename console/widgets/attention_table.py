@@ -9,14 +9,17 @@ from rich.text import Text
 
 from rolldeck.console.attention import AttentionItem, Severity
 from rolldeck.console.commands import Scope, bindings
+from rolldeck.console.widgets.column_fit import GridColumn
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
 
-ATTENTION_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("kind", "needs"),
-    ("app", "app"),
-    ("cluster", "cluster"),
-    ("region", "region"),
-    ("detail", "why"),
+# The why is the point of the queue: it shrinks to the room left rather than being cut off, and
+# the region, then the cluster, make way for it on a narrow terminal.
+ATTENTION_COLUMNS: tuple[GridColumn, ...] = (
+    GridColumn("kind", "needs"),
+    GridColumn("app", "app"),
+    GridColumn("cluster", "cluster", priority=1),
+    GridColumn("region", "region", priority=2),
+    GridColumn("detail", "why", min_width=40),
 )
 
 SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}

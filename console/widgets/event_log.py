@@ -10,6 +10,7 @@ from typing import Any
 from rich.text import Text
 
 from rolldeck.console import format as fmt
+from rolldeck.console.widgets.column_fit import GridColumn
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
 from rolldeck.console.widgets.plain import PlainStatic
 from rolldeck.engine.audit import AuditRecord
@@ -86,13 +87,13 @@ class EventPane(PlainStatic):
         self.update(log_text(log, "no actions on this release yet"))
 
 
-AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("time", "time"),
-    ("actor", "actor"),
-    ("what", "action"),
-    ("result", "result"),
-    ("release", "release"),
-    ("text", "what happened"),
+AUDIT_COLUMNS: tuple[GridColumn, ...] = (
+    GridColumn("time", "time"),
+    GridColumn("actor", "actor", priority=1),
+    GridColumn("what", "action"),
+    GridColumn("result", "result"),
+    GridColumn("release", "release", priority=2),
+    GridColumn("text", "what happened", min_width=30),
 )
 
 

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from rolldeck.console import format as fmt
 from rolldeck.console.release_details import controller_analysis_rows, traffic_rule_rows, unread_rows
+from rolldeck.console.widgets.column_fit import GridColumn
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
 from rolldeck.console.widgets.plain import PlainStatic
 from rolldeck.engine.model import ReleaseState, Strategy, VersionState
@@ -87,17 +88,19 @@ class ControlPlanePanel(PlainStatic):
         self.update(control_plane_table(release))
 
 
-DATA_PLANE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("version", "version"),
-    ("revision", "revision"),
-    ("weight", "weight"),
-    ("pods", "ready"),
-    ("updated", "upd"),
-    ("restarts", "rst"),
-    ("rps", "rps"),
-    ("errors", "5xx"),
-    ("success", "success %"),
-    ("p99", "p99 ms"),
+# Beside the control plane the table is narrow: the signals the judge reads (success %, p99,
+# errors) stay, pod bookkeeping makes way (column_fit).
+DATA_PLANE_COLUMNS: tuple[GridColumn, ...] = (
+    GridColumn("version", "version"),
+    GridColumn("revision", "revision", priority=5),
+    GridColumn("weight", "weight"),
+    GridColumn("pods", "ready", priority=2),
+    GridColumn("updated", "upd", priority=6),
+    GridColumn("restarts", "rst", priority=4),
+    GridColumn("rps", "rps", priority=3),
+    GridColumn("errors", "5xx", priority=1),
+    GridColumn("success", "success %"),
+    GridColumn("p99", "p99 ms"),
 )
 
 

@@ -5,6 +5,9 @@ visible cell (~0.4 ms each here, textual-practice.md §4): a 200-release fleet w
 every second spent 150–190 ms per repaint and stalled the event loop. This grid keeps one rendered
 ``Strip`` per row, keyed by the row's content, and renders only the lines on screen — the Toolong
 ``LogLines`` pattern. It offers the subset of the ``KeyedTable`` API the console uses.
+
+Columns drop by their declared priority when the terminal is narrow (``column_fit``), and a row
+given as one ``Text`` instead of a tuple is a group heading drawn across the whole line.
 """
 
 from __future__ import annotations
@@ -22,13 +25,19 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from rolldeck.console.widgets.column_fit import ColumnLayout, Columns, fit_columns, grid_columns
 from rolldeck.console.widgets.keyed_table import Cell, Row
 
-GAP = 2  # spaces between columns
+GAP = 2  # spaces between columns: cells never run together, whatever their widths
+GridRow = Row | Text  # a Text: a heading across the line (a region), outside the columns
 
 
 def _plain(cell: Cell) -> str:
     return cell.plain if isinstance(cell, Text) else cell
+
+
+def _cells(row: GridRow) -> Row:
+    return (row,) if isinstance(row, Text) else row
 
 
 class RowGrid(ScrollView, can_focus=True):
@@ -62,13 +71,16 @@ class RowGrid(ScrollView, can_focus=True):
         Binding("end", "last", "last", show=False),
     ]
 
-    def __init__(self, columns: Sequence[tuple[str, str]], **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
+    def __init__(self, columns: Columns, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
         super().__init__(**kwargs)
-        self._column_spec = tuple(columns)  # (key, label)
-        self._rendered: dict[str, Row] = {}
+        self._grid_columns = grid_columns(columns)
+        self._column_spec = tuple((c.key, c.label) for c in self._grid_columns)  # (key, label)
+        self._rendered: dict[str, GridRow] = {}
         self._keys: list[str] = []
         self._index: dict[str, int] = {}
-        self._widths = [cell_len(label) for _, label in self._column_spec]
+        self._widths = [cell_len(label) for _, label in self._column_spec]  # each column's widest cell
+        self._layout: ColumnLayout | None = None  # what is drawn at the current width
+        self._layout_for: tuple[int, tuple[int, ...]] | None = None
         self._strips: dict[str, Strip] = {}  # rendered rows (uncropped, unstyled by the cursor)
         self._header: Strip | None = None
         self.cursor_row = 0
@@ -82,6 +94,12 @@ class RowGrid(ScrollView, can_focus=True):
         return self._column_spec
 
     @property
+    def visible_columns(self) -> tuple[str, ...]:
+        """The keys of the columns drawn at the current width, left to right."""
+        layout = self._current_layout()
+        return tuple(self._column_spec[i][0] for i in layout.indexes)
+
+    @property
     def row_keys(self) -> list[str]:
         return list(self._keys)
 
@@ -89,12 +107,13 @@ class RowGrid(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self._keys)
 
-    def row(self, key: str) -> Row | None:
+    def row(self, key: str) -> GridRow | None:
         return self._rendered.get(key)
 
     def rendered(self, key: str) -> tuple[str, ...] | None:
+        """Every column's text, drawn or not (a heading row: its one text)."""
         row = self._rendered.get(key)
-        return None if row is None else tuple(_plain(cell) for cell in row)
+        return None if row is None else tuple(_plain(cell) for cell in _cells(row))
 
     def get_row_index(self, key: str) -> int:
         return self._index[key]
@@ -108,7 +127,7 @@ class RowGrid(ScrollView, can_focus=True):
     def move_cursor(self, *, row: int, animate: bool = False) -> None:
         self._set_cursor(row)
 
-    def sync(self, rows: Mapping[str, Row]) -> None:
+    def sync(self, rows: Mapping[str, GridRow]) -> None:
         """Show ``rows`` in their order; rows whose cells did not change keep their rendered line."""
         selected = self.selected_key
         touched = 0
@@ -116,12 +135,14 @@ class RowGrid(ScrollView, can_focus=True):
         for key, values in rows.items():
             previous = self._rendered.get(key)
             if previous is None:
-                touched += len(values)
+                touched += len(_cells(values))
             elif previous != values:
-                touched += sum(old != new for old, new in zip(previous, values))
+                touched += sum(old != new for old, new in zip(_cells(previous), _cells(values)))
                 self._strips.pop(key, None)
             else:
                 continue
+            if isinstance(values, Text):
+                continue  # a heading spans the line: it widens no column
             for index, cell in enumerate(values):
                 widths[index] = max(widths[index], cell_len(_plain(cell)))
         for key in self._rendered.keys() - rows.keys():
@@ -139,7 +160,7 @@ class RowGrid(ScrollView, can_focus=True):
         if order_changed:
             self._index = {key: index for index, key in enumerate(keys)}
         self.cells_touched += touched
-        self.virtual_size = Size(self._total_width(), len(keys) + 1)
+        self._update_virtual_size()
         if selected is not None and selected in self._index:
             self.cursor_row = self._index[selected]  # the cursor stays on its row when rows move
         self.cursor_row = min(self.cursor_row, max(0, len(keys) - 1))
@@ -148,15 +169,42 @@ class RowGrid(ScrollView, can_focus=True):
 
     # --- rendering ---------------------------------------------------------------------------------------
 
-    def _total_width(self) -> int:
-        return sum(self._widths) + GAP * len(self._widths) + 1
+    def _current_layout(self) -> ColumnLayout:
+        """The columns that fit the widget's width now; recomputed when the width or a column's
+        natural width changes (then every cached line is redrawn)."""
+        key = (self.size.width, tuple(self._widths))
+        if self._layout is None or key != self._layout_for:
+            room = max(0, self.size.width - 1)  # minus the leading space
+            layout = fit_columns(self._grid_columns, self._widths, room or sum(self._widths) + GAP * len(self._widths), GAP)
+            if layout != self._layout:
+                self._strips.clear()
+                self._header = None
+            self._layout, self._layout_for = layout, key
+        return self._layout
+
+    def _update_virtual_size(self) -> None:
+        layout = self._current_layout()
+        width = sum(w for _, w in layout.columns) + GAP * len(layout.columns) + 1
+        self.virtual_size = Size(width, len(self._keys) + 1)
+
+    def on_resize(self) -> None:
+        self._update_virtual_size()
+        self.refresh()
 
     def _line(self, cells: Sequence[Cell]) -> Text:
         text = Text(" ", no_wrap=True, end="")
-        for width, cell in zip(self._widths, cells):
-            piece = cell if isinstance(cell, Text) else Text(cell)
+        for index, width in self._current_layout().columns:
+            cell = cells[index]
+            piece = cell.copy() if isinstance(cell, Text) else Text(cell)
+            if cell_len(piece.plain) > width:  # an elastic column, shrunk to what is left
+                piece.truncate(width, overflow="ellipsis")
             text.append_text(piece)
             text.append(" " * (width - cell_len(piece.plain) + GAP))
+        return text
+
+    def _heading(self, heading: Text) -> Text:
+        text = Text(" ", no_wrap=True, end="")
+        text.append_text(heading)
         return text
 
     def _strip(self, text: Text) -> Strip:
@@ -166,7 +214,8 @@ class RowGrid(ScrollView, can_focus=True):
     def _row_strip(self, key: str) -> Strip:
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._strips[key] = self._strip(self._line(self._rendered[key]))
+            row = self._rendered[key]
+            strip = self._strips[key] = self._strip(self._heading(row) if isinstance(row, Text) else self._line(row))
             self.lines_rendered += 1
         return strip
 
@@ -174,6 +223,7 @@ class RowGrid(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
         base = self.rich_style
+        self._current_layout()  # a resize or a wider cell may have changed the columns drawn
         if y == 0:
             if self._header is None:
                 self._header = self._strip(self._line([label for _, label in self._column_spec]))

@@ -9,7 +9,8 @@ from rich.text import Text
 from rolldeck.console.widgets.plain import PlainStatic
 from rolldeck.engine.model import ReleaseState, Role, Split
 
-BAR_WIDTH = 50
+BAR_WIDTH = 50  # at most; narrower when the labels would not fit beside it (80 columns)
+MIN_BAR_WIDTH = 10
 # Fixed colours, not theme variables: a slot's colour is part of its meaning (blue is blue).
 VERSION_COLOURS = {"blue": "#4f8fe6", "green": "#3fb950"}
 ROLE_COLOURS = {Role.STABLE: "#4f8fe6", Role.CANDIDATE: "#e0a526"}
@@ -36,11 +37,21 @@ def block_widths(split: Split, width: int = BAR_WIDTH) -> list[tuple[str, int]]:
     return cells
 
 
-def split_row(label: str, split: Split, release: ReleaseState) -> Text:
+def split_labels(split: Split) -> str:
+    return " · ".join(f"{name} {weight}%" for name, weight in split.weights)
+
+
+def bar_width(room: int, release: ReleaseState) -> int:
+    """The bar's cells in ``room`` columns: the legend ('stable 95% · canary 5%') stays on the line."""
+    legend = max(len(split_labels(release.desired)), len(split_labels(release.observed)), len("no traffic"))
+    return max(MIN_BAR_WIDTH, min(BAR_WIDTH, room - 9 - 2 - legend))
+
+
+def split_row(label: str, split: Split, release: ReleaseState, width: int = BAR_WIDTH) -> Text:
     row = Text(f"{label:<9}")
-    widths = block_widths(split)
+    widths = block_widths(split, width)
     if not widths:
-        row.append("·" * BAR_WIDTH, style=UNKNOWN_COLOUR)
+        row.append("·" * width, style=UNKNOWN_COLOUR)
         row.append("  no traffic")
         return row
     for name, count in widths:
@@ -56,14 +67,21 @@ def split_row(label: str, split: Split, release: ReleaseState) -> Text:
 class SplitBar(PlainStatic):
     def __init__(self, **kwargs: Any) -> None:  # Textual's own keywords (id, classes…)
         super().__init__("", **kwargs)
-        self._shown: tuple[Split, Split] | None = None
+        self._shown: tuple[Split, Split, int] | None = None
+        self._release: ReleaseState | None = None
+
+    def on_resize(self) -> None:
+        if self._release is not None:
+            self.show(self._release)
 
     def show(self, release: ReleaseState) -> None:
-        key = (release.desired, release.observed)
+        self._release = release
+        width = bar_width(self.size.width or BAR_WIDTH + 40, release)
+        key = (release.desired, release.observed, width)
         if key == self._shown:
             return
         self._shown = key
-        text = split_row("desired", release.desired, release)
+        text = split_row("desired", release.desired, release, width)
         text.append("\n")
-        text.append_text(split_row("observed", release.observed, release))
+        text.append_text(split_row("observed", release.observed, release, width))
         self.update(text)
