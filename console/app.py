@@ -140,6 +140,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
         self.ui_clock = ui_clock
         # One bake tracker: the autopilot's when there is one, so verdicts and countdowns agree with it.
         bakes = autopilot.bakes if autopilot is not None else BakeTracker()
+        self.judge_config = judge or self.config.judge_config()
         self.rules = VerbRules(
             read_only=operator.read_only,
             context_read_only=operator.context_read_only,
@@ -149,7 +150,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
         self.frames = FrameBuilder(
             source=backend.name,
             verdicts=ConsoleVerdicts(
-                LiveJudge(judge or self.config.judge_config(), bakes), autopilot, autopilot.cohorts if autopilot is not None else None
+                LiveJudge(self.judge_config, bakes), autopilot, autopilot.cohorts if autopilot is not None else None
             ),
             rules=self.rules,
             audit=operator.audit,
@@ -359,7 +360,8 @@ class RolldeckApp(OperatorVerbs, App[None]):
                 return
             self.notify("no release selected", severity="warning")
             return
-        self.push_screen(ReleaseScreen(release, clock=self.ui_clock, flag=self.selected_flag()))
+        slo_percent = round((1.0 - self.judge_config.error_budget) * 100, 6)  # the success chart sits on it
+        self.push_screen(ReleaseScreen(release, clock=self.ui_clock, flag=self.selected_flag(), slo_percent=slo_percent))
 
     async def action_back(self) -> None:
         screen = self.screen

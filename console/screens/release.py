@@ -74,8 +74,11 @@ class ReleaseScreen(ConsoleScreen):
     BINDINGS = bindings(Scope.RELEASE)
     where = Where.RELEASE
 
-    def __init__(self, release: ReleaseState, *, clock: Callable[[], float] = time.monotonic, flag: str | None = None) -> None:
+    def __init__(
+        self, release: ReleaseState, *, clock: Callable[[], float] = time.monotonic, flag: str | None = None, slo_percent: float = 99.0
+    ) -> None:
         super().__init__(id="release")
+        self._slo_percent = slo_percent  # the judge's success SLO: the success chart's range is built around it
         self.ref: ReleaseRef = release.ref
         self._open_on_flag = flag  # opened from :flags: that flag's row gets the cursor and focus
         self._initial = release  # composes one chart line per version
@@ -107,7 +110,7 @@ class ReleaseScreen(ConsoleScreen):
             yield FlagsTable(id="flags-table")
             yield PlainStatic("", id="flags-evidence")  # the judge's line per judged flag
             yield PlainLabel("signals per version", classes="section-title")
-            yield VersionCharts(self._initial, clock=self._clock, id="charts")
+            yield VersionCharts(self._initial, clock=self._clock, slo_percent=self._slo_percent, id="charts")
             yield PlainLabel("actions and autopilot events", classes="section-title")
             yield EventPane(id="event-pane")
 

@@ -19,6 +19,8 @@ VERDICT_STYLES = {
 }
 VERDICT_MARKS = {Verdict.PASS: "✓", Verdict.FAIL: "✗", Verdict.INCONCLUSIVE: "…", Verdict.ERROR: "?"}
 METER_WIDTH = 20
+# The meter takes the verdict's colour: a full red bar is a Fail with all the evidence it needs.
+METER_COLOURS = {Verdict.PASS: "green", Verdict.FAIL: "red", Verdict.INCONCLUSIVE: "yellow", Verdict.ERROR: "magenta"}
 
 
 def verdict_label(verdict: Verdict) -> Text:
@@ -35,10 +37,10 @@ def verdict_cell(verdict: ReleaseVerdict | None) -> Text:
     return verdict_label(verdict.verdict)
 
 
-def evidence_meter(n: int, n_min: int, width: int = METER_WIDTH) -> Text:
-    """'████████░░░░ 1,240 / 2,000': how much of the evidence gate is met."""
+def evidence_meter(n: int, n_min: int, width: int = METER_WIDTH, verdict: Verdict = Verdict.INCONCLUSIVE) -> Text:
+    """'████████░░░░ 1,240 / 2,000': how much of the evidence gate is met, in the verdict's colour."""
     full = n >= n_min
-    text = Text(fmt.meter(n, n_min, width), style="green" if full else "yellow")
+    text = Text(fmt.meter(n, n_min, width), style=METER_COLOURS[verdict])
     text.append(f" {fmt.count(n)} / {fmt.count(n_min)}", style="bold" if full else "")
     return text
 
@@ -47,7 +49,7 @@ def verdict_text(verdict: ReleaseVerdict | None) -> Text:
     if verdict is None or verdict.verdict is None:
         return Text("no verdict yet: the judge looks at canaries while a step bakes", style="dim")
     text = Text.assemble(("verdict   ", "bold"), verdict_label(verdict.verdict), "   evidence ")
-    text.append_text(evidence_meter(verdict.n, verdict.n_min))
+    text.append_text(evidence_meter(verdict.n, verdict.n_min, verdict=verdict.verdict))
     text.append("   by the autopilot" if verdict.by_autopilot else "   by the console's judge", style="dim")
     text.append("\n")
     text.append(verdict.evidence, style="italic")
