@@ -26,7 +26,6 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input
 
-from rolldeck.console import format as fmt
 from rolldeck.console.catalogue import COMMANDS_BY_ACTION, MUTATING_ACTIONS, PROMPT_ACTIONS, SIM_ACTIONS, Arg, ConsoleCommand, Scope
 from rolldeck.console.commands import RolldeckCommands, bindings
 from rolldeck.console.config import ConsoleConfig
@@ -53,6 +52,7 @@ from rolldeck.console.navigation import (
 )
 from rolldeck.console.screens.audit import AuditScreen
 from rolldeck.console.screens.base import ConsoleScreen
+from rolldeck.console.screens.briefing import BriefingScreen
 from rolldeck.console.screens.clusters import ClustersScreen
 from rolldeck.console.screens.confirm import ConfirmModal
 from rolldeck.console.screens.flags import FlagsScreen
@@ -182,7 +182,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
         if self.refresh_s is not None:  # None: whoever built the app calls refresh_view (tests tick by hand)
             self.set_interval(self.refresh_s, self.refresh_view, name="snapshot-sampler")
         if self.briefing:
-            self.notify(fmt.unwrap(self.briefing), title="briefing", timeout=20)
+            self.show_briefing(first=True)
 
     async def on_unmount(self) -> None:
         await self.backend.stop()
@@ -375,6 +375,27 @@ class RolldeckApp(OperatorVerbs, App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.locked_actions(), self.config.keys))
 
+    def action_briefing(self) -> None:
+        if not self.briefing:
+            self.notify("this console has no briefing (scenarios carry one: rolldeck sim NAME)", severity="warning")
+        elif not isinstance(self.screen, BriefingScreen):
+            self.show_briefing(first=False)
+
+    def show_briefing(self, *, first: bool) -> None:
+        """The briefing panel; the first time, a running simulation waits until it is closed."""
+        paced = self.paced
+        hold = first and paced is not None and not paced.paused
+        if hold:
+            assert paced is not None
+            paced.set_paused(True)
+
+        def closed(_: None) -> None:
+            if hold and paced is not None and paced.paused:
+                paced.set_paused(False)  # unless the operator paused it meanwhile (:sim pause keeps it)
+            self.refresh_view()
+
+        self.push_screen(BriefingScreen(self.briefing, clock_held=hold), closed)
+
     def action_command_line(self) -> None:
         self._open_prompt(COMMAND)
 
@@ -443,6 +464,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
             "open-release": self.action_open_release,
             "back": self.action_back,
             "help": self.action_help,
+            "briefing": self.action_briefing,
             "command-line": self.action_command_line,
             "filter": self.action_filter,
             "step-down": self.action_step_down,

@@ -128,6 +128,10 @@ CATALOGUE: tuple[ConsoleCommand, ...] = (
         "Simulation: speed up (1× … 1000×)", _APP, _S, ">", KeyGroup.SPEED,
     ),
     ConsoleCommand("sim-pause", "P", "sim_pause", "sim pause", "Simulation: pause or run the clock", _APP, _S),
+    ConsoleCommand(
+        "briefing", "b", "briefing", "briefing",
+        "Show the scenario's briefing again (the clock waited while it was first shown)", _APP, _V, show=False,
+    ),
     ConsoleCommand("quit", "q", "quit", "quit", "Quit rolldeck", _APP, _V, show=False),
 )
 

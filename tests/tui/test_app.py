@@ -44,13 +44,6 @@ class TestLifecycle:
             backend.run_until(backend.clock.now() + 1)  # nothing but the timer draws it
             await pilot_until(pilot, lambda: clock_shown(app) == "t 00:02:01", "the sampler timer's next frame")
 
-    @pytest.mark.asyncio
-    async def test_briefing_is_shown_as_a_toast(self, backend: SimulatorBackend) -> None:
-        app = console_app(backend, briefing=backend.scenario.briefing)
-        async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await pilot.pause()
-            assert any(t.title == "briefing" for t in toasts(app))
-
 
 class TestPacing:
     def test_speed_steps_clamp_at_both_ends(self) -> None:
