@@ -217,5 +217,5 @@ async def test_bad_objects_on_one_cluster_are_rows_and_every_cluster_keeps_mappi
         assert "kind-eu: Deployment shop/api: unreadable: status is a string, not an object" in shown
         assert "kind-eu: Rollout shop/checkout: unreadable: status is a list, not an object" in shown
         table = app.screen.query_one("#clusters-table", ClustersTable)
-        column = [key for key, _ in CLUSTER_COLUMNS].index("releases")
+        column = [c.key for c in CLUSTER_COLUMNS].index("releases")
         assert (table.rendered("kind-eu")[column], table.rendered("kind-us")[column]) == ("1 +2 unmapped (2 unreadable)", "1")
