@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import rich
 from rich.segment import Segments
 from textual import constants as textual_constants
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Input
@@ -112,7 +112,7 @@ class AutopilotSetup:
 class RolldeckApp(OperatorVerbs, App[None]):
     CSS_PATH = Path(__file__).with_name("rolldeck.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "rolldeck"
-    COMMANDS = App.COMMANDS | {RolldeckCommands}
+    COMMANDS = {RolldeckCommands}  # which yields Textual's built-ins too, after the app's own
     BINDINGS = bindings(Scope.APP)
 
     def __init__(
@@ -186,6 +186,26 @@ class RolldeckApp(OperatorVerbs, App[None]):
 
     async def on_unmount(self) -> None:
         await self.backend.stop()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's built-ins, with Screenshot saving where the config says (and saying where)."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":
+                # After the palette has closed, so the SVG shows the console, not the palette.
+                yield SystemCommand("Screenshot", f"Save an SVG of the screen in {self.config.screenshot_folder()}",
+                                    lambda: self.call_after_refresh(self.action_screenshot))
+            else:
+                yield command
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        folder = Path(path).expanduser() if path else self.config.screenshot_folder()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(filename, str(folder))
+        except OSError as error:
+            self.notify(f"screenshot not saved: {folder}: {error.strerror or error}", severity="error")
+            return
+        self.notify(f"screenshot saved: {saved}", title="screenshot")
 
     def _fatal_error(self) -> None:
         """Textual's crash report, minus local variables.

@@ -71,7 +71,12 @@ class ConsoleCommand:
     @property
     def display_keys(self) -> str:
         """Every key, as typed: 'enter', '> .', 'P'."""
-        return " ".join(KEY_GLYPHS.get(key, key) for key in self.keys.split(","))
+        return keys_shown(self.keys)
+
+
+def keys_shown(keys: str) -> str:
+    """Textual key names as typed: 'right_square_bracket,plus' → '] plus'."""
+    return " ".join(KEY_GLYPHS.get(key.strip(), key.strip()) for key in keys.split(","))
 
 
 _M, _S, _V = Kind.MUTATING, Kind.SIM, Kind.VIEW

@@ -33,6 +33,7 @@ from rolldeck.console.catalogue import (
     Kind,
     LineCommand,
     Scope,
+    keys_shown,
 )
 from rolldeck.console.frames.frame import Availability
 
@@ -87,10 +88,23 @@ class PaletteEntry:
     title: str
     help: str
     run: Callable[[], object]
+    builtin: bool = False  # one of Textual's own commands (theme, keys, screenshot…)
+
+
+# The palette sorts hits by score alone, and a fuzzy match scores from 0 up without a bound:
+# rolldeck's own commands are lifted by a tier no match reaches, so they come first and Textual's
+# built-ins follow as a group, each group in the matcher's order.
+OWN_TIER = 1_000_000.0
+
+
+def palette_score(match: float, builtin: bool) -> float:
+    return match if builtin else OWN_TIER + match
 
 
 class RolldeckCommands(Provider):
-    """Every key verb and every ``:`` command (with its current arguments) as a palette command."""
+    """Every key verb and every ``:`` command (with its current arguments) as a palette command,
+    then Textual's built-ins (``App.get_system_commands``): the app's ``COMMANDS`` is this provider
+    alone, so the order is ours, not whichever provider answered first."""
 
     @property
     def _app(self) -> RolldeckApp:
@@ -111,7 +125,8 @@ class RolldeckCommands(Provider):
             if verb.availability is Availability.LOCKED:
                 title += f" (locked: {verb.reason})"
             # The palette reads help as markup: "[/]" (the filter key) would be a closing tag.
-            help_text = escape(f"{command.help}  [{command.display_keys}]")
+            keys = app.config.keys.get(command.id)  # remapped in the config: the keys that work now
+            help_text = escape(f"{command.help}  [{keys_shown(keys) if keys else command.display_keys}]")
             yield PaletteEntry(title, help_text, partial(app.run_line, command.id))
 
     def _lines(self) -> Iterator[PaletteEntry]:
@@ -121,9 +136,14 @@ class RolldeckCommands(Provider):
                 text = f"{command.name} {argument}".strip()
                 yield PaletteEntry(f":{text}", escape(command.help), partial(app.run_line, text))
 
+    def _builtins(self) -> Iterator[PaletteEntry]:
+        for command in self._app.get_system_commands(self.screen):
+            yield PaletteEntry(command.title, escape(f"Textual: {command.help}"), command.callback, builtin=True)
+
     def _entries(self) -> Iterator[PaletteEntry]:
         yield from self._verbs()
         yield from self._lines()
+        yield from self._builtins()
 
     async def discover(self) -> Hits:
         for entry in self._entries():
@@ -133,6 +153,7 @@ class RolldeckCommands(Provider):
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for entry in self._entries():
-            score = max(matcher.match(entry.title), matcher.match(entry.help))
-            if score > 0:
+            match = max(matcher.match(entry.title), matcher.match(entry.help))
+            if match > 0:
+                score = palette_score(match, entry.builtin)
                 yield Hit(score, matcher.highlight(escape(entry.title)), entry.run, text=entry.title, help=entry.help)

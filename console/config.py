@@ -79,6 +79,9 @@ class ConsoleConfig(_Strict):
     stale_after_s: Annotated[float, Field(gt=0)] = 90.0
     stuck_after_s: Annotated[float, Field(gt=0)] = 120.0  # a split lagging this long is a stuck rollout
     metrics: MetricsConfig = MetricsConfig()
+    # Where the palette's Screenshot saves SVGs (~ expanded, created when missing); None: the
+    # directory rolldeck was started in — a folder that exists, unlike ~/Downloads on a server.
+    screenshot_dir: str | None = None
 
     @field_validator("weight_steps")
     @classmethod
@@ -98,6 +101,9 @@ class ConsoleConfig(_Strict):
 
     def judge_config(self) -> JudgeConfig:
         return self.slo.judge_config()
+
+    def screenshot_folder(self) -> Path:
+        return Path(self.screenshot_dir).expanduser() if self.screenshot_dir else Path.cwd()
 
 
 class ConfigError(DocumentError):
