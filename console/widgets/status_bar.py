@@ -20,19 +20,30 @@ class StatusBar(Horizontal):
         self._shown: StatusView | None = None
 
     def compose(self) -> ComposeResult:
-        yield PlainLabel("rolldeck", id="app-name")
-        yield PlainLabel("SIMULATION", id="sim-badge")
-        yield PlainLabel("PROD", id="prod-badge")
-        yield PlainLabel("⊘ READ-ONLY", id="read-only-badge")  # the lock badge (no emoji: fonts vary)
-        yield PlainLabel("", id="context-name")
-        yield PlainLabel("", id="source")
-        yield PlainLabel("", id="sim-clock")
-        yield PlainLabel("", id="sim-speed")
-        yield PlainLabel("PAUSED", id="paused-marker")
-        yield PlainLabel("", id="sim-stopped")
-        yield PlainLabel("", id="scope")
-        yield PlainLabel("", id="filter-marker")
-        yield PlainLabel("", id="autopilot-marker")
+        # Until the first frame says otherwise, claim nothing: a view just opened must not flash
+        # "⊘ READ-ONLY … PAUSED" for a console that is neither (show() sets every marker).
+        for label in self._labels():
+            if label.id not in ("app-name", "source", "sim-clock"):  # always there (the stylesheet may hide them)
+                label.display = False
+            yield label
+
+    @staticmethod
+    def _labels() -> list[PlainLabel]:
+        return [
+            PlainLabel("rolldeck", id="app-name"),
+            PlainLabel("SIMULATION", id="sim-badge"),
+            PlainLabel("PROD", id="prod-badge"),
+            PlainLabel("⊘ READ-ONLY", id="read-only-badge"),  # the lock badge (no emoji: fonts vary)
+            PlainLabel("", id="context-name"),
+            PlainLabel("", id="source"),
+            PlainLabel("", id="sim-clock"),
+            PlainLabel("", id="sim-speed"),
+            PlainLabel("PAUSED", id="paused-marker"),
+            PlainLabel("", id="sim-stopped"),
+            PlainLabel("", id="scope"),
+            PlainLabel("", id="filter-marker"),
+            PlainLabel("", id="autopilot-marker"),
+        ]
 
     def show(self, view: StatusView) -> None:
         if view == self._shown:
