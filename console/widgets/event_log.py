@@ -93,7 +93,7 @@ AUDIT_COLUMNS: tuple[GridColumn, ...] = (
     GridColumn("what", "action"),
     GridColumn("result", "result"),
     GridColumn("release", "release", priority=2),
-    GridColumn("text", "what happened", min_width=30),
+    GridColumn("text", "what happened", min_width=24),
 )
 
 
