@@ -1,4 +1,5 @@
-"""SVG snapshots of the main screens, on a paused simulator at a fixed instant, at a fixed size.
+"""SVG snapshots of the main screens, on a paused simulator at a fixed instant: every screen at
+80×24, 120×40 and 160×50 (``TestEveryScreenAtEverySize``), and particular states at one size.
 
 Regenerate after an intended visual change with
 ``.venv/bin/python -m pytest tests/tui/test_snapshots.py --snapshot-update`` and review the SVGs.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
 from textual.pilot import Pilot
 
 from rolldeck.console.app import RolldeckApp
@@ -30,6 +32,8 @@ from .helpers import (
 )
 
 SNAPSHOT_SIZE = (140, 40)
+SIZES = [(80, 24), (120, 40), (160, 50)]
+SIZE_IDS = ["80x24", "120x40", "160x50"]
 SnapCompare = Callable[..., bool]
 
 
@@ -45,10 +49,49 @@ async def open_payments(pilot: Pilot[None]) -> None:
     await select_release(pilot, app, manual.ref)
 
 
-class TestFleetSnapshots:
-    def test_fleet_screen(self, snap_compare: SnapCompare) -> None:
-        assert snap_compare(console_at_two_minutes(), terminal_size=SNAPSHOT_SIZE)
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+class TestEveryScreenAtEverySize:
+    """What matters fits: columns drop by priority, modals fit, the footer stays (test_fit.py
+    asserts the rules; these keep the look)."""
 
+    def test_fleet(self, snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+        assert snap_compare(console_at_two_minutes(), terminal_size=size)
+
+    def test_release(self, snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+        app = console_app(paused_backend(at=0.0), config=NORMAL)
+        asyncio.run(fast_forward(app, 120.0))  # two minutes of history for the charts
+
+        async def open_checkout(pilot: Pilot[None]) -> None:
+            ref = first_release(app.backend.snapshot(), is_canary_at(5)).ref
+            await pilot.pause()
+            await select_release(pilot, app, ref)
+            await pilot.press("enter")
+            await charts_drawn(pilot)
+
+        assert snap_compare(app, terminal_size=size, run_before=open_checkout)
+
+    def test_clusters(self, snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+        async def clusters(pilot: Pilot[None]) -> None:
+            await type_line(pilot, ":", "clusters")
+
+        assert snap_compare(console_at_two_minutes(), terminal_size=size, run_before=clusters)
+
+    def test_audit(self, snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+        app = autopilot_console("canary-healthy")
+        asyncio.run(fast_forward(app, 300.0))  # the autopilot's steps are in the audit trail
+
+        async def audit(pilot: Pilot[None]) -> None:
+            await type_line(pilot, ":", "audit")
+            app.clear_notifications()
+            await pilot.pause()
+
+        assert snap_compare(app, terminal_size=size, run_before=audit)
+
+    def test_help(self, snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+        assert snap_compare(console_at_two_minutes(), terminal_size=size, press=["question_mark"])
+
+
+class TestFleetSnapshots:
     def test_fleet_on_a_protected_context_read_only(self, snap_compare: SnapCompare) -> None:
         # The default config protects prod-*: red frame and PROD badge; --readonly adds the lock.
         app = console_at_two_minutes(ConsoleConfig(), read_only=True)
@@ -60,16 +103,6 @@ class TestFleetSnapshots:
         app = console_app(paused_backend("canary-5xx", at=0.0), config=NORMAL)
         asyncio.run(fast_forward(app, 480.0))
         assert snap_compare(app, terminal_size=SNAPSHOT_SIZE)
-
-    def test_clusters_view(self, snap_compare: SnapCompare) -> None:
-        async def clusters(pilot: Pilot[None]) -> None:
-            await type_line(pilot, ":", "clusters")
-
-        assert snap_compare(console_at_two_minutes(), terminal_size=SNAPSHOT_SIZE, run_before=clusters)
-
-    def test_help(self, snap_compare: SnapCompare) -> None:
-        assert snap_compare(console_at_two_minutes(), terminal_size=(140, 60), press=["question_mark"])
-
 
 class TestReleaseSnapshots:
     def test_release_screen_after_a_step_up(self, snap_compare: SnapCompare) -> None:
