@@ -59,6 +59,7 @@ from rolldeck.console.screens.flags import FlagsScreen
 from rolldeck.console.screens.fleet import FleetScreen
 from rolldeck.console.screens.help import HelpScreen
 from rolldeck.console.screens.release import ReleaseScreen
+from rolldeck.console.screenshots import svg_keeping_spaces
 from rolldeck.console.verbs import OperatorVerbs
 from rolldeck.console.verdicts import LiveJudge
 from rolldeck.console.widgets.command_line import COMMAND, FILTER
@@ -199,9 +200,15 @@ class RolldeckApp(OperatorVerbs, App[None]):
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         folder = Path(path).expanduser() if path else self.config.screenshot_folder()
+        stem = f"rolldeck-{time.strftime('%Y%m%d-%H%M%S')}"  # the wall clock names the file, nothing more
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            saved = self.save_screenshot(filename, str(folder))
+            saved = folder / (filename or f"{stem}.svg")
+            for n in range(1, 100):  # two in one second: keep both
+                if filename or not saved.exists():
+                    break
+                saved = folder / f"{stem}-{n}.svg"
+            saved.write_text(svg_keeping_spaces(self.export_screenshot()), encoding="utf-8")
         except OSError as error:
             self.notify(f"screenshot not saved: {folder}: {error.strerror or error}", severity="error")
             return

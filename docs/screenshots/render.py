@@ -10,7 +10,6 @@ headless before the UI opens, so the pictures are reproducible.
 from __future__ import annotations
 
 import asyncio
-import re
 import shutil
 import subprocess
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 from rolldeck.console.app import RolldeckApp
 from rolldeck.console.compose import fast_forward, simulated_console, simulator
 from rolldeck.console.config import ConsoleConfig
+from rolldeck.console.screenshots import svg_keeping_spaces
 from rolldeck.console.widgets.charts import VersionCharts
 from rolldeck.simulator.library import load_scenario
 
@@ -93,10 +93,7 @@ async def render() -> list[Path]:
 
 
 def save(app: RolldeckApp, name: str) -> Path:
-    svg = app.export_screenshot(title="rolldeck")
-    # Textual pads with no-break spaces; librsvg collapses them after a styled span. Plain spaces
-    # with xml:space="preserve" keep every column where the terminal puts it.
-    svg = re.sub("&#160;", " ", svg).replace("<svg ", '<svg xml:space="preserve" ', 1)
+    svg = svg_keeping_spaces(app.export_screenshot(title="rolldeck"))  # librsvg keeps every column
     svg_path = HERE / f"{name}.svg"
     svg_path.write_text(svg)
     png_path = HERE / f"{name}.png"

@@ -94,6 +94,9 @@ class TestScreenshot:
             assert len(saved) == 1
             svg = saved[0].read_text()
             assert "rolldeck" in svg and "CommandPalette" not in svg
+            # Padding as plain preserved spaces: librsvg (rsvg-convert, Linux image viewers) drops
+            # no-break spaces after a styled span and ran cells together ("Progressing25%").
+            assert "&#160;" not in svg and '<svg xml:space="preserve" ' in svg
             shown = [t.message for t in toasts(app) if t.title == "screenshot"]
             assert shown == [f"screenshot saved: {saved[0]}"]
 
