@@ -12,6 +12,7 @@ import re
 import pytest
 from rich.console import Console
 from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import Footer
 
 from rolldeck.console.app import RolldeckApp
@@ -21,6 +22,8 @@ from rolldeck.console.widgets.attention_table import AttentionTable
 from rolldeck.console.widgets.column_fit import GridColumn, fit_columns
 from rolldeck.console.widgets.planes import DataPlaneTable
 from rolldeck.simulator.backend import SimulatorBackend
+
+from tests.waiting import pilot_until
 
 from .helpers import first_release, is_canary_at, sample, select_release
 
@@ -33,6 +36,12 @@ def screen_lines(app: App[None]) -> list[str]:
     console = Console(width=width, height=height, file=io.StringIO(), record=True, color_system=None, legacy_windows=False)
     console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
     return console.export_text().splitlines()
+
+
+async def footer_drawn(pilot: Pilot[None]) -> None:
+    """The footer's keys on the last lines of the screen (it recomposes after the bindings change,
+    so wait for it rather than read the first paint)."""
+    await pilot_until(pilot, lambda: any("palette" in line for line in screen_lines(pilot.app)[-3:]), "the footer's keys")
 
 
 class TestColumnFit:
@@ -90,7 +99,7 @@ class TestEverySize:
             assert all(table.rendered(REGION_PREFIX + region) is not None for region in regions)
             footer = console.screen.query_one(Footer)
             assert footer.display and footer.region.bottom <= size[1]  # the footer stays on screen
-            assert any("palette" in line for line in lines[-3:])
+            await footer_drawn(pilot)
             queue = console.screen.query_one(AttentionTable)
             assert "detail" in queue.visible_columns  # the why of the queue is never what drops
 
@@ -113,4 +122,4 @@ class TestEverySize:
             assert versions.region.right <= size[0]
             lines = screen_lines(console)
             assert any("success %" in line and "p99 ms" in line for line in lines)
-            assert any("palette" in line for line in lines[-3:])  # the footer too
+            await footer_drawn(pilot)  # the footer too
