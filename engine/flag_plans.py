@@ -10,7 +10,7 @@ from __future__ import annotations
 from rolldeck.engine.actions import Action, ActionKind
 from rolldeck.engine.changes import Change, FlagChange, KillFlag, RestoreFlag, SetFlagRollout
 from rolldeck.engine.model import Flag, FlagState, ReleaseState
-from rolldeck.engine.preconditions import Precondition
+from rolldeck.engine.preconditions import Precondition, Requirement, require
 
 FlagResult = tuple[list[Precondition], Change | None, str]
 
@@ -21,7 +21,8 @@ _SHARE_TOLERANCE = 0.01
 def plan_flag(release: ReleaseState, action: Action) -> FlagResult:
     key = action.flag or ""
     flag = release.flag(key)
-    exists = Precondition(flag is not None, f"flag {key or '(none given)'} exists on {release.name}")
+    known = f"its flags are {', '.join(f.key for f in release.flags)}" if release.flags else "it has no flags"
+    exists = require(Requirement.FLAG_EXISTS, flag is not None, key=key or "(none given)", release=release.name, known=known)
     if flag is None:
         return [exists], None, f"{action.kind.value} flag {key}"
     match action.kind:
@@ -43,14 +44,14 @@ def _where(flag: Flag) -> str:
 
 
 def _kill(flag: Flag) -> FlagResult:
-    checks = [Precondition(flag.enabled, f"flag {flag.key} is on")]
+    checks = [require(Requirement.FLAG_ON, flag.enabled, key=flag.key)]
     reach = f"{flag.exposure:g}% of evaluations" if flag.treatment else "every evaluation"
     diff = f"kill flag {flag.key}{_where(flag)}: off for {reach}, callers get their code default"
     return checks, KillFlag(flag.key, expect=flag), diff
 
 
 def _restore(flag: Flag) -> FlagResult:
-    checks = [Precondition(not flag.enabled, f"flag {flag.key} is killed")]
+    checks = [require(Requirement.FLAG_KILLED, not flag.enabled, key=flag.key)]
     diff = f"restore flag {flag.key}{_where(flag)}: on again with {flag.describe_shares()}"
     return checks, RestoreFlag(flag.key, expect=flag), diff
 
@@ -70,14 +71,14 @@ def _two_way(flag: Flag, treatment: str, percent: float) -> tuple[tuple[str, flo
 
 def _set_rollout(flag: Flag, shares: tuple[tuple[str, float], ...] | None) -> FlagResult:
     if shares is None:
-        why = "shares per variant given" if flag.treatment is None else "a share for the treatment given"
-        return [Precondition(False, why)], None, f"set flag {flag.key} rollout"
+        what = "the share of each variant" if flag.treatment is None else "the treatment's share"
+        return [require(Requirement.SHARES_GIVEN, False, what=what)], None, f"set flag {flag.key} rollout"
     checks = _valid_shares(flag, shares)
     # in the flag's own share order: flagd buckets by list position, so keeping the order keeps the
     # users already on the treatment on it when its share grows
     ordered = tuple((v, _share(shares, v)) for v, _ in flag.shares)
     changed = any(abs(ordered_value - flag.share(v)) > _SHARE_TOLERANCE for v, ordered_value in ordered)
-    checks.append(Precondition(changed, f"shares differ from the current {flag.describe_shares()}"))
+    checks.append(require(Requirement.SHARES_DIFFER, changed, current=flag.describe_shares()))
     if not all(c.ok for c in checks):
         return checks, None, f"set flag {flag.key} rollout"
     new = ", ".join(f"{v} {s:g}%" for v, s in ordered)
@@ -99,16 +100,16 @@ def _valid_shares(flag: Flag, shares: tuple[tuple[str, float], ...]) -> list[Pre
     unknown = [name for name, _ in shares if name not in flag.variants]
     total = sum(value for _, value in shares)
     return [
-        Precondition(not unknown, f"variants are the flag's own ({', '.join(flag.variants)}; not {', '.join(unknown)})"),
-        Precondition(all(0 <= value <= 100 for _, value in shares), "every share is within 0–100%"),
-        Precondition(abs(total - 100) <= _SHARE_TOLERANCE, f"shares sum to 100% (they sum to {total:g}%)"),
+        require(Requirement.VARIANTS_KNOWN, not unknown, variants=", ".join(flag.variants), unknown=", ".join(unknown)),
+        require(Requirement.SHARES_IN_RANGE, all(0 <= value <= 100 for _, value in shares)),
+        require(Requirement.SHARES_SUM_TO_100, abs(total - 100) <= _SHARE_TOLERANCE, total=f"{total:g}"),
     ]
 
 
 def _step(flag: Flag, direction: int) -> FlagResult:
     treatment = flag.treatment
     if treatment is None:
-        return [Precondition(False, f"flag {flag.key} has two variants to step between")], None, f"step flag {flag.key}"
+        return [require(Requirement.FLAG_TWO_VARIANTS, False, key=flag.key)], None, f"step flag {flag.key}"
     current = flag.share(treatment)
     steps = sorted(set(flag.steps))
     if direction > 0:
@@ -116,8 +117,8 @@ def _step(flag: Flag, direction: int) -> FlagResult:
     else:
         nxt = next((s for s in reversed(steps) if s < current - _SHARE_TOLERANCE), None)
     if nxt is None:
-        edge = "last" if direction > 0 else "first"
-        return [Precondition(False, f"cannot step flag {flag.key} past {current:g}% ({edge} step)")], None, f"step flag {flag.key}"
+        edge = Requirement.FLAG_STEP_ABOVE if direction > 0 else Requirement.FLAG_STEP_BELOW
+        return [require(edge, False, key=flag.key, current=f"{current:g}")], None, f"step flag {flag.key}"
     return _set_rollout(flag, _two_way(flag, treatment, nxt))
 
 

@@ -27,7 +27,7 @@ from rolldeck.engine.changes import (
 from rolldeck.engine.flag_plans import flag_effects, plan_flag, summarize_flags
 from rolldeck.engine.model import FleetState, Gate, Mirror, Owner, Phase, ReleaseState, Role, Split, Strategy, WaitKind
 from rolldeck.engine.plan_facts import Completion, Direction, completion, direction
-from rolldeck.engine.preconditions import Precondition
+from rolldeck.engine.preconditions import Precondition, Requirement, require
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +49,10 @@ class Plan:
 
     @property
     def refusal(self) -> str | None:
-        """The first failed precondition, phrased for a notification; None when the plan may run."""
+        """The first failed precondition's failure phrasing (what is wrong, what to do); None when the plan may run."""
         for precondition in self.preconditions:
             if not precondition.ok:
-                return f"cannot {self.action.kind.value} {self.action.target}: {precondition.text}"
+                return f"cannot {self.action.kind.value} {self.action.target}: {precondition.failure}"
         if self.change is None:
             return f"cannot {self.action.kind.value} {self.action.target}: nothing to change"
         return None
@@ -119,18 +119,24 @@ def plan_action(state: FleetState, action: Action, *, read_only: bool = False) -
         return Plan(
             action,
             region="?",
-            preconditions=(Precondition(False, f"release {action.target} not found"),),
+            preconditions=(require(Requirement.RELEASE_FOUND, False, target=action.target),),
             change=None,
             diff=f"{action.kind.value} {action.target}",
         )
     cluster = state.cluster(action.target.cluster)
+    error = cluster.health.error if cluster is not None else ""
     common = [
-        Precondition(not read_only and not (cluster and cluster.read_only), "console is not read-only"),
-        Precondition(cluster is None or cluster.health.reachable, f"cluster {release.cluster} is reachable"),
+        require(Requirement.WRITABLE, not read_only and not (cluster and cluster.read_only), cluster=release.cluster),
+        require(
+            Requirement.REACHABLE,
+            cluster is None or cluster.health.reachable,
+            cluster=release.cluster,
+            detail=f" ({error})" if error else "",
+        ),
     ]
     denied = dict(release.denied).get(action.kind.value)
     if denied is not None:
-        common.append(Precondition(False, denied))
+        common.append(require(Requirement.PERMITTED, False, verb=action.kind.value, reason=denied))
     planner = _PLANNERS[action.kind]
     specific, change, diff = planner(release, action)
     before = summarize(release)
@@ -186,24 +192,58 @@ def _cohort_warnings(release: ReleaseState, action: Action) -> tuple[str, ...]:
 
 def _cohorts_are_hand_written(release: ReleaseState) -> Precondition:
     """An unmanaged A/B route: its cohorts are match rules rolldeck does not rewrite."""
-    return Precondition(
-        not (release.strategy is Strategy.AB and release.owner.allows_manual_weights),
-        "not an unmanaged A/B route (its match rules are edited in the route itself)",
-    )
+    return require(Requirement.COHORTS_OURS, not (release.strategy is Strategy.AB and release.owner.allows_manual_weights))
 
 
 _Result = tuple[list[Precondition], Change | None, str]
 
 
+# Who plays each owner, in a refusal ("owned by Argo Rollouts: …").
+OWNER_NAMES: dict[Owner, str] = {Owner.ARGO_ROLLOUTS: "Argo Rollouts", Owner.FLAGGER: "Flagger", Owner.UNMANAGED: "plain Deployments"}
+
+# What to do instead of a verb the strategy does not have.
+_INSTEAD_OF_WEIGHTS: dict[Strategy, str] = {
+    Strategy.BLUE_GREEN: "switch the slot, or promote",
+    Strategy.ROLLING: "a rolling update follows its pods: pause, resume or abort it",
+    Strategy.AB: "its cohort is a match rule: promote or abort",
+    Strategy.CANARY: "",
+}
+_INSTEAD_OF_SLOTS: dict[Strategy, str] = {
+    Strategy.CANARY: "step the weight, or promote",
+    Strategy.ROLLING: "pause, resume or abort the rolling update",
+    Strategy.AB: "promote or abort",
+    Strategy.BLUE_GREEN: "",
+}
+
+
+def _recovery(release: ReleaseState) -> str:
+    """The next step for an aborted release, by owner: each has its own way back."""
+    match release.owner:
+        case Owner.ARGO_ROLLOUTS:
+            return "retry first, or undo"
+        case Owner.FLAGGER:
+            return "retry first, or roll out a fixed revision"
+        case Owner.UNMANAGED:
+            return "set the weights again, or undo"
+    raise AssertionError(release.owner)
+
+
 def _canary_only(release: ReleaseState) -> Precondition:
-    return Precondition(release.strategy is Strategy.CANARY, "release uses the canary strategy")
+    return require(
+        Requirement.CANARY_STRATEGY,
+        release.strategy is Strategy.CANARY,
+        strategy=release.strategy.value,
+        instead=_INSTEAD_OF_WEIGHTS[release.strategy],
+    )
+
+
+def _owner_facts(release: ReleaseState) -> dict[str, object]:
+    return {"owner": release.owner.value, "owner_name": OWNER_NAMES[release.owner]}
 
 
 def _owner_allows_weights(release: ReleaseState) -> Precondition:
-    return Precondition(
-        release.owner.allows_manual_weights,
-        f"route is not owned by a controller (owner: {release.owner.value})",
-    )
+    instead = "approve the next step (]), promote or abort instead" if release.owner is Owner.FLAGGER else "promote or abort instead"
+    return require(Requirement.MANUAL_WEIGHTS, release.owner.allows_manual_weights, instead=instead, **_owner_facts(release))
 
 
 def _weight_change(release: ReleaseState, target: int) -> tuple[Change, str]:
@@ -219,18 +259,20 @@ def _plan_set_weight(release: ReleaseState, action: Action, target: int | None =
     target = action.weight if target is None else target
     checks = [_canary_only(release), _owner_allows_weights(release)]
     if release.strategy is Strategy.CANARY:
-        checks.append(Precondition(release.router.supports_weights, f"route takes weights (this is {release.router.label})"))
+        checks.append(require(Requirement.ROUTE_TAKES_WEIGHTS, release.router.supports_weights, router=release.router.label))
     candidate = release.candidate
     if target is None or not 0 <= target <= 100:
-        checks.append(Precondition(False, f"weight {target} is within 0–100%"))
+        checks.append(require(Requirement.WEIGHT_IN_RANGE, False, weight=target))
         return checks, None, f"set weight {target}%"
     if candidate is None or release.stable is None or release.strategy is not Strategy.CANARY:
         return checks, None, f"set weight {target}%"
     current = release.desired.weight(candidate.name)
-    checks.append(Precondition(target != current, f"weight differs from the current {current}%"))
+    checks.append(require(Requirement.WEIGHT_DIFFERS, target != current, current=current))
     if target > current:
         ready = candidate.replicas.ready
-        checks.append(Precondition(ready > 0, f"{candidate.name} has ready pods ({ready}/{candidate.replicas.desired})"))
+        checks.append(
+            require(Requirement.CANDIDATE_HAS_READY_PODS, ready > 0, candidate=candidate.name, ready=ready, desired=candidate.replicas.desired)
+        )
     change, diff = _weight_change(release, target)
     return checks, change, diff
 
@@ -244,12 +286,12 @@ def _plan_step(release: ReleaseState, action: Action, direction: int) -> _Result
     if direction > 0:
         nxt = next((s for s in steps if s > current), None)
         if nxt is None:
-            checks = [_canary_only(release), Precondition(False, f"cannot step past {current}% (last step)")]
+            checks = [_canary_only(release), require(Requirement.STEP_ABOVE, False, current=current)]
             return checks, None, f"step up from {current}%"
     else:
         nxt = next((s for s in reversed(steps) if s < current), None)
         if nxt is None:
-            checks = [_canary_only(release), Precondition(False, f"cannot step below {current}% (first step)")]
+            checks = [_canary_only(release), require(Requirement.STEP_BELOW, False, current=current)]
             return checks, None, f"step down from {current}%"
     return _plan_set_weight(release, action, target=nxt)
 
@@ -260,25 +302,25 @@ def _plan_controller_step(release: ReleaseState, action: Action) -> _Result:
     Argo Rollouts: ``promote`` (continue past the current pause, inconclusive analysis or step);
     Flagger: approve its next ``confirm-traffic-increase``. Neither has a set-weight API.
     """
-    checks = [Precondition(not release.aborted, "release is not aborted")]
+    checks = [require(Requirement.NOT_ABORTED, not release.aborted, recover=_recovery(release))]
     step, count = release.step, release.step_count
     position = f"step {step}/{count}" if step is not None and count is not None else "the current step"
     candidate = release.candidate
     if candidate is None:
-        checks.append(Precondition(False, "a candidate version exists"))
+        checks.append(require(Requirement.CANDIDATE_EXISTS, False))
         return checks, None, "step up"
     change = Promote(full=False, to=candidate.name, at_step=step)
     if release.owner is Owner.FLAGGER:
         checks.append(_canary_only(release))
-        checks.append(Precondition(release.phase is not Phase.HEALTHY, "a canary analysis is running"))
+        checks.append(require(Requirement.ANALYSIS_RUNNING, release.phase is not Phase.HEALTHY))
         current = release.candidate_weight[0]
         diff = f"approve the next traffic increase (canary {current}%, {position})"
         return checks, change, diff
     if release.strategy is Strategy.BLUE_GREEN:
-        checks.append(Precondition(release.paused, "rollout waits for promotion"))
+        checks.append(require(Requirement.WAITS_FOR_PROMOTION, release.paused, phase=release.phase.value))
         return checks, change, f"promote: cut traffic over to {release.preview_slot or 'the preview'}"
     if count is not None and step is not None:
-        checks.append(Precondition(step < count, f"steps remain ({position})"))
+        checks.append(require(Requirement.STEPS_REMAIN, step < count, position=position))
     nxt = f"{step + 1}/{count}" if step is not None and count is not None else "the next step"
     wait = release.wait
     if wait is not None and wait.kind is WaitKind.INCONCLUSIVE:
@@ -292,14 +334,15 @@ def _plan_controller_step(release: ReleaseState, action: Action) -> _Result:
     return checks, change, diff
 
 
-def _owner_has(release: ReleaseState, verb: str, *owners: Owner) -> Precondition:
-    return Precondition(release.owner in owners, f"{release.owner.value} releases support {verb}")
-
-
 def _plan_retry(release: ReleaseState, action: Action) -> _Result:
     checks = [
-        _owner_has(release, "retry", Owner.ARGO_ROLLOUTS, Owner.FLAGGER),
-        Precondition(release.aborted, "release was aborted or failed"),
+        require(
+            Requirement.OWNER_RETRIES,
+            release.owner in (Owner.ARGO_ROLLOUTS, Owner.FLAGGER),
+            instead="set the weights again, or undo to a kept revision",
+            **_owner_facts(release),
+        ),
+        require(Requirement.WAS_ABORTED, release.aborted, phase=release.phase.value),
     ]
     candidate = release.candidate
     label = candidate.revision if candidate else "the candidate"
@@ -307,18 +350,26 @@ def _plan_retry(release: ReleaseState, action: Action) -> _Result:
 
 
 def _plan_undo(release: ReleaseState, action: Action) -> _Result:
-    checks = [_owner_has(release, "undo", Owner.ARGO_ROLLOUTS, Owner.UNMANAGED)]
+    checks = [
+        require(
+            Requirement.OWNER_UNDOES,
+            release.owner in (Owner.ARGO_ROLLOUTS, Owner.UNMANAGED),
+            instead="abort sends traffic back to the primary; a fixed revision starts a new analysis",
+            **_owner_facts(release),
+        )
+    ]
     revisions = sorted(release.revisions)
+    have = ", ".join(map(str, revisions)) or "none"
     if len(revisions) < 2:
-        checks.append(Precondition(False, "an earlier revision is still kept"))
+        checks.append(require(Requirement.EARLIER_REVISION, False, have=have))
         return checks, None, "undo"
     current = revisions[-1]
     target = action.revision if action.revision is not None else revisions[-2]
-    checks.append(Precondition(target in revisions, f"revision {target} is kept (have {', '.join(map(str, revisions))})"))
-    checks.append(Precondition(target != current, f"revision {target} is not the current one"))
+    checks.append(require(Requirement.REVISION_KEPT, target in revisions, revision=target, have=have))
+    checks.append(require(Requirement.REVISION_NOT_CURRENT, target != current, revision=target))
     if release.owner is Owner.UNMANAGED:
         # kubectl refuses too: "you cannot rollback a paused deployment; resume it first"
-        checks.append(Precondition(not release.paused, "deployment is not paused"))
+        checks.append(require(Requirement.DEPLOYMENT_RUNNING, not release.paused))
     diff = f"undo: roll the template back to revision {target} (now {current})"
     return checks, Undo(target, expect_current=current), diff
 
@@ -326,15 +377,17 @@ def _plan_undo(release: ReleaseState, action: Action) -> _Result:
 def _plan_set_mirror(release: ReleaseState, action: Action) -> _Result:
     percent = action.percent if action.percent is not None else 0.0
     checks = [
-        _owner_allows_weights(release),
-        Precondition(release.router.supports_mirror, f"route supports mirroring (Istio VirtualService; this is {release.router.label})"),
+        require(Requirement.MANUAL_MIRROR, release.owner.allows_manual_weights, **_owner_facts(release)),
+        require(Requirement.ROUTE_MIRRORS, release.router.supports_mirror, router=release.router.label),
     ]
     candidate = release.candidate
     if candidate is None or not 0 <= percent <= 100:
-        checks.append(Precondition(False, f"mirror {percent:g}% of traffic to a candidate (0–100%)"))
+        why = "no candidate version to mirror to" if candidate is None else "give a percent from 0 to 100"
+        checks.append(require(Requirement.MIRROR_IN_RANGE, False, percent=f"{percent:g}", why=why))
         return checks, None, "set mirror"
     now = release.mirror.percent if release.mirror else 0.0
-    checks.append(Precondition(percent != now, f"mirror differs from the current {now:g}%"))
+    state = f"already mirroring {now:g}%" if now else "not mirroring"
+    checks.append(require(Requirement.MIRROR_DIFFERS, percent != now, current=f"{now:g}", now=state))
     diff = f"stop mirroring to {candidate.name}" if percent == 0 else f"mirror {percent:g}% of traffic to {candidate.name} (was {now:g}%)"
     return checks, SetMirror(candidate.name, float(percent), expect=release.mirror), diff
 
@@ -342,19 +395,22 @@ def _plan_set_mirror(release: ReleaseState, action: Action) -> _Result:
 def _plan_promote(release: ReleaseState, action: Action) -> _Result:
     candidate = release.candidate
     checks = [
-        Precondition(candidate is not None, "a candidate version exists"),
-        Precondition(not release.aborted, "release is not aborted"),
+        require(Requirement.CANDIDATE_EXISTS, candidate is not None),
+        require(Requirement.NOT_ABORTED, not release.aborted, recover=_recovery(release)),
     ]
     if candidate is None or release.stable is None:
         return checks, None, "promote"
     if release.strategy is Strategy.ROLLING:
-        checks.append(Precondition(False, "a rolling update has no promote: resume it, or abort to roll back"))
+        checks.append(require(Requirement.STRATEGY_PROMOTES, False))
         return checks, None, "promote"
     checks.append(_cohorts_are_hand_written(release))
     checks.append(
-        Precondition(
+        require(
+            Requirement.CANDIDATE_ALL_READY,
             candidate.replicas.all_ready,
-            f"{candidate.name} pods ready ({candidate.replicas.ready}/{candidate.replicas.desired})",
+            candidate=candidate.name,
+            ready=candidate.replicas.ready,
+            desired=candidate.replicas.desired,
         )
     )
     # Promote is a controller verb too (Argo's promote --full, Flagger's gate): no owner check.
@@ -366,15 +422,17 @@ def _plan_promote(release: ReleaseState, action: Action) -> _Result:
 
 
 def _plan_pause(release: ReleaseState, action: Action) -> _Result:
-    checks = [
-        Precondition(not release.paused, "release is not already paused"),
-        Precondition(release.phase is not Phase.HEALTHY, "a rollout is in progress"),
-    ]
+    checks = [require(Requirement.NOT_PAUSED, not release.paused), _in_progress(release, "pause")]
     return checks, Pause(), "pause rollout"
 
 
+def _in_progress(release: ReleaseState, verb: str) -> Precondition:
+    stable = release.stable
+    return require(Requirement.IN_PROGRESS, release.phase is not Phase.HEALTHY, verb=verb, stable=stable.revision if stable else "stable")
+
+
 def _plan_resume(release: ReleaseState, action: Action) -> _Result:
-    checks = [Precondition(release.paused or release.phase is Phase.PAUSED, "release is paused")]
+    checks = [require(Requirement.PAUSED, release.paused or release.phase is Phase.PAUSED, phase=release.phase.value)]
     completes = _resume_ends_wait(release)
     diff = "resume rollout"
     wait = release.wait
@@ -401,13 +459,16 @@ def _resume_ends_wait(release: ReleaseState) -> bool:
 
 
 def _plan_abort(release: ReleaseState, action: Action) -> _Result:
-    checks = [
-        Precondition(not release.aborted, "release is not already aborted"),
-        Precondition(release.phase is not Phase.HEALTHY, "a rollout is in progress"),
-    ]
     stable, candidate = release.stable, release.candidate
+    checks = [
+        require(
+            Requirement.NOT_ALREADY_ABORTED, not release.aborted, stable=stable.name if stable else "stable", recover=_recovery(release)
+        ),
+        _in_progress(release, "abort"),
+    ]
     if stable is None or candidate is None:
-        checks.append(Precondition(False, "release has a stable and a candidate version"))
+        missing, consequence = ("stable", "nothing to abort back to") if stable is None else ("candidate", "nothing is rolling out")
+        checks.append(require(Requirement.STABLE_AND_CANDIDATE, False, missing=missing, consequence=consequence))
         return checks, None, "abort"
     change = Abort(to=stable.name)
     if release.strategy is Strategy.ROLLING:
@@ -421,26 +482,31 @@ def _plan_abort(release: ReleaseState, action: Action) -> _Result:
 
 
 def _plan_switch(release: ReleaseState, action: Action) -> _Result:
-    checks = [Precondition(release.strategy is Strategy.BLUE_GREEN, "release uses the blue-green strategy")]
+    checks = [
+        require(
+            Requirement.BLUE_GREEN_STRATEGY,
+            release.strategy is Strategy.BLUE_GREEN,
+            strategy=release.strategy.value,
+            instead=_INSTEAD_OF_SLOTS[release.strategy],
+        )
+    ]
     if release.strategy is not Strategy.BLUE_GREEN:
         return checks, None, "switch slot"
     if release.owner is Owner.FLAGGER:
-        checks.append(Precondition(False, "slots are Flagger's: promote or abort instead"))
+        checks.append(require(Requirement.SLOTS_OURS, False))
     if release.owner is Owner.ARGO_ROLLOUTS:
         # Argo flips the active Service itself on promote; going back is abort or undo.
-        checks.append(Precondition(action.slot in (None, release.preview_slot), "switch goes to the preview slot (back: abort or undo)"))
+        checks.append(require(Requirement.SWITCH_TO_PREVIEW, action.slot in (None, release.preview_slot), slot=action.slot))
     others = [v.name for v in release.versions if v.name != release.active_slot]
     target_name = action.slot or (others[0] if others else None)
     target = release.version(target_name) if target_name else None
-    checks.append(Precondition(target is not None, f"slot {target_name} exists"))
+    slots = ", ".join(v.name for v in release.versions) or "none"
+    checks.append(require(Requirement.SLOT_EXISTS, target is not None, slot=target_name, slots=slots))
     if target is None:
         return checks, None, "switch slot"
-    checks.append(Precondition(target.name != release.active_slot, f"{target.name} is not already active"))
+    checks.append(require(Requirement.SLOT_NOT_ACTIVE, target.name != release.active_slot, slot=target.name))
     checks.append(
-        Precondition(
-            target.replicas.all_ready,
-            f"{target.name} pods ready ({target.replicas.ready}/{target.replicas.desired})",
-        )
+        require(Requirement.SLOT_READY, target.replicas.all_ready, slot=target.name, ready=target.replicas.ready, desired=target.replicas.desired)
     )
     role = "stable" if target.role is Role.STABLE else "candidate"
     diff = f"switch active slot {release.active_slot} → {target.name} ({target.revision}, {role})"

@@ -36,10 +36,10 @@ def test_step_up_on_argo_is_promote_with_the_branch_in_the_diff(changes, diff):
 
 
 def test_argo_step_up_refused_when_aborted_or_done():
-    assert "not aborted" in plan(canary_release(0, owner=Owner.ARGO_ROLLOUTS, aborted=True, step=2, steps=FIVE), ActionKind.STEP_UP).refusal
-    assert "steps remain (step 5/5)" in plan(canary_release(100, owner=Owner.ARGO_ROLLOUTS, step=5, steps=FIVE), ActionKind.STEP_UP).refusal
+    assert "aborted: retry first, or undo" in plan(canary_release(0, owner=Owner.ARGO_ROLLOUTS, aborted=True, step=2, steps=FIVE), ActionKind.STEP_UP).refusal
+    assert "at the last step (step 5/5)" in plan(canary_release(100, owner=Owner.ARGO_ROLLOUTS, step=5, steps=FIVE), ActionKind.STEP_UP).refusal
     # stepping down is a route edit: still the owner rule
-    assert "owner: argo-rollouts" in plan(canary_release(20, owner=Owner.ARGO_ROLLOUTS), ActionKind.STEP_DOWN).refusal
+    assert "owned by Argo Rollouts" in plan(canary_release(20, owner=Owner.ARGO_ROLLOUTS), ActionKind.STEP_DOWN).refusal
 
 
 def test_flagger_step_up_approves_a_traffic_increase():
@@ -52,18 +52,18 @@ def test_retry_only_after_an_abort_and_only_for_controllers():
     result = plan(aborted, ActionKind.RETRY)
     assert result.ok and result.change == Retry() and result.after["aborted"] is False
     assert "aborted or failed" in plan(canary_release(20, owner=Owner.ARGO_ROLLOUTS), ActionKind.RETRY).refusal
-    assert "unmanaged releases support retry" in plan(canary_release(0, aborted=True), ActionKind.RETRY).refusal
+    assert "no retry on plain Deployments" in plan(canary_release(0, aborted=True), ActionKind.RETRY).refusal
 
 
 def test_undo_picks_the_previous_revision_and_checks_the_target():
     release = canary_release(20, owner=Owner.ARGO_ROLLOUTS, revisions=(3, 4, 5))
     assert plan(release, ActionKind.UNDO).change == Undo(4, expect_current=5)
     assert plan(release, ActionKind.UNDO, revision=3).change == Undo(3, expect_current=5)
-    assert "revision 9 is kept (have 3, 4, 5)" in plan(release, ActionKind.UNDO, revision=9).refusal
-    assert "not the current one" in plan(release, ActionKind.UNDO, revision=5).refusal
+    assert "revision 9 is not kept (have 3, 4, 5)" in plan(release, ActionKind.UNDO, revision=9).refusal
+    assert "is already the current one" in plan(release, ActionKind.UNDO, revision=5).refusal
     assert "earlier revision" in plan(canary_release(20, owner=Owner.UNMANAGED, revisions=(1,)), ActionKind.UNDO).refusal
     paused = canary_release(20, owner=Owner.UNMANAGED, revisions=(1, 2), paused=True)
-    assert "deployment is not paused" in plan(paused, ActionKind.UNDO).refusal
+    assert "the Deployment is paused" in plan(paused, ActionKind.UNDO).refusal
 
 
 def test_mirror_needs_an_unmanaged_virtual_service():
@@ -71,7 +71,7 @@ def test_mirror_needs_an_unmanaged_virtual_service():
     result = plan(release, ActionKind.SET_MIRROR, percent=10)
     assert result.ok and result.change == SetMirror("canary", 10.0, expect=None) and result.diff.startswith("mirror 10% of traffic to canary (was 0%)")
     assert "Istio VirtualService" in plan(canary_release(0, owner=Owner.UNMANAGED, router=Router.HTTP_ROUTE), ActionKind.SET_MIRROR, percent=10).refusal
-    assert "owner: flagger" in plan(canary_release(0, owner=Owner.FLAGGER, router=Router.VIRTUAL_SERVICE), ActionKind.SET_MIRROR, percent=10).refusal
+    assert "owned by Flagger" in plan(canary_release(0, owner=Owner.FLAGGER, router=Router.VIRTUAL_SERVICE), ActionKind.SET_MIRROR, percent=10).refusal
     mirrored = canary_release(0, owner=Owner.UNMANAGED, router=Router.VIRTUAL_SERVICE, mirror=Mirror("canary", 10.0))
     assert plan(mirrored, ActionKind.SET_MIRROR, percent=0).diff.startswith("stop mirroring to canary")
 
@@ -82,7 +82,7 @@ def test_mirror_percent_is_a_float_end_to_end():
     assert result.change == SetMirror("canary", 2.5, expect=Mirror("canary", 0.5))
     assert result.diff.startswith("mirror 2.5% of traffic to canary (was 0.5%)")
     assert result.before["mirror"] == ["canary", 0.5] and result.after["mirror"] == ["canary", 2.5]
-    assert "differs from the current 0.5%" in plan(release, ActionKind.SET_MIRROR, percent=0.5).refusal
+    assert "already mirroring 0.5%" in plan(release, ActionKind.SET_MIRROR, percent=0.5).refusal
 
 
 def test_rbac_denial_is_the_refusal():
@@ -95,7 +95,7 @@ def test_argo_blue_green_switch_goes_forward_only_and_flagger_slots_are_refused(
     argo = blue_green_release(owner=Owner.ARGO_ROLLOUTS)
     assert plan(argo, ActionKind.SWITCH_SLOT, ref=BLUE_GREEN).ok
     back = blue_green_release(owner=Owner.ARGO_ROLLOUTS)
-    assert "back: abort or undo" in plan(back, ActionKind.SWITCH_SLOT, ref=BLUE_GREEN, slot="blue").refusal
+    assert "go back with abort or undo" in plan(back, ActionKind.SWITCH_SLOT, ref=BLUE_GREEN, slot="blue").refusal
     assert "Flagger's" in plan(blue_green_release(owner=Owner.FLAGGER), ActionKind.SWITCH_SLOT, ref=BLUE_GREEN).refusal
 
 
@@ -135,4 +135,4 @@ def test_resume_says_whether_it_ends_the_wait_by_owner():
 @pytest.mark.parametrize("router", [Router.OTHER, Router.NONE])
 def test_weights_need_a_router_that_takes_them(router):
     refusal = plan(canary_release(10, owner=Owner.UNMANAGED, router=router), ActionKind.SET_WEIGHT, weight=20).refusal
-    assert refusal is not None and f"route takes weights (this is {router.label})" in refusal
+    assert refusal is not None and f"routed by {router.label}, which rolldeck does not weight" in refusal

@@ -138,7 +138,7 @@ async def test_promote_is_refused_while_aborted(fake_cluster, live, act):
     await wait_release(live, CONTEXT, "checkout", lambda r: r.aborted)
     await in_sync(live, fake_cluster)
     plan = act.operator.plan(Action(ActionKind.STEP_UP, ReleaseRef(CONTEXT, "checkout")))
-    assert not plan.ok and "not aborted" in plan.refusal
+    assert not plan.ok and "aborted: retry first, or undo" in plan.refusal
 
 
 @pytest.mark.asyncio

@@ -45,7 +45,7 @@ async def test_undo_refuses_a_paused_deployment(fake_cluster, live, act):
     await wait_release(live, CONTEXT, "api", lambda r: r.paused)
     await in_sync(live, fake_cluster)
     plan = act.operator.plan(Action(ActionKind.UNDO, ReleaseRef(CONTEXT, "api")))
-    assert not plan.ok and "deployment is not paused" in plan.refusal
+    assert not plan.ok and "the Deployment is paused" in plan.refusal
 
 
 @pytest.mark.asyncio
@@ -191,7 +191,7 @@ async def test_controller_owned_route_refuses_manual_weights(fake_cluster, live,
     assert "cart" not in [r.name for r in live.snapshot().releases()]
     await in_sync(live, fake_cluster)
     plan = act.operator.plan(Action(ActionKind.SET_WEIGHT, ReleaseRef(CONTEXT, "checkout"), weight=50))
-    assert not plan.ok and "owner: argo-rollouts" in plan.refusal
+    assert not plan.ok and "owned by Argo Rollouts" in plan.refusal
     assert [r.name for r in live.snapshot().releases()] == ["checkout"]  # the VS is the rollout's
 
 

@@ -47,8 +47,8 @@ def test_kill_switch_plan_carries_the_flag_seen_and_says_who_is_affected():
 
 def test_kill_needs_an_enabled_flag_and_restore_a_killed_one():
     killed = replace(NEW_CHECKOUT, state=FlagState.DISABLED)
-    assert "flag new-checkout is on" in plan(killed).refusal
-    assert "flag new-checkout is killed" in plan(NEW_CHECKOUT, ActionKind.RESTORE_FLAG).refusal
+    assert "flag new-checkout is already killed: restore it" in plan(killed).refusal
+    assert "flag new-checkout is on, not killed" in plan(NEW_CHECKOUT, ActionKind.RESTORE_FLAG).refusal
     restore = plan(killed, ActionKind.RESTORE_FLAG)
     assert restore.ok and restore.change == RestoreFlag("new-checkout", expect=killed)
     assert restore.diff.startswith("restore flag new-checkout (prod): on again with on 5%, off 95%")
@@ -56,7 +56,7 @@ def test_kill_needs_an_enabled_flag_and_restore_a_killed_one():
 
 def test_an_unknown_flag_is_refused_by_name():
     result = plan(NEW_CHECKOUT, flag="no-such-flag")
-    assert not result.ok and result.refusal == "cannot kill-flag prod-eu-west-1/checkout: flag no-such-flag exists on checkout"
+    assert not result.ok and result.refusal == "cannot kill-flag prod-eu-west-1/checkout: no flag no-such-flag on checkout: its flags are new-checkout"
 
 
 def test_releases_without_flags_keep_their_audit_shape():
@@ -76,18 +76,18 @@ def test_step_up_moves_the_treatment_to_the_next_rollout_step():
 
 def test_step_edges_are_refused():
     full = replace(NEW_CHECKOUT, shares=(("on", 100.0), ("off", 0.0)))
-    assert "cannot step flag new-checkout past 100% (last step)" in plan(full, ActionKind.FLAG_STEP_UP).refusal
+    assert "flag new-checkout is at its last step (100%)" in plan(full, ActionKind.FLAG_STEP_UP).refusal
     dark = replace(NEW_CHECKOUT, shares=(("on", 0.0), ("off", 100.0)))
-    assert "past 0% (first step)" in plan(dark, ActionKind.FLAG_STEP_DOWN).refusal
+    assert "at its first step (0%)" in plan(dark, ActionKind.FLAG_STEP_DOWN).refusal
 
 
 @pytest.mark.parametrize(
     ("shares", "reason"),
     [
-        ((("on", 60.0), ("off", 60.0)), "shares sum to 100% (they sum to 120%)"),
-        ((("on", 120.0), ("off", -20.0)), "every share is within 0–100%"),
-        ((("blue", 50.0), ("off", 50.0)), "variants are the flag's own (on, off; not blue)"),
-        ((("on", 5.0), ("off", 95.0)), "shares differ from the current on 5%, off 95%"),
+        ((("on", 60.0), ("off", 60.0)), "shares sum to 120%, not 100%"),
+        ((("on", 120.0), ("off", -20.0)), "a share is outside 0–100%"),
+        ((("blue", 50.0), ("off", 50.0)), "unknown variants blue: the flag's own are on, off"),
+        ((("on", 5.0), ("off", 95.0)), "already at on 5%, off 95%: nothing to change"),
     ],
 )
 def test_bad_shares_are_refused_with_the_reason(shares, reason):
@@ -104,7 +104,7 @@ def test_set_rollout_by_treatment_percent_and_on_a_killed_flag():
 
 def test_multi_variant_flags_take_explicit_shares_and_do_not_step():
     colours = replace(NEW_CHECKOUT, variants=("red", "green", "blue"), default_variant="red", shares=(("red", 100.0), ("green", 0.0), ("blue", 0.0)))
-    assert "has two variants to step between" in plan(colours, ActionKind.FLAG_STEP_UP).refusal
+    assert "does not have two variants to step between" in plan(colours, ActionKind.FLAG_STEP_UP).refusal
     result = plan(colours, ActionKind.SET_FLAG_ROLLOUT, shares=(("green", 10.0), ("red", 80.0), ("blue", 10.0)))
     assert result.ok and result.change.shares == (("red", 80.0), ("green", 10.0), ("blue", 10.0))
     assert result.diff.startswith("flag new-checkout (prod): red 100%, green 0%, blue 0% → red 80%, green 10%, blue 10%")
@@ -123,7 +123,7 @@ def test_stale_names_the_flag_difference():
 
 def test_read_only_and_rbac_refuse_flag_verbs_too():
     state = fleet(canary_release(10, flags=(NEW_CHECKOUT,)), read_only=True)
-    assert "console is not read-only" in plan_action(state, Action(ActionKind.KILL_FLAG, CANARY, flag="new-checkout")).refusal
+    assert "read-only context: prod-eu-west-1" in plan_action(state, Action(ActionKind.KILL_FLAG, CANARY, flag="new-checkout")).refusal
     denied = fleet(canary_release(10, flags=(NEW_CHECKOUT,), denied=(("kill-flag", "featureflags: patch forbidden"),)))
     assert "featureflags: patch forbidden" in plan_action(denied, Action(ActionKind.KILL_FLAG, CANARY, flag="new-checkout")).refusal
 

@@ -81,7 +81,7 @@ async def test_refused_plan_is_audited_and_not_applied(tmp_path):
     backend.run_until(40)
     assert not backend.world.command_log
     (record,) = AuditLog.read(tmp_path / "audit.jsonl")
-    assert record["result"] == "refused" and "release is paused" in record["reason"]
+    assert record["result"] == "refused" and "not paused (Progressing): nothing to resume" in record["reason"]
 
 
 @pytest.mark.asyncio

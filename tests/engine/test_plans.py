@@ -33,20 +33,20 @@ def test_step_list_is_configurable_per_release():
 
 def test_cannot_step_past_100_or_below_0():
     top = plan(fleet(canary_release(100)), ActionKind.STEP_UP)
-    assert not top.ok and "cannot step past 100%" in top.refusal
+    assert not top.ok and "already at the last step (100%)" in top.refusal
     bottom = plan(fleet(canary_release(0)), ActionKind.STEP_DOWN)
-    assert not bottom.ok and "cannot step below 0%" in bottom.refusal
+    assert not bottom.ok and "already at the first step (0%)" in bottom.refusal
 
 
 @pytest.mark.parametrize("weight", [-1, 101, None])
 def test_set_weight_outside_0_to_100_is_refused(weight):
     result = plan(fleet(canary_release(10)), ActionKind.SET_WEIGHT, weight=weight)
-    assert not result.ok and "within 0–100%" in result.refusal
+    assert not result.ok and "outside 0–100%" in result.refusal
 
 
 def test_raising_weight_needs_ready_canary_pods():
     result = plan(fleet(canary_release(10, canary_ready=0)), ActionKind.SET_WEIGHT, weight=50)
-    assert not result.ok and "canary has ready pods (0/2)" in result.refusal
+    assert not result.ok and "canary has no ready pods (0/2)" in result.refusal
     # lowering is always allowed: it is the way out
     assert plan(fleet(canary_release(10, canary_ready=0)), ActionKind.SET_WEIGHT, weight=0).ok
 
@@ -54,7 +54,7 @@ def test_raising_weight_needs_ready_canary_pods():
 @pytest.mark.parametrize("owner", [Owner.ARGO_ROLLOUTS, Owner.FLAGGER])
 def test_owner_rule_no_manual_weights_on_controller_owned_routes(owner):
     result = plan(fleet(canary_release(10, owner=owner)), ActionKind.SET_WEIGHT, weight=50)
-    assert not result.ok and f"owner: {owner.value}" in result.refusal
+    assert not result.ok and "manual weights are refused" in result.refusal
 
 
 def test_abort_sends_all_traffic_to_stable_and_keeps_the_candidate():
@@ -90,15 +90,15 @@ def test_pause_and_resume_preconditions():
 
 def test_cannot_switch_to_a_slot_whose_pods_are_not_ready():
     result = plan(fleet(blue_green_release(green_ready=2)), ActionKind.SWITCH_SLOT, ref=BLUE_GREEN)
-    assert not result.ok and "green pods ready (2/4)" in result.refusal
+    assert not result.ok and "green pods not all ready (2/4)" in result.refusal
     ready = plan(fleet(blue_green_release()), ActionKind.SWITCH_SLOT, ref=BLUE_GREEN)
     assert ready.ok and ready.change == SwitchSlot("green", expect_active="blue")
     assert ready.diff.startswith("switch active slot blue → green (v8, candidate)")
 
 
 def test_switch_slot_is_for_blue_green_only_and_weights_for_canaries_only():
-    assert "blue-green strategy" in plan(fleet(canary_release(10)), ActionKind.SWITCH_SLOT).refusal
-    assert "canary strategy" in plan(fleet(blue_green_release()), ActionKind.STEP_UP, ref=BLUE_GREEN).refusal
+    assert "canary release: it has no slots to switch" in plan(fleet(canary_release(10)), ActionKind.SWITCH_SLOT).refusal
+    assert "blue-green release: weights are for canaries" in plan(fleet(blue_green_release()), ActionKind.STEP_UP, ref=BLUE_GREEN).refusal
 
 
 def test_blue_green_abort_returns_to_the_stable_slot():
@@ -109,14 +109,14 @@ def test_blue_green_abort_returns_to_the_stable_slot():
 
 
 def test_read_only_and_unreachable_clusters_refuse_everything():
-    assert "not read-only" in plan_action(fleet(canary_release(10)), Action(ActionKind.PAUSE, CANARY), read_only=True).refusal
-    assert "not read-only" in plan(fleet(canary_release(10), read_only=True), ActionKind.PAUSE).refusal
-    assert "reachable" in plan(fleet(canary_release(10), reachable=False), ActionKind.PAUSE).refusal
+    assert "read-only context" in plan_action(fleet(canary_release(10)), Action(ActionKind.PAUSE, CANARY), read_only=True).refusal
+    assert "read-only context" in plan(fleet(canary_release(10), read_only=True), ActionKind.PAUSE).refusal
+    assert "is unreachable" in plan(fleet(canary_release(10), reachable=False), ActionKind.PAUSE).refusal
 
 
 def test_unknown_release_is_refused_not_crashed():
     result = plan(fleet(canary_release(10)), ActionKind.ABORT, ref=ReleaseRef("prod-eu-west-1", "nope"))
-    assert not result.ok and "not found" in result.refusal
+    assert not result.ok and "no release prod-eu-west-1/nope in the fleet" in result.refusal
 
 
 @pytest.mark.parametrize("owner", [Owner.ARGO_ROLLOUTS, Owner.FLAGGER])

@@ -35,7 +35,7 @@ def test_unmanaged_ab_routes_are_not_promoted_or_aborted_by_weights():
     ab = canary_release(0, owner=Owner.UNMANAGED, strategy=Strategy.AB, rules=TrafficRules((JASON,)))
     for kind in (ActionKind.PROMOTE, ActionKind.ABORT):
         result = plan(ab, kind)
-        assert not result.ok and "not an unmanaged A/B route" in result.refusal
+        assert not result.ok and "unmanaged A/B route: its cohorts are match rules" in result.refusal
     assert not plan(ab, ActionKind.STEP_UP).ok  # weights: canary strategy only
 
 

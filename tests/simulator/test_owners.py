@@ -54,7 +54,7 @@ class TestArgoRollouts:
         assert release.owner is Owner.ARGO_ROLLOUTS and release.step == 1  # setWeight 10 done, baking
         for kind, options in ((ActionKind.SET_WEIGHT, {"weight": 50}), (ActionKind.STEP_DOWN, {})):
             refusal = drill.plan(kind, CHECKOUT, **options).refusal
-            assert refusal is not None and "route is not owned by a controller (owner: argo-rollouts)" in refusal
+            assert refusal is not None and "owned by Argo Rollouts: manual weights are refused" in refusal
         assert (await drill.act(ActionKind.STEP_UP, CHECKOUT)).startswith("promote: skip step 1/7 → 2/7")
         drill.run(40)  # promote skipped the 10 m bake; setWeight 25 needs a 4th canary pod first
         release = drill.release(CHECKOUT)
@@ -72,7 +72,7 @@ class TestArgoRollouts:
         aborted = drill.release(CHECKOUT)
         assert aborted.aborted and aborted.phase is Phase.DEGRADED and aborted.desired.weight("canary") == 0
         assert "retry or undo" in aborted.message
-        assert "not aborted" in drill.plan(ActionKind.STEP_UP, CHECKOUT).refusal  # Argo refuses promote while aborted
+        assert "aborted: retry first, or undo" in drill.plan(ActionKind.STEP_UP, CHECKOUT).refusal  # Argo refuses promote while aborted
         await drill.act(ActionKind.RETRY, CHECKOUT)
         drill.run(30)
         retried = drill.release(CHECKOUT)
@@ -189,7 +189,7 @@ class TestFlagger:
         release = drill.release(PODINFO)
         assert "promote" in dict(release.denied) and "step-up" in dict(release.denied)
         assert "no confirm-promotion gate" in drill.plan(ActionKind.PROMOTE, PODINFO).refusal
-        assert "route is not owned by a controller (owner: flagger)" in drill.plan(ActionKind.SET_WEIGHT, PODINFO, weight=50).refusal
+        assert "owned by Flagger: manual weights are refused" in drill.plan(ActionKind.SET_WEIGHT, PODINFO, weight=50).refusal
         await drill.act(ActionKind.ABORT, PODINFO)
         drill.run(20)
         assert not drill.release(PODINFO).aborted  # the gate is open; Flagger rolls back at its next check
@@ -208,7 +208,7 @@ class TestUnmanaged:
         assert (await drill.act(ActionKind.STEP_UP, payments)).startswith("canary 0% → 1%")
         drill.run(40)
         assert drill.release(payments).observed.weight("canary") == 1
-        assert "unmanaged releases support retry" in drill.plan(ActionKind.RETRY, payments).refusal
+        assert "no retry on plain Deployments" in drill.plan(ActionKind.RETRY, payments).refusal
         await drill.act(ActionKind.UNDO, payments)  # the canary Deployment back to the previous template
         drill.run(41)
         assert drill.release(payments).candidate.revision == "v5.0.4"

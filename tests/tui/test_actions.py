@@ -140,7 +140,7 @@ class TestRefusals:
             await pilot.pause()
             assert isinstance(console.screen, FleetScreen)
             warnings = [message for severity, message in notifications(console) if severity == "warning"]
-            assert warnings == [f"cannot step-down {manual.ref}: cannot step below 0% (first step)"]
+            assert warnings == [f"cannot step-down {manual.ref}: already at the first step (0%): abort sends all traffic to stable"]
         (record,) = audit_records(audit_path)  # refused by the engine: on record, with its reason
         assert (record["action"], record["result"], record["reason"]) == ("step-down", "refused", warnings[0])
 
@@ -154,7 +154,7 @@ class TestRefusals:
             await pilot.pause()
             assert isinstance(console.screen, FleetScreen)
             severity, message = notifications(console)[-1]
-            assert severity == "warning" and "blue-green" in message
+            assert severity == "warning" and "canary release: it has no slots to switch" in message
 
     @pytest.mark.asyncio
     async def test_read_only_console_dims_verbs_and_refuses_them(
@@ -318,7 +318,7 @@ class TestPerContextReadOnly:
             await pilot.pause()
             assert isinstance(app.screen, FleetScreen)
             severity, message = notifications(app)[-1]
-            assert severity == "warning" and "console is not read-only" in message
+            assert severity == "warning" and "read-only context" in message
 
             await select_release(pilot, app, free.ref)
             await sample(pilot)  # the footer's locks follow the context in view at the next tick
@@ -422,7 +422,7 @@ class TestControllerVerbs:
                 await pilot.pause()
                 assert isinstance(console.screen, FleetScreen)
                 severity, message = notifications(console)[-1]
-                assert severity == "warning" and f"{release.owner.value} releases support {verb}" in message
+                assert severity == "warning" and f"no {verb} on " in message and "support" not in message
 
     @pytest.mark.asyncio
     async def test_mirror_in_the_simulator(
