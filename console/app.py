@@ -423,6 +423,16 @@ class RolldeckApp(OperatorVerbs, App[None]):
 
         self.push_screen(BriefingScreen(self.briefing, clock_held=hold), closed)
 
+    def action_widen(self) -> None:
+        """Back to everything: no :ctx, no :ns, no / filter — the scoped view hid something."""
+        screen = self._base_screen()
+        if isinstance(screen, ConsoleScreen):
+            screen.set_filter(None)
+        if self.scope != ViewScope():
+            self.scope = ViewScope()
+        self.notify("showing everything: ctx all · ns all, no filter", severity="information")
+        self.refresh_view()
+
     def action_command_line(self) -> None:
         self._open_prompt(COMMAND)
 
@@ -494,6 +504,7 @@ class RolldeckApp(OperatorVerbs, App[None]):
             "briefing": self.action_briefing,
             "command-line": self.action_command_line,
             "filter": self.action_filter,
+            "widen": self.action_widen,
             "step-down": self.action_step_down,
             "step-up": self.action_step_up,
             "promote": self.action_promote,

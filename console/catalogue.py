@@ -93,6 +93,10 @@ CATALOGUE: tuple[ConsoleCommand, ...] = (
     ),
     ConsoleCommand("filter", "slash", "filter", "filter", "Filter rows by regex (start with ! to invert)", _APP, _V, "/", priority=True),
     ConsoleCommand(
+        "widen", "w", "widen", "widen",
+        "Widen the view to everything: clear :ctx, :ns and the / filter", _APP, _V, show=False,
+    ),
+    ConsoleCommand(
         "step-down", "left_square_bracket", "step_down", "step down",
         "Step down: the canary weight, or a focused flag row's share", _APP, _M, "[", KeyGroup.STEP,
         plans=(_K.STEP_DOWN,),  # the canary's: what dims the key (on a flag row the planner decides)

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from rolldeck.console.attention import AttentionTracker
 from rolldeck.console.frames.frame import ClusterRow, Frame, ReleaseRow, StatusView, ViewScope, Viewpoint
+from rolldeck.console.frames.scope import scoped_attention, widen_key
 from rolldeck.console.frames.verbs import VerbRules
 from rolldeck.console.step_plans import PlannedStep, autopilot_steps, step_plan_view
 from rolldeck.console.verdicts import LiveJudge, ReleaseVerdict, cohort_verdicts, release_verdicts
@@ -37,6 +38,9 @@ class ConsolePolicy(Protocol):
 
     @property
     def stuck_after_s(self) -> float: ...
+
+    @property
+    def keys(self) -> dict[str, str]: ...
 
     def region_of(self, context: str, fallback: str) -> str: ...
 
@@ -111,6 +115,13 @@ class FrameBuilder:
             )
             for cluster in state.clusters()
         }
+        def region_of(cluster: str, fallback: str) -> str:
+            row = clusters.get(cluster)
+            return row.region if row is not None else fallback
+
+        attention_view = scoped_attention(
+            attention, state, viewpoint.where, scope, viewpoint.filter, region_of, widen_key(self.config.keys)
+        )
         releases: dict[ReleaseRef, ReleaseRow] = {}
         for release in state.releases():
             track = tracks.get(release.ref)
@@ -132,6 +143,7 @@ class FrameBuilder:
             releases=releases,
             clusters=clusters,
             attention=attention,
+            attention_view=attention_view,
             events=tuple(self.autopilot.events) if self.autopilot is not None else (),
             verbs=self.rules.verbs(state, viewpoint),
             stale_after_s=self.config.stale_after_s,

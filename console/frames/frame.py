@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from rolldeck.console.attention import AttentionItem
+from rolldeck.console.attention import AttentionItem, Severity
 from rolldeck.console.step_plans import StepPlanView
 from rolldeck.console.verdicts import ReleaseVerdict
 from rolldeck.console.widgets.signal_history import SignalHistory
@@ -122,6 +123,28 @@ class ClusterRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AttentionView:
+    """The attention queue as one view sees it."""
+
+    shown: tuple[AttentionItem, ...] = ()  # in the view's scope and filter
+    outside: tuple[AttentionItem, ...] = ()  # needs a human, hidden by the scope or the filter
+    widen_key: str = "w"
+
+    @property
+    def outside_urgent(self) -> bool:
+        return any(item.severity is Severity.ERROR for item in self.outside)
+
+    @property
+    def outside_line(self) -> str:
+        """"+1 degraded, +2 waiting outside this view — press w to widen"; "" when nothing is outside."""
+        if not self.outside:
+            return ""
+        counts = Counter((item.severity, item.kind) for item in self.outside)
+        parts = ", ".join(f"+{n} {kind.lower()}" for (_, kind), n in sorted(counts.items()))
+        return f"{parts} outside this view — press {self.widen_key} to widen"
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     """One refresh: the sampled snapshot and everything judged, queued and decided from it."""
 
@@ -133,7 +156,8 @@ class Frame:
     viewpoint: Viewpoint = Viewpoint()
     releases: Mapping[ReleaseRef, ReleaseRow] = field(default_factory=dict)
     clusters: Mapping[str, ClusterRow] = field(default_factory=dict)
-    attention: Sequence[AttentionItem] = ()
+    attention: Sequence[AttentionItem] = ()  # the whole fleet's, worst first
+    attention_view: AttentionView = AttentionView()  # split for the viewpoint: shown, and outside the scope or filter
     events: Sequence[AutopilotEvent] = ()
     verbs: Mapping[str, VerbView] = field(default_factory=dict)  # by catalogue id, for the viewpoint
     # the judge on each flag's cohort (flag on against flag off), where the metrics carry the variant

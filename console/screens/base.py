@@ -14,10 +14,21 @@ from textual.widgets import Footer
 from rolldeck.console.frames.frame import Frame, ViewScope, Where
 from rolldeck.console.navigation import CommandError, History, RowFilter, compile_filter
 from rolldeck.console.widgets.command_line import COMMAND, FILTER, CommandBar
+from rolldeck.console.widgets.plain import PlainLabel
 from rolldeck.console.widgets.status_bar import StatusBar
 from rolldeck.engine.model import ReleaseRef
 
-__all__ = ["ConsoleScreen", "Frame", "ViewScope", "Where"]
+__all__ = ["ConsoleScreen", "Frame", "ViewScope", "Where", "show_outside"]
+
+
+def show_outside(label: PlainLabel, frame: Frame) -> None:
+    """The line that keeps a scoped view honest: what needs a human outside it, and the key to widen."""
+    view = frame.attention_view
+    line = view.outside_line
+    label.display = bool(line)
+    if line:
+        label.update(line)
+        label.set_class(view.outside_urgent, "-urgent")
 
 # Below these sizes the stylesheet rearranges (rolldeck.tcss: ``.-narrow``, ``.-short``): panels
 # stack instead of sitting side by side, the header drops what the badges already say.

@@ -8,8 +8,9 @@ from textual.widget import Widget
 
 from rolldeck.console import format as fmt
 from rolldeck.console.frames.frame import ClusterRow, Frame, Where
+from rolldeck.console.frames.scope import cluster_text
 from rolldeck.console.release_details import unmapped_lines
-from rolldeck.console.screens.base import ConsoleScreen
+from rolldeck.console.screens.base import ConsoleScreen, show_outside
 from rolldeck.console.widgets.column_fit import GridColumn
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
 from rolldeck.console.widgets.plain import PlainLabel, PlainStatic
@@ -86,10 +87,6 @@ def releases_cell(cluster: ClusterState) -> str:
     return cell
 
 
-def cluster_text(cluster: ClusterState, region: str) -> str:
-    return " ".join((cluster.name, region, cluster.health.error, *cluster.health.controllers, *cluster.health.warnings))
-
-
 class ClustersTable(KeyedTable):
     pass
 
@@ -103,6 +100,7 @@ class ClustersScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         yield PlainLabel("clusters", classes="section-title")
+        yield PlainLabel("", id="outside-scope", classes="outside-scope")
         yield ClustersTable(CLUSTER_COLUMNS, id="clusters-table")
         unmapped = PlainStatic("", id="unmapped-list")
         unmapped.display = False  # shown only when some object is listed read-only
@@ -123,6 +121,7 @@ class ClustersScreen(ConsoleScreen):
             if frame.scope.admits_cluster(name) and self.filter_admits(cluster_text(row.cluster, row.region)):
                 rows[name] = cluster_row(row, simulated=frame.state.simulated, stale_after_s=frame.stale_after_s)
         self.query_one(ClustersTable).sync(rows)
+        show_outside(self.query_one("#outside-scope", PlainLabel), frame)
 
     def context_in_view(self) -> str | None:
         if not self._ready:

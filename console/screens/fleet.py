@@ -11,9 +11,9 @@ from textual.widget import Widget
 from rolldeck.console import format as fmt
 from rolldeck.console.commands import Scope, bindings
 from rolldeck.console.release_details import RULE_STYLE, rules_mark
-from rolldeck.console.screens.base import ConsoleScreen, Frame
+from rolldeck.console.screens.base import ConsoleScreen, Frame, show_outside
 from rolldeck.console.verdicts import ReleaseVerdict
-from rolldeck.console.widgets.attention_table import AttentionTable, attention_text
+from rolldeck.console.widgets.attention_table import AttentionTable
 from rolldeck.console.widgets.keyed_table import Row
 from rolldeck.console.widgets.plain import PlainLabel
 from rolldeck.console.widgets.column_fit import GridColumn
@@ -151,6 +151,7 @@ class FleetScreen(ConsoleScreen):
     def compose_body(self) -> ComposeResult:
         yield PlainLabel("needs attention", id="attention-title", classes="section-title")
         yield PlainLabel("nothing needs a human right now", id="attention-empty")
+        yield PlainLabel("", id="outside-scope", classes="outside-scope")
         yield AttentionTable(id="attention-table")
         yield PlainLabel("fleet", id="fleet-title", classes="section-title")
         yield FleetTable(FLEET_COLUMNS, id="fleet-table")
@@ -165,15 +166,14 @@ class FleetScreen(ConsoleScreen):
             return scope.admits(release) and self.filter_admits(release_text(release, region))
 
         self._refs = {row_key(r.ref): r.ref for r in frame.state.releases()}
-        attention = [
-            item
-            for item in frame.attention
-            if scope.admits_cluster(item.cluster) and self.filter_admits(attention_text(item))
-        ]
+        attention = frame.attention_view.shown  # the builder applied the scope and this screen's filter
         queue = self.query_one(AttentionTable)
         queue.show(attention)
         queue.display = bool(attention)
-        self.query_one("#attention-empty").display = not attention
+        empty = self.query_one("#attention-empty", PlainLabel)
+        empty.display = not attention
+        empty.update("nothing needs a human in this view" if frame.attention_view.outside else "nothing needs a human right now")
+        show_outside(self.query_one("#outside-scope", PlainLabel), frame)
         self.query_one("#attention-title", PlainLabel).update(f"needs attention ({len(attention)})")
         table = self.query_one(FleetTable)
         table.sync(fleet_rows(frame.state, region_of=frame.region_of, admits=admits, verdicts=frame.verdicts, tracks=frame.tracks))

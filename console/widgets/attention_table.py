@@ -10,6 +10,7 @@ from rich.text import Text
 from rolldeck.console.attention import AttentionItem, Severity
 from rolldeck.console.commands import Scope, bindings
 from rolldeck.console.widgets.column_fit import GridColumn
+from rolldeck.console.frames.scope import attention_text
 from rolldeck.console.widgets.keyed_table import KeyedTable, Row
 
 # The why is the point of the queue: it shrinks to the room left rather than being cut off, and
@@ -21,6 +22,8 @@ ATTENTION_COLUMNS: tuple[GridColumn, ...] = (
     GridColumn("region", "region", priority=2),
     GridColumn("detail", "why", min_width=40),
 )
+
+__all__ = ["ATTENTION_COLUMNS", "AttentionTable", "attention_row", "attention_text"]
 
 SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow"}
 SEVERITY_MARKS = {Severity.ERROR: "✗", Severity.WARNING: "⚠"}
@@ -35,11 +38,6 @@ def attention_row(item: AttentionItem) -> Row:
         item.region,
         item.detail,
     )
-
-
-def attention_text(item: AttentionItem) -> str:
-    """What a ``/`` filter matches against."""
-    return " ".join((item.kind, item.release.name if item.release else "", item.cluster, item.region, item.detail))
 
 
 class AttentionTable(KeyedTable):

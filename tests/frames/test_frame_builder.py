@@ -116,6 +116,54 @@ class TestVerdictsAndAttention:
         assert (cluster.region, cluster.protected, cluster.read_only) == ("europe", True, False)
 
 
+class TestOutsideTheScope:
+    """A :ctx / :ns scope or a / filter never hides what needs a human: it is counted outside the view."""
+
+    DEGRADED = canary_release(10, ref=ReleaseRef("prod-us-east-1", "cart"), region="us-east-1", phase=Phase.DEGRADED, message="pods crash")
+    WAITING = blue_green_release(paused=True)  # prod-eu-west-1/search
+
+    def test_a_context_scope_counts_the_emergency_in_another_context(self) -> None:
+        frame = builder().build(fleet(self.WAITING, self.DEGRADED), Viewpoint(), ViewScope(context="prod-eu-west-1"))
+        view = frame.attention_view
+        assert [item.release for item in view.shown] == [self.WAITING.ref]
+        assert [(item.kind, item.release) for item in view.outside] == [("DEGRADED", self.DEGRADED.ref)]
+        assert view.outside_urgent
+        assert view.outside_line == "+1 degraded outside this view — press w to widen"
+
+    def test_a_filter_counts_what_it_hides_worst_first(self) -> None:
+        frame = builder().build(fleet(self.WAITING, self.DEGRADED), Viewpoint(filter="nothing-matches-this"))
+        assert frame.attention_view.shown == ()
+        assert frame.attention_view.outside_line == "+1 degraded, +1 waiting outside this view — press w to widen"
+        inverted = builder().build(fleet(self.WAITING, self.DEGRADED), Viewpoint(filter="!cart")).attention_view
+        assert [i.kind for i in inverted.shown] == ["WAITING"] and inverted.outside_urgent  # the hidden one is degraded
+
+    def test_a_namespace_scope_hides_releases_but_not_a_cluster_that_is_down(self) -> None:
+        other_ns = replace(self.DEGRADED, namespace="billing")
+        state = fleet(self.WAITING, other_ns)
+        frame = builder().build(state, Viewpoint(), ViewScope(namespace="shop"))
+        assert [item.release for item in frame.attention_view.outside] == [other_ns.ref]
+        down = replace(state, regions=tuple(
+            replace(region, clusters=tuple(replace(c, health=ClusterHealth(reachable=False, error="connection refused")) for c in region.clusters))
+            for region in state.regions
+        ))
+        scoped = builder().build(down, Viewpoint(), ViewScope(namespace="shop")).attention_view
+        assert {item.kind for item in scoped.shown} >= {"UNREACHABLE"}  # a cluster outage concerns every namespace
+
+    def test_the_clusters_view_filters_by_its_own_rows(self) -> None:
+        frame = builder().build(fleet(self.WAITING, self.DEGRADED), Viewpoint(Where.CLUSTERS, filter="us-east"))
+        assert [item.cluster for item in frame.attention_view.shown] == ["prod-us-east-1"]
+        assert [item.cluster for item in frame.attention_view.outside] == ["prod-eu-west-1"]
+
+    def test_nothing_outside_says_nothing(self) -> None:
+        frame = builder().build(fleet(self.WAITING, self.DEGRADED))
+        assert len(frame.attention_view.shown) == 2 and frame.attention_view.outside_line == ""
+
+    def test_the_widen_key_follows_the_keymap(self) -> None:
+        config = ConsoleConfig(protected=[], keys={"widen": "W"})
+        frame = builder(config=config).build(fleet(self.DEGRADED), Viewpoint(), ViewScope(context="prod-eu-west-1"))
+        assert frame.attention_view.outside_line.endswith("press W to widen")
+
+
 class TestStepCountdowns:
     def test_a_timed_step_counts_down_from_when_the_backend_says_it_began(self) -> None:
         release = canary_release(10, steps=(WeightStep(10), PauseStep(60.0), WeightStep(50)), step=1, step_started=40.0)
