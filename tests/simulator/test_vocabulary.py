@@ -82,7 +82,7 @@ async def test_mirroring_is_decided_by_the_routers_capability(tmp_path):
     backend = SimulatorBackend(scenario(router="HTTPRoute", owner="unmanaged"), paused=True)
     operator = Operator(backend, AuditLog(None, lambda: 0.0))
     refusal = operator.plan(Action(ActionKind.SET_MIRROR, APP, percent=5)).refusal
-    assert refusal is not None and "this is Gateway API HTTPRoute" in refusal
+    assert refusal is not None and "routed by Gateway API HTTPRoute, which cannot mirror" in refusal
     assert operator.plan(Action(ActionKind.SET_WEIGHT, APP, weight=20)).ok  # weights it does take
 
 
