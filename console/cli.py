@@ -19,8 +19,10 @@ from rolldeck.simulator.durations import parse_duration
 from rolldeck.simulator.scenario import ScenarioError
 
 if TYPE_CHECKING:
-    from rolldeck.console.config import ConfigChecks, ConsoleConfig
+    from rolldeck.console.config import ConfigChecks, ConsoleConfig, MetricsRuleConfig
     from rolldeck.engine.documents import Problem
+    from rolldeck.engine.kube.signals import TargetedSignals
+    from rolldeck.engine.metrics import MetricsTarget
 
 
 def default_audit_path() -> Path:
@@ -267,13 +269,13 @@ def live_config_problems(config: ConsoleConfig, env: Mapping[str, str] | None = 
         prometheus_endpoint(metrics.prometheus)
     except ValueError as error:  # the message never repeats the URL (it may hold a password)
         problems.append(Problem(("metrics", "prometheus"), f"metrics.prometheus: {error}"))
-    env = os.environ if env is None else env
-    if metrics.token_env and not env.get(metrics.token_env):
+    environ: Mapping[str, str] = os.environ if env is None else env
+    if metrics.token_env and not environ.get(metrics.token_env):
         problems.append(Problem(("metrics", "token_env"), f"metrics.token_env: environment variable {metrics.token_env} is not set"))
     return problems
 
 
-def live_signals(config, env: Mapping[str, str] | None = None):
+def live_signals(config: ConsoleConfig, env: Mapping[str, str] | None = None) -> tuple[TargetedSignals[MetricsTarget] | None, str]:
     """The live metrics source from the config's ``metrics`` section: (source or None, problem or "")."""
     metrics = config.metrics
     if metrics.prometheus is None:
@@ -282,14 +284,14 @@ def live_signals(config, env: Mapping[str, str] | None = None):
     from rolldeck.engine.kube.signals import TargetedSignals
     from rolldeck.engine.metrics import BearerToken, PrometheusSource
 
-    env = os.environ if env is None else env
-    problems = live_config_problems(config, env)
+    environ: Mapping[str, str] = os.environ if env is None else env
+    problems = live_config_problems(config, environ)
     if problems:
         return None, f"config {problems[0].message}"
-    auth = BearerToken(env[metrics.token_env]) if metrics.token_env else None
+    auth = BearerToken(environ[metrics.token_env]) if metrics.token_env else None
     slo_s = config.slo.latency_ms / 1000.0
 
-    def rule(spec) -> MetricsRule:
+    def rule(spec: MetricsRuleConfig) -> MetricsRule:
         default = ISTIO_SELECTOR if spec.templates == "istio" else APP_SELECTOR
         return MetricsRule(spec.templates, dict(spec.selector or default), spec.window_s, slo_s, dict(spec.params))
 

@@ -467,8 +467,10 @@ class Autopilot:
             self._event(now, track, "done", "watch passed: the old slot is released after its scale-down delay")
 
     # --- acting through the operator --------------------------------------------------------------------------
-    async def _act(self, track: _Track, kind: ActionKind, now: float, evidence: str, **kw) -> bool:
-        plan = self.operator.plan(Action(kind, track.ref, **kw))
+    async def _act(
+        self, track: _Track, kind: ActionKind, now: float, evidence: str, *, weight: int | None = None, slot: str | None = None
+    ) -> bool:
+        plan = self.operator.plan(Action(kind, track.ref, weight=weight, slot=slot))
         if not plan.ok:
             track.message = plan.refusal or "refused"
             return False

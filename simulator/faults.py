@@ -5,13 +5,16 @@ plane and the pod lifecycle read them. Names follow Chaos Mesh / Litmus / AWS FI
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import simpy
 
 from rolldeck.engine.model import Role
 from rolldeck.simulator import scenario as sc
 from rolldeck.simulator.pods import PodState
+
+Undo = Callable[[], None]
 
 if TYPE_CHECKING:
     from rolldeck.simulator.state import ReleaseSim, VersionSim
@@ -23,7 +26,7 @@ def schedule_faults(env: simpy.Environment, scenario: sc.Scenario, world: World)
         env.process(_run_fault(env, index, fault, world))
 
 
-def _releases(fault, world: World) -> list[ReleaseSim]:
+def _releases(fault: sc.FaultBase, world: World) -> list[ReleaseSim]:
     target = fault.target
     region_of = {c.name: c.region for c in world.scenario.clusters}
     return [
@@ -35,7 +38,7 @@ def _releases(fault, world: World) -> list[ReleaseSim]:
     ]
 
 
-def _versions(fault, world: World, default: str | None = None) -> list[VersionSim]:
+def _versions(fault: sc.FaultBase, world: World, default: str | None = None) -> list[VersionSim]:
     wanted = default if default and "version" not in fault.target.model_fields_set else fault.target.version
     chosen: list[VersionSim] = []
     for release in _releases(fault, world):
@@ -47,7 +50,7 @@ def _versions(fault, world: World, default: str | None = None) -> list[VersionSi
     return chosen
 
 
-def _run_fault(env: simpy.Environment, index: int, fault, world: World):
+def _run_fault(env: simpy.Environment, index: int, fault: sc.FaultBase, world: World) -> Generator[simpy.Event, Any, None]:
     yield env.timeout(fault.at)
     undo = _apply(index, fault, world)
     world.invalidate()
@@ -58,7 +61,7 @@ def _run_fault(env: simpy.Environment, index: int, fault, world: World):
     world.invalidate()
 
 
-def _set(objects, attribute: str, on, off):
+def _set(objects: Sequence[object], attribute: str, on: object, off: object) -> Undo:
     for obj in objects:
         setattr(obj, attribute, on)
 
@@ -69,15 +72,17 @@ def _set(objects, attribute: str, on, off):
     return undo
 
 
-def _apply(index: int, fault, world: World):  # noqa: C901 - one branch per fault type, flat on purpose
+def _apply(index: int, fault: sc.FaultBase, world: World) -> Undo | None:  # noqa: C901 - one branch per fault type, flat on purpose
     """Switch the fault on; return how to switch it off (None when it cannot be undone)."""
     now = world.now
     if isinstance(fault, sc.ErrorRateFault):
         return _set(_versions(fault, world), "error_rate_override", fault.params.error_rate, None)
     if isinstance(fault, sc.LatencyFault):
         versions = _versions(fault, world)
-        _set(versions, "latency_factor", fault.params.factor, 1.0)
-        return _set(versions, "latency_add_s", fault.params.add_ms / 1000.0, 0.0)
+        return _all(
+            _set(versions, "latency_factor", fault.params.factor, 1.0),
+            _set(versions, "latency_add_s", fault.params.add_ms / 1000.0, 0.0),
+        )
     if isinstance(fault, sc.TrafficSpikeFault):
         return _set(_releases(fault, world), "rate_factor", fault.params.factor, 1.0)
     if isinstance(fault, sc.MetricsOutageFault):
@@ -86,30 +91,27 @@ def _apply(index: int, fault, world: World):  # noqa: C901 - one branch per faul
         return _set(_versions(fault, world, default="all"), "latency_add_s", fault.params.add_ms / 1000.0, 0.0)
     if isinstance(fault, sc.DependencyLossFault):
         versions = _versions(fault, world, default="all")
-        _set(versions, "dependency_timeout_s", fault.params.timeout_ms / 1000.0, 0.0)
-        return _set(versions, "timeout_rate", fault.params.failure_rate, 0.0)
+        return _all(
+            _set(versions, "dependency_timeout_s", fault.params.timeout_ms / 1000.0, 0.0),
+            _set(versions, "timeout_rate", fault.params.failure_rate, 0.0),
+        )
     if isinstance(fault, sc.DnsFailureFault):
         return _set(_versions(fault, world, default="all"), "fast_error_rate", fault.params.error_rate, 0.0)
     if isinstance(fault, sc.CertificateExpiryFault):
         return _set(_versions(fault, world, default="all"), "fast_error_rate", fault.params.error_rate, 0.0)
     if isinstance(fault, sc.ColdStartFault):
         versions = _versions(fault, world)
-        _set(versions, "cold_decay_s", fault.params.decay, 120.0)
-        return _set(versions, "cold_factor", fault.params.factor, 1.0)
+        return _all(_set(versions, "cold_decay_s", fault.params.decay, 120.0), _set(versions, "cold_factor", fault.params.factor, 1.0))
     if isinstance(fault, sc.PropagationDelayFault):
         return _set(_releases(fault, world), "propagation_override", fault.params.delay, None)
     if isinstance(fault, sc.MemoryLeakFault):
         versions = _versions(fault, world)
         for version in versions:
             version.leak_since = now
-        undo = _set(versions, "leak_mb_per_s", fault.params.mb_per_min / 60.0, 0.0)
-        _wake(world, versions)
-        return lambda: (undo(), _wake(world, versions))
+        return _woken(world, versions, _set(versions, "leak_mb_per_s", fault.params.mb_per_min / 60.0, 0.0))
     if isinstance(fault, sc.CrashLoopFault):
         versions = _versions(fault, world)
-        undo = _set(versions, "crash_looping", True, False)
-        _wake(world, versions)
-        return lambda: (undo(), _wake(world, versions))
+        return _woken(world, versions, _set(versions, "crash_looping", True, False))
     if isinstance(fault, sc.PodKillFault):
         rng = world.rng(f"faults/{index}/pod_kill")
         for version in _versions(fault, world):
@@ -137,18 +139,21 @@ def _apply(index: int, fault, world: World):  # noqa: C901 - one branch per faul
         return _region_outage(fault, world)
     if isinstance(fault, sc.FlagPathFault):
         paths = [f for r in _releases(fault, world) if (f := r.flag(fault.params.flag)) is not None]
-        undo_rate = _set(paths, "error_rate", fault.params.error_rate, None)
-        undo_latency = _set(paths, "latency_add_s", fault.params.add_ms / 1000.0, 0.0)
-        return lambda: (undo_rate(), undo_latency())
+        return _all(_set(paths, "error_rate", fault.params.error_rate, None), _set(paths, "latency_add_s", fault.params.add_ms / 1000.0, 0.0))
     if isinstance(fault, sc.ApiUnavailableFault):
         clusters = {r.ref.cluster for r in _releases(fault, world)} | ({fault.target.cluster} if fault.target.cluster else set())
         for cluster in clusters:
             world.api_down(cluster)
-        return lambda: [world.api_up(cluster) for cluster in clusters]
+
+        def undo_outage() -> None:
+            for cluster in clusters:
+                world.api_up(cluster)
+
+        return undo_outage
     raise AssertionError(f"unhandled fault type {fault.type}")
 
 
-def _node(fault, world: World) -> int:
+def _node(fault: sc.FaultBase, world: World) -> int:
     """The node a node-level fault hits: target.node, or where the targeted version's first pod runs."""
     if fault.target.node is not None:
         return fault.target.node
@@ -158,12 +163,33 @@ def _node(fault, world: World) -> int:
     return 0
 
 
+def _all(*undos: Undo) -> Undo:
+    """One undo for a fault that switched several conditions: every one of them goes back."""
+
+    def undo_all() -> None:
+        for undo in undos:
+            undo()
+
+    return undo_all
+
+
+def _woken(world: World, versions: list[VersionSim], undo: Undo) -> Undo:
+    """Pod conditions take effect at the pods' next event: wake them now, and again when undone."""
+    _wake(world, versions)
+
+    def undo_and_wake() -> None:
+        undo()
+        _wake(world, versions)
+
+    return undo_and_wake
+
+
 def _wake(world: World, versions: list[VersionSim]) -> None:
     for version in versions:
         world.pods.wake(version)
 
 
-def _region_outage(fault, world: World):
+def _region_outage(fault: sc.RegionOutageFault, world: World) -> Undo:
     """The region loses its capacity; with fail-over the global load balancer moves its users to the
     same application in the surviving regions, in proportion to their normal share."""
     down = _releases(fault, world)

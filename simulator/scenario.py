@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, model_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
@@ -269,68 +269,37 @@ class NoParams(Strict):
     pass
 
 
-class ErrorRateFault(Strict):
-    type: Literal["error_rate"]
+class FaultBase(Strict):
+    """What every fault has: its ``type`` tag, the timeline (``at``, ``until``) and its target."""
+
+    type: str  # each fault narrows it to its own Literal tag: the union's discriminator
     at: Duration
     until: Duration | None = None
     target: FaultTarget
+
+
+class ErrorRateFault(FaultBase):
+    type: Literal["error_rate"]
     params: ErrorRateParams
 
 
-class LatencyFault(Strict):
+class LatencyFault(FaultBase):
     type: Literal["latency"]
-    at: Duration
-    until: Duration | None = None
-    target: FaultTarget
     params: LatencyParams
 
 
-class TrafficSpikeFault(Strict):
+class TrafficSpikeFault(FaultBase):
     """Arrivals × factor for every version of the targeted releases (a flash crowd, a retry storm)."""
 
     type: Literal["traffic_spike"]
-    at: Duration
-    until: Duration | None = None
-    target: FaultTarget
     params: TrafficSpikeParams
 
 
-class MetricsOutageFault(Strict):
+class MetricsOutageFault(FaultBase):
     """The metrics provider stops answering for the targeted releases: signals go missing, not zero."""
 
     type: Literal["metrics_outage"]
-    at: Duration
-    until: Duration | None = None
-    target: FaultTarget
     params: NoParams = NoParams()
-
-
-def _fault(name: str, params_model: type[BaseModel], doc: str) -> type[BaseModel]:
-    """A fault class: the shared timeline and target keys plus its own params."""
-    return type(
-        name,
-        (Strict,),
-        {
-            "__doc__": doc,
-            "__annotations__": {
-                "type": Literal[_snake(name)],  # type: ignore[valid-type]  # a Literal built per fault class at import
-                "at": Duration,
-                "until": Duration | None,
-                "target": FaultTarget,
-                "params": params_model,
-            },
-            "until": None,
-            **({"params": params_model()} if _all_optional(params_model) else {}),
-        },
-    )
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Fault")).lower()
-
-
-def _all_optional(model: type[BaseModel]) -> bool:
-    return all(not f.is_required() for f in model.model_fields.values())
 
 
 class MemoryLeakParams(Strict):
@@ -377,28 +346,98 @@ class FlagPathParams(Strict):
     add_ms: Annotated[float, Field(ge=0)] = 0.0
 
 
-MemoryLeakFault = _fault("MemoryLeakFault", MemoryLeakParams, "Working set grows until the pod is OOM-killed.")
-CrashLoopFault = _fault("CrashLoopFault", NoParams, "Containers exit at start; kubelet backs off 10 s → 5 min.")
-PodKillFault = _fault("PodKillFault", PodKillParams, "Delete pods; their replacements start from scratch.")
-NodeDrainFault = _fault("NodeDrainFault", NoParams, "Evict every pod on one node (target.node).")
-NoisyNeighbourFault = _fault("NoisyNeighbourFault", NoisyNeighbourParams, "Pods on one node serve slower.")
-DependencySlowdownFault = _fault("DependencySlowdownFault", DependencySlowdownParams, "A shared dependency adds latency to every version.")
-DependencyLossFault = _fault("DependencyLossFault", DependencyLossParams, "Calls to a dependency hang until a timeout.")
-DnsFailureFault = _fault("DnsFailureFault", FastErrorParams, "Name resolution fails: fast 503s (all versions or the candidate only).")
-CertificateExpiryFault = _fault("CertificateExpiryFault", FastErrorParams, "A dependency's certificate expired: TLS fails for every version.")
-RegionOutageFault = _fault("RegionOutageFault", RegionOutageParams, "A region loses all capacity.")
-ColdStartFault = _fault("ColdStartFault", ColdStartParams, "Service time × factor, decaying, after the version starts taking traffic.")
-PropagationDelayFault = _fault("PropagationDelayFault", DelayParams, "Route and selector changes take this long to reach the data plane.")
-ApiUnavailableFault = _fault("ApiUnavailableFault", NoParams, "The cluster's API server stops answering: its state goes stale.")
-FlagPathFault = _fault("FlagPathFault", FlagPathParams, "A flag's treatment path misbehaves: only the flag's cohort sees it.")
+class MemoryLeakFault(FaultBase):
+    """Working set grows until the pod is OOM-killed."""
 
-FAULT_TYPES = (
-    ErrorRateFault, LatencyFault, TrafficSpikeFault, MetricsOutageFault, MemoryLeakFault, CrashLoopFault,
-    PodKillFault, NodeDrainFault, NoisyNeighbourFault, DependencySlowdownFault, DependencyLossFault,
-    DnsFailureFault, CertificateExpiryFault, RegionOutageFault, ColdStartFault, PropagationDelayFault,
-    ApiUnavailableFault, FlagPathFault,
-)
-Fault = Annotated[Union[FAULT_TYPES], Field(discriminator="type")]  # type: ignore[valid-type]  # the union is built from FAULT_TYPES at import
+    type: Literal["memory_leak"]
+    params: MemoryLeakParams
+
+class CrashLoopFault(FaultBase):
+    """Containers exit at start; kubelet backs off 10 s → 5 min."""
+
+    type: Literal["crash_loop"]
+    params: NoParams = NoParams()
+
+class PodKillFault(FaultBase):
+    """Delete pods; their replacements start from scratch."""
+
+    type: Literal["pod_kill"]
+    params: PodKillParams = PodKillParams()
+
+class NodeDrainFault(FaultBase):
+    """Evict every pod on one node (target.node)."""
+
+    type: Literal["node_drain"]
+    params: NoParams = NoParams()
+
+class NoisyNeighbourFault(FaultBase):
+    """Pods on one node serve slower."""
+
+    type: Literal["noisy_neighbour"]
+    params: NoisyNeighbourParams = NoisyNeighbourParams()
+
+class DependencySlowdownFault(FaultBase):
+    """A shared dependency adds latency to every version."""
+
+    type: Literal["dependency_slowdown"]
+    params: DependencySlowdownParams
+
+class DependencyLossFault(FaultBase):
+    """Calls to a dependency hang until a timeout."""
+
+    type: Literal["dependency_loss"]
+    params: DependencyLossParams = DependencyLossParams()
+
+class DnsFailureFault(FaultBase):
+    """Name resolution fails: fast 503s (all versions or the candidate only)."""
+
+    type: Literal["dns_failure"]
+    params: FastErrorParams = FastErrorParams()
+
+class CertificateExpiryFault(FaultBase):
+    """A dependency's certificate expired: TLS fails for every version."""
+
+    type: Literal["certificate_expiry"]
+    params: FastErrorParams = FastErrorParams()
+
+class RegionOutageFault(FaultBase):
+    """A region loses all capacity."""
+
+    type: Literal["region_outage"]
+    params: RegionOutageParams = RegionOutageParams()
+
+class ColdStartFault(FaultBase):
+    """Service time × factor, decaying, after the version starts taking traffic."""
+
+    type: Literal["cold_start"]
+    params: ColdStartParams = ColdStartParams()
+
+class PropagationDelayFault(FaultBase):
+    """Route and selector changes take this long to reach the data plane."""
+
+    type: Literal["propagation_delay"]
+    params: DelayParams
+
+class ApiUnavailableFault(FaultBase):
+    """The cluster's API server stops answering: its state goes stale."""
+
+    type: Literal["api_unavailable"]
+    params: NoParams = NoParams()
+
+class FlagPathFault(FaultBase):
+    """A flag's treatment path misbehaves: only the flag's cohort sees it."""
+
+    type: Literal["flag_path"]
+    params: FlagPathParams
+
+Fault = Annotated[
+    ErrorRateFault | LatencyFault | TrafficSpikeFault | MetricsOutageFault | MemoryLeakFault | CrashLoopFault
+    | PodKillFault | NodeDrainFault | NoisyNeighbourFault | DependencySlowdownFault | DependencyLossFault
+    | DnsFailureFault | CertificateExpiryFault | RegionOutageFault | ColdStartFault | PropagationDelayFault
+    | ApiUnavailableFault | FlagPathFault,
+    Field(discriminator="type"),
+]
+FAULT_TYPES: tuple[type[FaultBase], ...] = get_args(get_args(Fault)[0])
 
 
 class AutopilotStep(Strict):
@@ -499,7 +538,7 @@ def load_scenario_file(path: Path) -> Scenario:
     return load_scenario_text(documents.read(path, error=ScenarioError), str(path))
 
 
-_FAULT_TAGS = {cls.model_fields["type"].annotation.__args__[0] for cls in FAULT_TYPES}
+_FAULT_TAGS: set[str] = {get_args(cls.model_fields["type"].annotation)[0] for cls in FAULT_TYPES}
 
 
 def _problem(item: ErrorDetails) -> Problem:
@@ -539,10 +578,10 @@ def _check_references(scenario: Scenario) -> list[Problem]:
             problems.append(Problem(("releases", index, "steps"), f"{where}.steps: only canary releases have weight steps"))
         problems.extend(_router_problems(release, index))
         problems.extend(_owner_problems(release, index))
-        keys = [f.key for f in release.flags]
-        for f_index, key in enumerate(keys):
-            if key in keys[:f_index]:
-                problems.append(Problem(("releases", index, "flags", f_index, "key"), f"{where}.flags.{f_index}.key: duplicate flag {key!r}"))
+        flag_keys = [f.key for f in release.flags]
+        for f_index, flag_key in enumerate(flag_keys):
+            if flag_key in flag_keys[:f_index]:
+                problems.append(Problem(("releases", index, "flags", f_index, "key"), f"{where}.flags.{f_index}.key: duplicate flag {flag_key!r}"))
         if not any(math.isclose(b, release.slo.latency_threshold_s) for b in scenario.latency_buckets_s):
             problems.append(Problem(("releases", index, "slo", "latency_threshold_s"), f"{where}.slo.latency_threshold_s: {release.slo.latency_threshold_s}s is not one of latency_buckets_s"))
     if scenario.latency_buckets_s != sorted(set(scenario.latency_buckets_s)):
@@ -581,9 +620,9 @@ def _check_references(scenario: Scenario) -> list[Problem]:
             if Strategy.BLUE_GREEN in strategies and plan.steps:
                 problems.append(Problem(("autopilot", "plans", index, "steps"), f"{where}.steps: blue-green plans have no weight steps (use watch)"))
             for p_index, phase in enumerate(plan.phases):
-                for c_index, cluster in enumerate(phase.clusters):
-                    if cluster not in {r.cluster for r in releases}:
-                        problems.append(Problem(("autopilot", "plans", index, "phases", p_index, "clusters", c_index), f"{where}.phases.{p_index}.clusters.{c_index}: {plan.release!r} does not run in {cluster!r}"))
+                for c_index, phase_cluster in enumerate(phase.clusters):
+                    if phase_cluster not in {r.cluster for r in releases}:
+                        problems.append(Problem(("autopilot", "plans", index, "phases", p_index, "clusters", c_index), f"{where}.phases.{p_index}.clusters.{c_index}: {plan.release!r} does not run in {phase_cluster!r}"))
     return problems
 
 

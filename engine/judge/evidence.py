@@ -187,7 +187,7 @@ class ReleaseEvidence:
 
         Several callers may share one judge (the autopilot and the console, through the bake tracker):
         a look at or before the last one is somebody's older snapshot, and changes nothing."""
-        if self._last_look is not None and isinstance(now, int | float) and now <= self._last_look:
+        if self._last_look is not None and _is_finite_time(now) and now <= self._last_look:
             return self.judgement
         try:
             self.judgement = self._observe(now, totals)
@@ -200,7 +200,7 @@ class ReleaseEvidence:
         return self.observe(now, {release.region: observed_versions(release)})
 
     def _observe(self, now: float, totals: Mapping[str, tuple[Observed, Observed]]) -> Judgement:
-        if not isinstance(now, int | float) or not math.isfinite(now):
+        if not _is_finite_time(now):
             raise ValueError(f"look time is {now!r}")
         for name in totals:
             if name not in self._regions:
@@ -217,6 +217,11 @@ class ReleaseEvidence:
         n = round(float(smallest.canary.requests or 0)) if smallest.canary else 0
         needed = max((r.needed for r in regions), default=0) or self.cfg.evidence_needed
         return Judgement(verdict, regions, shown.evidence, n, needed)
+
+
+def _is_finite_time(now: object) -> bool:
+    """Typed as float, but the judge is total over its inputs: a look time from a bad backend may be anything."""
+    return isinstance(now, int | float) and not isinstance(now, bool) and math.isfinite(now)
 
 
 def observed_versions(release: ReleaseState) -> tuple[Observed, Observed]:

@@ -9,7 +9,7 @@ Polling a metrics store is fine; polling the API server is not (the watch caches
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Protocol, runtime_checkable
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from rolldeck.engine.model import ReleaseState, Signals
 
@@ -21,14 +21,19 @@ class ReleaseSignals(Protocol):
         ...
 
 
-class _Fetches(Protocol):
-    async def fetch(self, target: object) -> Mapping[str, Signals] | object: ...
+# What a source is asked for (``MetricsTarget`` for Prometheus): the source and ``target_for`` agree on it.
+TargetT = TypeVar("TargetT")
+TargetT_contra = TypeVar("TargetT_contra", contravariant=True)
 
 
-class TargetedSignals:
+class _Fetches(Protocol[TargetT_contra]):
+    async def fetch(self, target: TargetT_contra) -> Mapping[str, Signals] | object: ...
+
+
+class TargetedSignals(Generic[TargetT]):
     """``ReleaseSignals`` over an ``engine.metrics.SignalsSource``: release → ``MetricsTarget`` → fetch."""
 
-    def __init__(self, source: _Fetches, target_for: Callable[[ReleaseState], object | None]) -> None:
+    def __init__(self, source: _Fetches[TargetT], target_for: Callable[[ReleaseState], TargetT | None]) -> None:
         self.source = source
         self.target_for = target_for
 

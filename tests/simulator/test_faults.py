@@ -227,3 +227,39 @@ async def test_shadow_traffic_loads_the_shared_dependency_and_slows_stable_until
     alone = release_at(b, "prod-eu-west-1", "recommendations", 240).version("stable").signals
     # 600 rps on a dependency of 800 (ρ 0.75: 32 ms a call) vs 300 rps (ρ 0.375: 13 ms)
     assert mirrored.quantile(0.5) > alone.quantile(0.5) + 0.012
+
+
+# Every condition a version-level fault switches on goes back when the fault ends (``until``).
+_ENDING_FAULTS = {
+    "latency": {"add_ms": 80, "factor": 4.0},
+    "dependency_loss": {"failure_rate": 0.5, "timeout_ms": 900},
+    "cold_start": {"factor": 5.0, "decay": "30s"},
+    "error_rate": {"error_rate": 0.2},
+    "dns_failure": {"error_rate": 0.5},
+    "memory_leak": {"mb_per_min": 30},
+    "crash_loop": {},
+}
+_CONDITIONS = (
+    "error_rate_override", "latency_add_s", "latency_factor", "fast_error_rate", "timeout_rate",
+    "dependency_timeout_s", "crash_looping", "leak_mb_per_s", "cold_factor", "cold_decay_s",
+)
+
+
+@pytest.mark.parametrize("fault_type", sorted(_ENDING_FAULTS))
+def test_a_fault_with_until_switches_every_condition_it_set_back_off(fault_type):
+    import dataclasses
+
+    from pydantic import TypeAdapter
+
+    from rolldeck.simulator.scenario import Fault
+    from rolldeck.simulator.state import VersionSim
+
+    target = {"release": "checkout", "version": "candidate"}
+    fault = {"at": "1m", "until": "3m", "type": fault_type, "target": target, "params": _ENDING_FAULTS[fault_type]}
+    b = backend("canary-5xx", faults=[TypeAdapter(Fault).validate_python(fault)])
+    defaults = {f.name: f.default for f in dataclasses.fields(VersionSim) if f.name in _CONDITIONS}
+    canary = b.world.release(ReleaseRef("prod-eu-west-1", "checkout")).version("canary")
+    b.run_until(120)
+    assert {k: getattr(canary, k) for k in _CONDITIONS} != defaults  # the fault is on
+    b.run_until(240)
+    assert {k: getattr(canary, k) for k in _CONDITIONS} == defaults
