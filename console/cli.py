@@ -15,9 +15,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rolldeck.simulator.durations import parse_duration
-from rolldeck.simulator.scenario import ScenarioError
-
 if TYPE_CHECKING:
     from rolldeck.console.config import ConfigChecks, ConsoleConfig, MetricsRuleConfig
     from rolldeck.engine.documents import Problem
@@ -118,6 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: `rolldeck --help` should not pay for building the scenario models.
+    from rolldeck.simulator.scenario import ScenarioError
+
     try:
         if args.command is None:
             from rolldeck.simulator.library import DEFAULT_SCENARIO
@@ -304,7 +304,7 @@ def live_signals(config: ConsoleConfig, env: Mapping[str, str] | None = None) ->
 
 
 def _check(files: list[Path]) -> int:
-    from rolldeck.simulator.scenario import load_scenario_file
+    from rolldeck.simulator.scenario import ScenarioError, load_scenario_file
 
     problems: list[str] = []
     for path in files:
@@ -343,6 +343,7 @@ def report_problem(path: Path | None) -> str | None:
 
 def _drill(args: argparse.Namespace) -> int:
     from rolldeck.simulator.drill import load_actions, run_drill, write_report
+    from rolldeck.simulator.durations import parse_duration
     from rolldeck.simulator.library import load_scenario
 
     scenario = load_scenario(args.scenario)

@@ -13,7 +13,7 @@ ROOT = Path(__file__).parents[1]
 
 def rolldeck(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "console", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+        [sys.executable, "-m", "rolldeck.console", *args], capture_output=True, text=True, cwd=cwd, timeout=120
     )
 
 
@@ -120,7 +120,21 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
     os.close(read_end)
     with os.fdopen(write_end, "wb") as stdout:
         result = subprocess.run(
-            [sys.executable, "-m", "console", "drill", "canary-5xx", "--headless", "--until", "1m"],
+            [sys.executable, "-m", "rolldeck.console", "drill", "canary-5xx", "--headless", "--until", "1m"],
             stdout=stdout, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=120,
         )
     assert result.stderr == "" and result.returncode == 141
+
+
+def test_help_loads_no_models_ui_or_numerics():
+    """`rolldeck --help` answers from argparse alone: the heavy imports wait for a command that needs them."""
+    probe = (
+        "import sys\n"
+        "from rolldeck.console.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = ('pydantic', 'numpy', 'scipy', 'simpy', 'textual', 'yaml', 'kubernetes_asyncio', 'httpx')\n"
+        "print(' '.join(sorted(m for m in heavy if m in sys.modules)) or 'none', file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert "usage: rolldeck" in result.stdout
+    assert result.stderr.strip() == "none"

@@ -95,7 +95,7 @@ class TestCli:
     def rolldeck(self, *args: str, config: Path) -> subprocess.CompletedProcess[str]:
         env = {"ROLLDECK_CONFIG": str(config), "PATH": "/usr/bin:/bin", "HOME": str(config.parent)}
         return subprocess.run(
-            [sys.executable, "-m", "console", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
+            [sys.executable, "-m", "rolldeck.console", *args], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
         )
 
     def test_config_path_prints_the_path(self, tmp_path: Path) -> None:
