@@ -12,8 +12,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.special import gammaln, pdtr
-from scipy import special
 
 GAMMA = 1.02
 LOG_MIN_S = 1e-4  # 0.1 ms
@@ -53,12 +51,25 @@ def erlang_c(offered: float, servers: int) -> float:
         for k in range(1, servers + 1):
             blocking = a * blocking / (k + a * blocking)
     else:
-        # Pooled queues (least-request over many pods): B = pmf(c; a) / cdf(c; a) in closed form,
-        # O(1) instead of a loop over hundreds of servers every tick.
-        log_pmf = servers * math.log(a) - a - gammaln(servers + 1) if a > 0 else -math.inf
-        cdf = pdtr(servers, a)
-        blocking = math.exp(log_pmf) / cdf if cdf > 0 else 1.0
+        blocking = _erlang_b_pooled(a, servers)
     return blocking / (1.0 - rho * (1.0 - blocking))
+
+
+def _erlang_b_pooled(a: float, servers: int) -> float:
+    """Erlang B for pooled queues (least-request over many pods): B = pmf(c; a) / cdf(c; a) in closed
+    form, O(1) instead of a loop over hundreds of servers every tick.
+
+    scipy's Poisson CDF is imported here, on the first pooled queue, not with the module: a fleet of
+    small queues (the default scenario) never pays for loading scipy at start-up."""
+    from scipy.special import pdtr
+
+    log_pmf = servers * math.log(a) - a - math.lgamma(servers + 1) if a > 0 else -math.inf
+    cdf = float(pdtr(servers, a))
+    return math.exp(log_pmf) / cdf if cdf > 0 else 1.0
+
+
+# Φ, the standard normal CDF, on arrays: numpy has no erf, and this runs once per cached wait shape.
+_normal_cdf = np.frompyfunc(lambda x: 0.5 * math.erfc(-x / math.sqrt(2.0)), 1, 1)
 
 
 def draw_service_times(rng: np.random.Generator, k: int, components) -> np.ndarray:
@@ -119,7 +130,7 @@ def wait_shape(components: tuple, servers: int) -> tuple[float, float]:
             mu = math.log(c.mean_s) - sigma * sigma / 2.0
             with np.errstate(divide="ignore"):
                 d1 = (mu + sigma * sigma - np.log(t)) / sigma
-            excess += c.weight * (c.mean_s * special.ndtr(d1) - t * special.ndtr(d1 - sigma))
+            excess += c.weight * (c.mean_s * _normal_cdf(d1).astype(float) - t * _normal_cdf(d1 - sigma).astype(float))
     survival = np.clip(excess / m1, 0.0, 1.0) ** servers
     expected_min = float(np.sum((survival[1:] + survival[:-1]) / 2.0 * np.diff(t)))
     return ratio, expected_min / (residual_mean / servers)

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import chdtri, fdtri
+
+from rolldeck.engine.judge.quantiles import chi2_1_upper, f_1_quantile
 
 # Alternatives as multiples of the null's boundary (rate for the absolute test, ratio for the
 # relative one), weighted equally: the mixture costs log(8) ≈ 2.1 nats against the best of them.
@@ -104,7 +105,7 @@ class Dispersion:
 
 @lru_cache(maxsize=512)
 def _small_sample(df: int, alpha: float) -> float:
-    return max(1.0, float(fdtri(1, df, 1.0 - alpha) / chdtri(1, alpha)))
+    return max(1.0, f_1_quantile(df, 1.0 - alpha) / chi2_1_upper(alpha))
 
 
 def _conditional(ratio: np.ndarray | float, share: np.ndarray) -> np.ndarray:
