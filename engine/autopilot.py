@@ -468,9 +468,10 @@ class Autopilot:
 
     # --- acting through the operator --------------------------------------------------------------------------
     async def _act(
-        self, track: _Track, kind: ActionKind, now: float, evidence: str, *, weight: int | None = None, slot: str | None = None
+        self, track: _Track, kind: ActionKind, now: float, evidence: str, *,
+        weight: int | None = None, slot: str | None = None, flag: str | None = None, percent: float | None = None,
     ) -> bool:
-        plan = self.operator.plan(Action(kind, track.ref, weight=weight, slot=slot))
+        plan = self.operator.plan(Action(kind, track.ref, weight=weight, slot=slot, flag=flag, percent=percent))
         if not plan.ok:
             track.message = plan.refusal or "refused"
             return False

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.text import Text
 from textual import on
@@ -144,7 +144,8 @@ class ConfirmModal(ModalScreen[bool]):
         self.proposal = proposal
         self.plan = plan  # what Apply executes (None for console-only proposals)
         self.stale: str | None = None  # why the plan no longer holds, from the engine's review
-        self.AUTO_FOCUS = _FOCUS[proposal.risk.friction]  # friction follows risk: see the module doc
+        # Friction follows risk (see the module doc): the focus is chosen per dialog, not per class.
+        self.AUTO_FOCUS = _FOCUS[proposal.risk.friction]  # type: ignore[misc]  # Textual reads it from the instance; declared ClassVar
 
     @property
     def override(self) -> Override | None:
@@ -247,7 +248,7 @@ class ConfirmModal(ModalScreen[bool]):
             return
         was_typed = self.proposal.risk.typed
         name = self.plan.action.target.name if self.plan is not None else None
-        self.proposal = Proposal(**{**_fields(self.proposal), "risk": risk, "typed_name": name})
+        self.proposal = replace(self.proposal, risk=risk, typed_name=name)
         self.query_one("#confirm-alarms", PlainStatic).update(alarms_text(self.proposal))
         self.query_one("#confirm-preconditions", PlainStatic).update(details_text(self.proposal))
         self.query_one("#confirm-input", Input).placeholder = name or ""
@@ -294,10 +295,6 @@ class ConfirmModal(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
-
-
-def _fields(proposal: Proposal) -> dict[str, object]:
-    return {name: getattr(proposal, name) for name in Proposal.__dataclass_fields__}
 
 
 class MirrorModal(ConfirmModal):
