@@ -217,3 +217,12 @@ async def palette_highlights(pilot: Pilot[None], wanted: str) -> None:
         return hits.highlighted is not None and wanted in str(hits.get_option_at_index(hits.highlighted).prompt)
 
     await pilot_until(pilot, ready, f"the palette to highlight {wanted!r}")
+
+
+def steady_cursors(pilot: Pilot[None]) -> None:
+    """A focused text box blinks on wall time (Textual's 0.5 s timer): a snapshot takes every box with
+    its cursor steady, or a slow machine photographs it hidden."""
+    from textual.widgets import Input
+
+    for box in pilot.app.screen.query(Input):
+        box.cursor_blink = False

@@ -14,7 +14,7 @@ from rolldeck.console.screens.release import ReleaseScreen
 from rolldeck.engine.model import ReleaseRef
 from tests.waiting import pilot_until
 
-from .helpers import NORMAL, charts_drawn, console_app, paused_backend, select_release, type_line
+from .helpers import NORMAL, charts_drawn, console_app, paused_backend, select_release, steady_cursors, type_line
 
 SnapCompare = Callable[..., bool]
 CHECKOUT = ReleaseRef("prod-eu-west-1", "checkout")
@@ -51,6 +51,8 @@ def test_kill_switch_confirm_modal(snap_compare: SnapCompare) -> None:
     async def kill(pilot: Pilot[None]) -> None:
         await type_line(pilot, ":", "flags")
         await pilot.press("k")
+        await pilot.pause()
+        steady_cursors(pilot)
         await pilot.pause()
 
     assert snap_compare(failing_flag_path(), terminal_size=(140, 40), run_before=kill)

@@ -28,6 +28,7 @@ from .helpers import (
     paused_backend,
     sample,
     select_release,
+    steady_cursors,
     type_line,
 )
 
@@ -151,6 +152,7 @@ class TestModalSnapshots:
             await pilot.press("right_square_bracket")
             await pilot.pause()
             await pilot.press(*"paym")  # the name box has focus; half typed: Apply still disabled
+            steady_cursors(pilot)
             await pilot.pause()
 
         app = console_at_two_minutes(ConsoleConfig())
