@@ -148,7 +148,27 @@ class RegionEvidence:
         if fails_abs:
             return result(Verdict.FAIL, Reason.ABSOLUTE)
         enough = self.intervals >= cfg.min_intervals and float(self.canary.requests or 0) >= needed
+        if enough and self._reads_worse(metric):
+            # Noise tempering can leave a clearly worse canary without a proven Fail (a regression that
+            # began mid-step looks like noise until the change-point fit has enough intervals); the
+            # judge then says it cannot tell, it never says "within SLO".
+            return result(Verdict.INCONCLUSIVE, Reason.UNSETTLED)
         return result(Verdict.PASS if enough else Verdict.INCONCLUSIVE, Reason.NONE)
+
+    def _reads_worse(self, metric: Metric) -> bool:
+        """The canary's observed rate is past a null boundary: above the budget plus its tolerance, or
+        more than ``ratio`` times the stable's."""
+        requests = float(self.canary.requests or 0)
+        if requests <= 0:
+            return False
+        rate = float(self.canary.bad(metric) or 0) / requests
+        if rate > self.cfg.null_rate(metric):
+            return True
+        stable = self.stable
+        if stable is None or not stable.requests:
+            return False
+        stable_rate = float(stable.bad(metric) or 0) / float(stable.requests)
+        return stable_rate > 0 and rate > self.cfg.ratio(metric) * stable_rate
 
     def _stable_near_budget(self, metric: Metric) -> bool:
         stable = self.stable

@@ -77,6 +77,14 @@ def evidence_line(
             f"({names.treated} {count(canary.bad(metric))} {metric.noun(cfg.latency_label)} in {count(canary.requests)}, "
             f"{names.baseline} {count(baseline.bad(metric))} in {count(baseline.requests)}) — not the {'release' if names == CANARY_VS_STABLE else 'flag'}: hold"
         )
+    unsettled = next((r for r in results if r.reason is Reason.UNSETTLED), None)
+    if unsettled is not None and verdict is Verdict.INCONCLUSIVE:
+        metric = unsettled.metric
+        line = _versions(region, metric, canary, baseline, cfg, names)
+        rate = (canary.bad(metric) or 0.0) / (canary.requests or 1.0)
+        worse = f"{rate:.2%} {metric.noun(cfg.latency_label)}, over the {cfg.budget(metric):.1%} budget" if rate > cfg.null_rate(metric) else (
+            _worse(canary, baseline, metric, names) if baseline is not None else "worse")
+        return f"{line} — reads {worse}, but the counts are {max(r.dispersion for r in results):.0f}× noisier than binomial: no verdict yet, not a pass"
     line = _versions(region, Metric.ERRORS, canary, baseline, cfg, names)
     if verdict is Verdict.INCONCLUSIVE:
         if intervals < cfg.min_intervals:

@@ -23,6 +23,7 @@ class Reason(StrEnum):
     RELATIVE = "relative"  # the canary is worse than the stable
     ENVIRONMENT = "environment"  # above the budget, but so is the stable: the world, not the release
     INPUT = "input"  # the counts themselves are unusable
+    UNSETTLED = "unsettled"  # no Fail proven, but the canary reads worse than a boundary: never a Pass
 
 
 # Worst first: a failing region fails the release, missing data beats "not enough yet".

@@ -138,3 +138,30 @@ def test_cohort_slow_counts_follow_the_version_when_the_path_has_no_latency_of_i
     canary = release.version("canary").totals
     assert on.slow + off.slow == pytest.approx(canary.slow, abs=2)
     assert on.slow == pytest.approx(canary.slow * on.requests / canary.requests, abs=3)
+
+
+def test_a_canary_that_reads_worse_is_never_judged_a_pass_while_its_noise_hides_the_fail():
+    """canary-flag-bad-path as the console judges it, looking twice a second from minute 3: the flag
+    path's errors start at minute 4, and the jump reads as noise until the change-point fit has enough
+    intervals. No Fail is proven for a while; in that while the judge must not say "within SLO"
+    about a canary at 1.7 % errors against a stable at 0.1 %."""
+    from functools import partial
+
+    from rolldeck.engine.bakes import BakeTracker
+    from rolldeck.engine.judge import JudgeConfig, ReleaseEvidence, Verdict
+
+    b = SimulatorBackend(load_scenario("canary-flag-bad-path"), paused=True)
+    bakes, ref = BakeTracker(), ReleaseRef("prod-eu-west-1", "checkout")
+    seen: list[tuple[float, Verdict, str]] = []
+    t = 180.0
+    while t <= 600.0:
+        b.run_until(t)
+        state = b.snapshot()
+        bakes.observe(state)
+        release = state.release(ref)
+        judgement = bakes.judge(release, partial(ReleaseEvidence, JudgeConfig(), steps=2))
+        seen.append((t, judgement.verdict, judgement.evidence))
+        t += 0.5
+    assert [s for s in seen if s[1] is Verdict.PASS] == []
+    assert any(v is Verdict.FAIL for _, v, _ in seen)  # the judge does get there
+    assert any("not a pass" in e for _, v, e in seen if v is Verdict.INCONCLUSIVE)
