@@ -164,12 +164,22 @@ class OperatorVerbs(_Base):
     @work(group="operator", exit_on_error=False)
     async def execute_plan(self, plan: Plan, override: Override | None = None) -> None:
         try:
-            outcome = await self.operator.execute(plan, actor=self.actor, override=override)
+            evidence = self._evidence_for(plan)
+            outcome = await self.operator.execute(plan, actor=self.actor, evidence=evidence, override=override)
         except Exception as error:  # a backend bug must not take the console down mid-incident
             self.notify(f"failed: {type(error).__name__}: {error}", severity="error")
             return
         self.notify(outcome.message, severity="information" if outcome.ok else "error")
         self.refresh_view()
+
+    def _evidence_for(self, plan: Plan) -> str:
+        """The judge's verdict and evidence on the target as the operator last saw them: the audit
+        record keeps why a release was aborted or promoted, as the autopilot's records do."""
+        row = self.frame.row(plan.action.target) if self.frame is not None else None
+        verdict = row.verdict if row is not None else None
+        if verdict is None or verdict.verdict is None:
+            return ""
+        return f"{verdict.verdict.value}: {verdict.evidence}"
 
     # --- the autopilot switch ----------------------------------------------------------------------
 

@@ -88,7 +88,9 @@ class TestPromoteOverAFailingVerdict:
         await fast_forward(app, FAILING_AT)
         ref = ref_of(backend, "prod-eu-west-1", "checkout")
         async with app.run_test(size=SIZE, notifications=True) as pilot:
-            await sample(pilot)
+            row = (await sample(pilot)).row(ref)
+            assert row is not None and row.verdict is not None and row.verdict.failing
+            evidence = row.verdict.evidence
             modal = await open_modal(pilot, app, ref, "a")
             assert app.focused is not None and app.focused.id == "apply"
             assert not modal.query_one("#confirm-input").display  # no name to type, even in prod
@@ -98,6 +100,7 @@ class TestPromoteOverAFailingVerdict:
             assert isinstance(app.screen, FleetScreen)
         (record,) = audit_records(audit_path)
         assert (record["action"], record["result"], record["override"]) == ("abort", "applied", None)
+        assert record["evidence"] == f"Fail: {evidence}"  # why it was aborted stays on record
 
 
 class TestCompletingVerbs:
