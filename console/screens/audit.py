@@ -23,6 +23,7 @@ class AuditScreen(ConsoleScreen):
     def compose_body(self) -> ComposeResult:
         yield PlainLabel("audit: operator and autopilot actions, newest first", classes="section-title")
         yield AuditTable(id="audit-table")
+        yield PlainLabel("", id="audit-empty")
 
     def main_widget(self) -> Widget | None:
         return self.query_one(AuditTable)
@@ -36,3 +37,14 @@ class AuditScreen(ConsoleScreen):
             and self.filter_admits(entry.search_text())
         ]
         self.query_one(AuditTable).show(log)
+        empty = self.query_one("#audit-empty", PlainLabel)
+        empty.display = not log
+        if not log:  # an empty table reads as a broken view: say why it is empty
+            empty.update(self._empty_reason(frame))
+
+    def _empty_reason(self, frame: Frame) -> str:
+        if self.row_filter is not None:
+            return f"nothing on record matches /{self.row_filter.text} (escape clears the filter)"
+        if frame.scope.context is not None:
+            return f"nothing on record in {frame.scope.context} yet (w widens to every context)"
+        return "nothing on record yet: confirmed actions, refusals, autopilot steps"

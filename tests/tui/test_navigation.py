@@ -28,6 +28,7 @@ from rolldeck.console.screens.clusters import ClustersScreen, ClustersTable
 from rolldeck.console.screens.confirm import ConfirmModal
 from rolldeck.console.screens.fleet import REGION_PREFIX, FleetScreen, FleetTable
 from rolldeck.console.widgets.event_log import AuditTable
+from rolldeck.console.widgets.plain import PlainLabel
 from rolldeck.simulator.backend import SimulatorBackend
 
 from tests.waiting import pilot_until
@@ -261,6 +262,11 @@ class TestFilter:
         canary = first_release(backend.snapshot(), is_canary_at(5))
         async with console.run_test(size=SIZE, notifications=True) as pilot:
             await pilot.pause()
+            await type_line(pilot, ":", "audit")
+            empty = console.screen.query_one("#audit-empty", PlainLabel)
+            assert empty.display and str(empty.render()).startswith("nothing on record yet")
+            await pilot.press("escape")
+            await pilot.pause()
             # step up: Cancel has focus, Tab to Apply; abort (toward safety): Apply has focus
             for release, keys in ((manual, ("right_square_bracket", "tab", "enter")), (canary, ("a", "enter"))):
                 await select_release(pilot, console, release.ref)
@@ -270,8 +276,13 @@ class TestFilter:
             await type_line(pilot, ":", "audit")
             table = console.screen.query_one(AuditTable)
             assert table.row_count == 2
+            assert not console.screen.query_one("#audit-empty", PlainLabel).display
             await type_line(pilot, "/", "abort")
             assert table.row_count == 1
+            await type_line(pilot, "/", "nothing-like-this")
+            assert table.row_count == 0
+            empty = console.screen.query_one("#audit-empty", PlainLabel)
+            assert empty.display and "matches /nothing-like-this" in str(empty.render())
 
 
 class TestPalette:
