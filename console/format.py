@@ -21,6 +21,16 @@ def percent(ratio: float | None, digits: int = 1) -> str:
     return f"{ratio * 100:.{digits}f}%"
 
 
+def step_position(release: ReleaseState) -> str:
+    """'3/9': the controller's step, counted from 1; '' with no step. A finished rollout's index is
+    one past its last step (Argo's currentStepIndex == len(steps)): that reads 9/9, never 10/9."""
+    if release.step is None:
+        return ""
+    if not release.step_count:
+        return str(release.step + 1)
+    return f"{min(release.step + 1, release.step_count)}/{release.step_count}"
+
+
 def millis(seconds: float | None) -> str:
     """0.1234 → '123'; latencies are shown in whole milliseconds."""
     if seconds is None:

@@ -72,9 +72,7 @@ def traffic_cell(release: ReleaseState) -> Text:
 def step_cell(release: ReleaseState, track: TrackView | None) -> str:
     if track is not None:
         return f"{track.step}/{track.steps} ap"
-    if release.step is not None and release.step_count:
-        return f"{min(release.step + 1, release.step_count)}/{release.step_count}"
-    return ""
+    return fmt.step_position(release) if release.step_count else ""
 
 
 def fleet_row(

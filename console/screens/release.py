@@ -17,6 +17,7 @@ from rolldeck.console.widgets.charts import VersionCharts
 from rolldeck.console.widgets.event_log import EventPane, entries
 from rolldeck.console.widgets.flags_table import FlagsTable
 from rolldeck.console.widgets.plain import PlainLabel, PlainStatic
+from rolldeck.console import format as fmt
 from rolldeck.console.widgets.planes import ControlPlanePanel, DataPlaneTable
 from rolldeck.console.widgets.split_bar import SplitBar
 from rolldeck.console.widgets.step_plan import StepPlanLine
@@ -33,7 +34,7 @@ def release_heading(release: ReleaseState, region: str) -> Text:
     text.append(release.phase.value, style="bold")
     flags = [flag for flag, on in (("paused", release.paused), ("aborted", release.aborted)) if on]
     if release.step is not None:
-        flags.append(f"step {release.step + 1}" + (f"/{release.step_count}" if release.step_count else ""))
+        flags.append(f"step {fmt.step_position(release)}")
     if flags:
         text.append(f" ({', '.join(flags)})")
     if release.message:

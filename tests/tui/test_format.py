@@ -9,8 +9,10 @@ from textual.widgets import DataTable
 
 from rolldeck.console import format as fmt
 from rolldeck.console.commands import CATALOGUE, Scope
+from rolldeck.console.screens.release import release_heading
 from rolldeck.console.widgets.split_bar import BAR_WIDTH, block_widths
 from rolldeck.engine.model import ReleaseState, Split, Strategy
+from rolldeck.engine.steps import WeightStep
 
 from .fake_backend import default_fleet
 
@@ -21,6 +23,22 @@ def canary() -> ReleaseState:
 
 def blue_green() -> ReleaseState:
     return next(r for r in default_fleet() if r.strategy is Strategy.BLUE_GREEN)
+
+
+NINE_STEPS = tuple(WeightStep(w) for w in (5, 10, 20, 30, 40, 50, 60, 80, 90))
+
+
+class TestStepPosition:
+    def test_counts_from_one_and_a_finished_rollout_reads_its_last_step(self) -> None:
+        stepped = replace(canary(), step=2, steps=NINE_STEPS)
+        assert fmt.step_position(stepped) == "3/9"
+        finished = replace(stepped, step=9)  # Argo's currentStepIndex == len(steps) once it is done
+        assert fmt.step_position(finished) == "9/9"  # the trial saw 'Healthy (step 10/9)'
+        assert fmt.step_position(replace(stepped, step=None)) == ""
+
+    def test_release_heading_uses_it(self) -> None:
+        finished = replace(canary(), step=9, steps=NINE_STEPS)
+        assert "step 9/9" in release_heading(finished, "eu").plain and "10/9" not in release_heading(finished, "eu").plain
 
 
 class TestTraffic:
